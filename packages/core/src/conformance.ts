@@ -1,0 +1,104 @@
+import { isV2 } from "./session.js";
+import { type ReferenceSegmentSet, referenceSamples, referenceSegments, referenceVector } from "./spec.js";
+import { SAMPLE_FIELDS, type Sample, type SessionLog, type ValidationIssue } from "./types.js";
+
+export const ConformanceCode = {
+  NO_SAMPLES: "REF_NO_SAMPLES",
+  LENGTH_MISMATCH: "REF_LENGTH_MISMATCH",
+  VALUE_MISMATCH: "REF_VALUE_MISMATCH",
+  SET_NOT_FOUND: "REF_SET_NOT_FOUND",
+  SEGMENT_MISSING: "REF_SEGMENT_MISSING",
+} as const;
+
+/** Compares samples with a reference track; reports the first mismatch per track, as the seed's validator does. */
+export function compareSamples(
+  got: Sample[],
+  want: Sample[],
+  at: string,
+  tolerance: number,
+  what: string,
+): ValidationIssue[] {
+  if (got.length !== want.length) {
+    return [
+      {
+        code: ConformanceCode.LENGTH_MISMATCH,
+        path: at,
+        message: `${what}: sample length mismatch: expected ${want.length}, found ${got.length}`,
+      },
+    ];
+  }
+  for (let i = 0; i < want.length; i++) {
+    for (const k of SAMPLE_FIELDS) {
+      const g = got[i][k];
+      const w = want[i][k];
+      if (!(Math.abs(g - w) <= tolerance)) {
+        return [
+          {
+            code: ConformanceCode.VALUE_MISMATCH,
+            path: `${at}/${i}/${k}`,
+            message: `${what}: mismatch at sample ${i}, field ${k}: expected ${w}, found ${g} (tolerance ${tolerance})`,
+          },
+        ];
+      }
+    }
+  }
+  return [];
+}
+
+export function findReferenceSet(log: SessionLog): ReferenceSegmentSet | undefined {
+  const deviceType = (isV2(log) && log.device_type) || log.device;
+  return referenceSegments().reference_sets.find(
+    (s) => s.device_type === deviceType && s.scenario === log.scenario && s.difficulty === log.difficulty,
+  );
+}
+
+/**
+ * Reference conformance of a schema-valid log.
+ * v1: root samples against spec/v1/reference_samples.json.
+ * v2 with segments: every `required` segment label of the matching reference set is present with the same samples.
+ * v2 with root samples only: they are compared with the reference set's `main` track.
+ */
+export function checkConformance(log: SessionLog): ValidationIssue[] {
+  if (!isV2(log)) {
+    return compareSamples(log.samples, referenceSamples(), "/samples", referenceVector().numeric_tolerance, "samples");
+  }
+  const refs = referenceSegments();
+  const set = findReferenceSet(log);
+  if (!set) {
+    const known = refs.reference_sets.map((s) => `${s.device_type}/${s.scenario}/${s.difficulty}`).join(", ");
+    return [
+      {
+        code: ConformanceCode.SET_NOT_FOUND,
+        path: "",
+        message: `no reference set for device_type/scenario/difficulty ${log.device_type ?? log.device}/${log.scenario}/${log.difficulty} (known: ${known})`,
+      },
+    ];
+  }
+  const tol = refs.numeric_tolerance;
+  if (!log.segments) {
+    const main = set.segments.main;
+    if (!log.samples?.length)
+      return [{ code: ConformanceCode.NO_SAMPLES, path: "/samples", message: "no samples to compare" }];
+    return main ? compareSamples(log.samples, main.samples, "/samples", tol, "segment 'main'") : [];
+  }
+  const issues: ValidationIssue[] = [];
+  const byLabel = new Map(log.segments.map((s, i) => [s.label, i] as const));
+  for (const [label, ref] of Object.entries(set.segments)) {
+    if (!ref.required) continue;
+    const i = byLabel.get(label);
+    if (i === undefined) {
+      issues.push({
+        code: ConformanceCode.SEGMENT_MISSING,
+        path: "/segments",
+        message: `missing required segment label '${label}' of reference set ${set.id}`,
+      });
+      if (!refs.validate_all_segments) break;
+      continue;
+    }
+    issues.push(
+      ...compareSamples(log.segments[i].samples, ref.samples, `/segments/${i}/samples`, tol, `segment '${label}'`),
+    );
+    if (issues.length && !refs.validate_all_segments) break;
+  }
+  return issues;
+}
