@@ -1,0 +1,262 @@
+import { INPUT_GAIN_C } from "../engine.js";
+import type { DimCore, SET, SnrNode } from "../types.js";
+import type { SampleColumns, SetColumns } from "./columns.js";
+import { round6 } from "./detectors/episodes.js";
+import type { NodeDef } from "./scenarios.js";
+
+/**
+ * Triadic extensions, computed from the corridor state by the formulas of spec/scenarios/README.md ("Triadic
+ * extensions"). Nothing here is random or invented per run: same state → same numbers.
+ */
+
+const clamp01 = (x: number) => (x < 0 ? 0 : Math.min(x, 1));
+/** The fastest C can move under full effort (reference drift + full gain), the unit of E's flow term. */
+const MAX_CONTROL_RATE = 0.01 + INPUT_GAIN_C;
+
+export interface SetContext {
+  C_target: number;
+  h: number;
+  period_s: number;
+}
+
+/**
+ * S-E-T of one sample, each in [0, 1]:
+ *  S (structure) = clamp01(D) * max(0, 1 - |C - C_target| / h)   — coherent and locked in the corridor;
+ *  E (energy)    = 0.5 * clamp01(Q) + 0.5 * min(1, |dC/dt| / 0.51) — charge plus flow intensity;
+ *  T (time)      = frac(t / period_s)                              — resonance-time phase.
+ */
+export function computeSET(C: number, D: number, Q: number, rateC: number, t: number, c: SetContext): SET {
+  return { S: setS(C, D, c), E: setE(Q, rateC), T: setT(t, c) };
+}
+
+const setS = (C: number, D: number, c: SetContext) =>
+  round6(clamp01(D) * Math.max(0, 1 - Math.abs(C - c.C_target) / c.h));
+const setE = (Q: number, rateC: number) =>
+  round6(0.5 * clamp01(Q) + 0.5 * Math.min(1, Math.abs(rateC) / MAX_CONTROL_RATE));
+const setT = (t: number, c: SetContext) => {
+  const phase = t / c.period_s;
+  return round6(clamp01(phase - Math.floor(phase)));
+};
+
+/** Running sums of per-sample S-E-T over a session, in sample order (what `meanSET` sums). */
+export interface SetSums {
+  S: number;
+  E: number;
+  T: number;
+  n: number;
+}
+
+/**
+ * S-E-T of every recorded sample of a segment, as columns, adding each value to `sums` in sample order. dC/dt is the
+ * rate between a sample and the one recorded before it in the segment (0 for the first, and when t did not advance).
+ */
+export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): SetColumns {
+  const n = cols.length;
+  const out: SetColumns = { S: new Float64Array(n), E: new Float64Array(n), T: new Float64Array(n) };
+  const { t, C, D, Q } = cols;
+  for (let i = 0; i < n; i++) {
+    const rate = i > 0 && t[i] > t[i - 1] ? (C[i] - C[i - 1]) / (t[i] - t[i - 1]) : 0;
+    const S = setS(C[i], D[i], c);
+    const E = setE(Q[i], rate);
+    const T = setT(t[i], c);
+    out.S[i] = S;
+    out.E[i] = E;
+    out.T[i] = T;
+    sums.S += S;
+    sums.E += E;
+    sums.T += T;
+  }
+  sums.n += n;
+  return out;
+}
+
+/** `meanSET` from running sums. */
+export function meanOfSums(sums: SetSums): SET | undefined {
+  if (!sums.n) return undefined;
+  return { S: round6(sums.S / sums.n), E: round6(sums.E / sums.n), T: round6(sums.T / sums.n) };
+}
+
+/** Session-level SET: the mean of the per-sample values. */
+export function meanSET(list: SET[]): SET | undefined {
+  if (!list.length) return undefined;
+  let S = 0;
+  let E = 0;
+  let T = 0;
+  for (const x of list) {
+    S += x.S;
+    E += x.E;
+    T += x.T;
+  }
+  return { S: round6(S / list.length), E: round6(E / list.length), T: round6(T / list.length) };
+}
+
+/**
+ * S-N-R: a network of nodes whose local corridors follow the main one with an offset o_i (C_i = C + o_i).
+ * Nodes with role "source" are anchored (o = 0). Every other node is pulled toward its neighbours' mean offset:
+ *   do_i/dt = b_i(t) - k_i * (o_i - mean_{j in N(i)} o_j)
+ * with coupling k_i (0 while its link is down) and b_i the bias of an active node_desync disturbance.
+ * Desync measure = max_i |o_i - mean_{j in N(i)} o_j| / h.
+ */
+export class NodeNetwork {
+  private readonly offsets: Float64Array;
+  private readonly neighbours: number[][];
+  private readonly peaks: Float64Array;
+  private readonly prev: Float64Array;
+  private readonly scratchBias: Float64Array;
+  private readonly scratchDown: Uint8Array;
+  private readonly anchored: Uint8Array;
+  private readonly coupling: Float64Array;
+
+  constructor(
+    readonly nodes: NodeDef[],
+    private readonly h: number,
+  ) {
+    this.offsets = new Float64Array(nodes.length);
+    this.peaks = new Float64Array(nodes.length);
+    this.prev = new Float64Array(nodes.length);
+    this.scratchBias = new Float64Array(nodes.length);
+    this.scratchDown = new Uint8Array(nodes.length);
+    this.anchored = Uint8Array.from(nodes, (n) => (n.role === "source" ? 1 : 0));
+    this.coupling = Float64Array.from(nodes, (n) => n.coupling);
+    const index = new Map(nodes.map((n, i) => [n.id, i] as const));
+    this.neighbours = nodes.map((n) =>
+      n.neighbors.map((id) => index.get(id)).filter((i): i is number => i !== undefined),
+    );
+  }
+
+  private neighbourMean(i: number, o: Float64Array): number {
+    const nb = this.neighbours[i];
+    if (!nb.length) return o[i];
+    let s = 0;
+    for (let x = 0; x < nb.length; x++) s += o[nb[x]];
+    return s / nb.length;
+  }
+
+  /** Advances the offsets by dt; bias(i) and linkDown(i) describe active disturbances. Returns the desync measure. */
+  step(dt: number, bias: (i: number) => number, linkDown: (i: number) => boolean): number {
+    for (let i = 0; i < this.nodes.length; i++) {
+      if (this.anchored[i]) continue;
+      this.scratchDown[i] = linkDown(i) ? 1 : 0;
+      this.scratchBias[i] = bias(i);
+    }
+    return this.stepWith(dt, this.scratchBias, this.scratchDown);
+  }
+
+  /**
+   * `step` with the active disturbances as arrays (bias[i], down[i] = 1 while node i's link is down), filled by the
+   * caller once per step: the simulator's form, with no callback per node.
+   */
+  stepWith(dt: number, bias: Float64Array, down: Uint8Array): number {
+    const prev = this.prev;
+    prev.set(this.offsets);
+    let worst = 0;
+    for (let i = 0; i < this.nodes.length; i++) {
+      if (this.anchored[i]) continue;
+      const k = down[i] ? 0 : this.coupling[i];
+      this.offsets[i] = prev[i] + (bias[i] - k * (prev[i] - this.neighbourMean(i, prev))) * dt;
+    }
+    for (let i = 0; i < this.nodes.length; i++) {
+      const m = Math.abs(this.offsets[i] - this.neighbourMean(i, this.offsets)) / this.h;
+      if (m > this.peaks[i]) this.peaks[i] = m;
+      if (m > worst) worst = m;
+    }
+    return worst;
+  }
+
+  /** triadic.snr.nodes at the end of the run. */
+  snapshot(s: { t: number; C: number; D: number; Q: number; R: number }): SnrNode[] {
+    return this.nodes.map((n, i) => ({
+      id: n.id,
+      role: n.role,
+      neighbors: [...n.neighbors],
+      coupling: n.coupling,
+      local_corridor: {
+        t: round6(s.t),
+        C: round6(s.C + this.offsets[i]),
+        D: round6(s.D),
+        Q: round6(s.Q),
+        R: round6(s.R),
+      },
+      desync_peak: round6(this.peaks[i]),
+    }));
+  }
+}
+
+export const DIMCORE_MODELS = { "RTT-9": 9, "RTT-12": 12, "RTT-24": 24 } as const;
+
+/**
+ * Dimensional core with dims d0..dK (K = 9, 12 or 24 for RTT-9/12/24). Amplitude of dim k:
+ *   a_k = decay^k * D^(1 + k/K) * (1 + excitation * |u| * k/K) * g_k
+ * The model expects a_k without the excitation and gain factors (coherence alone shapes the profile); g_k is the
+ * gain of an active dim_imbalance disturbance (1 otherwise). With p = actual shares and q = expected shares,
+ * imbalance measure = max_k |p_k/q_k - 1|. triadic.dimcore.dims is the time average of a_k.
+ */
+export class DimensionalCore {
+  readonly K: number;
+  private readonly base: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly m: Float64Array;
+  /** k/K, so the per-step loop multiplies instead of divides (same value as computing it each time). */
+  private readonly kOverK: Float64Array;
+  private readonly invK: number;
+  private readonly scratchGain: Float64Array;
+  private n = 0;
+
+  constructor(
+    readonly model: keyof typeof DIMCORE_MODELS,
+    decay = 0.95,
+    private readonly excitation = 0.5,
+  ) {
+    this.K = DIMCORE_MODELS[model];
+    this.base = new Float64Array(this.K + 1);
+    for (let k = 0; k <= this.K; k++) this.base[k] = decay ** k;
+    this.sums = new Float64Array(this.K + 1);
+    this.m = new Float64Array(this.K + 1);
+    this.kOverK = new Float64Array(this.K + 1);
+    for (let k = 0; k <= this.K; k++) this.kOverK[k] = k / this.K;
+    this.invK = 1 / this.K;
+    this.scratchGain = new Float64Array(this.K + 1);
+  }
+
+  /** One step; gain(k) is the disturbance gain of dim k. Returns the imbalance measure. */
+  step(D: number, u: number, gain: (k: number) => number): number {
+    for (let k = 0; k <= this.K; k++) this.scratchGain[k] = gain(k);
+    return this.stepWith(D, u, this.scratchGain);
+  }
+
+  /** `step` with the dims' gains as an array (gains[k], 1 when undisturbed): the simulator's form, no callback. */
+  stepWith(D: number, u: number, gains: Float64Array): number {
+    const Dc = Math.max(D, 0);
+    // D^(1 + k/K) = D * (D^(1/K))^k: one pow per step instead of K + 1.
+    const r = Dc ** this.invK;
+    let pow = Dc;
+    const exc = this.excitation * Math.abs(u);
+    let sumA = 0;
+    let sumE = 0;
+    for (let k = 0; k <= this.K; k++) {
+      const expected = this.base[k] * pow;
+      pow *= r;
+      const m = (1 + exc * this.kOverK[k]) * gains[k];
+      this.m[k] = m;
+      const a = expected * m;
+      sumE += expected;
+      sumA += a;
+      this.sums[k] += a;
+    }
+    this.n++;
+    if (sumA <= 0) return 0;
+    let worst = 0;
+    const norm = sumE / sumA;
+    for (let k = 0; k <= this.K; k++) {
+      const dev = Math.abs(this.m[k] * norm - 1);
+      if (dev > worst) worst = dev;
+    }
+    return worst;
+  }
+
+  snapshot(): DimCore {
+    const dims: Record<string, number> = {};
+    for (let k = 0; k <= this.K; k++) dims[`d${k}`] = round6(this.n ? this.sums[k] / this.n : this.base[k]);
+    return { model: this.model, dims };
+  }
+}
