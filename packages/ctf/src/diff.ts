@@ -1,0 +1,197 @@
+import type { StepNode } from "./state.js";
+import type { LoadedTrace } from "./trace.js";
+import { type CorridorStatus, type CTFIssue, Q_METRICS, type QMetricName } from "./types.js";
+
+export interface StepRef {
+  step_id: number;
+  tool: string | null;
+  action: string;
+}
+
+export interface MetricDelta {
+  /** Largest |B − A| over the common lineage prefix, and the lineage index where it occurs. */
+  max_abs_delta: number;
+  at_index: number | null;
+  /** Mean of B − A over the common prefix. */
+  mean_delta: number;
+  /** Values at the last step of each final lineage. */
+  final_a: number | null;
+  final_b: number | null;
+  final_delta: number | null;
+}
+
+export interface CTFDiff {
+  same: boolean;
+  a: TraceFacts;
+  b: TraceFacts;
+  /** Lineage index of the first differing step; null when one lineage is a prefix of the other or they are equal. */
+  divergence: { index: number; a: StepRef | null; b: StepRef | null } | null;
+  common_prefix: number;
+  metrics: Record<QMetricName, MetricDelta>;
+  only_in_a: { count: number; steps: StepRef[] };
+  only_in_b: { count: number; steps: StepRef[] };
+}
+
+export interface TraceFacts {
+  task_id: string | null;
+  steps: number;
+  lineage_length: number;
+  rewinds: number;
+  final_status: CorridorStatus;
+}
+
+/** Listing cap for only-in-A/B: a 1M-event diff must stay readable; counts stay exact. */
+const LIST_CAP = 50;
+const EPS = 1e-9;
+
+/**
+ * What a diff needs from one trace: facts plus its final lineage in flat arrays. Flat so a worker
+ * thread can build it and hand it over cheaply (the q values travel as a transferable buffer).
+ */
+export interface DiffSide {
+  facts: TraceFacts;
+  ids: number[];
+  tools: Array<string | null>;
+  actions: string[];
+  observations: string[];
+  /** Five values per lineage step in Q_METRICS order; NaN where the step has no q. */
+  q: Float64Array;
+  issues: CTFIssue[];
+}
+
+export function diffSide(t: LoadedTrace): DiffSide {
+  return sideFromLineage(facts(t), t.lineage, t.issues);
+}
+
+export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]): DiffSide {
+  const M = Q_METRICS.length;
+  const q = new Float64Array(l.length * M).fill(Number.NaN);
+  for (let i = 0; i < l.length; i++) {
+    const nq = l[i].q;
+    if (nq) for (let j = 0; j < M; j++) q[i * M + j] = nq[Q_METRICS[j]];
+  }
+  return {
+    facts: f,
+    ids: l.map((n) => n.id),
+    tools: l.map((n) => n.event.tool ?? null),
+    actions: l.map((n) => n.event.action),
+    observations: l.map((n) => n.event.observation),
+    q,
+    issues,
+  };
+}
+
+const ref = (s: DiffSide, i: number): StepRef => ({ step_id: s.ids[i], tool: s.tools[i], action: s.actions[i] });
+/** Two steps are the same when the agent did and saw the same thing; ids and times may differ. */
+const sameStep = (a: DiffSide, b: DiffSide, i: number) =>
+  a.tools[i] === b.tools[i] && a.actions[i] === b.actions[i] && a.observations[i] === b.observations[i];
+
+const facts = (t: LoadedTrace): TraceFacts => ({
+  task_id: t.header?.task_id ?? null,
+  steps: t.steps.length,
+  lineage_length: t.lineage.length,
+  rewinds: t.rewinds.length,
+  final_status: t.finalStatus,
+});
+
+export function diffTraces(a: LoadedTrace, b: LoadedTrace): CTFDiff {
+  return diffSides(diffSide(a), diffSide(b));
+}
+
+/**
+ * Compares two runs along their final lineages (what each run finally kept): the first index where
+ * the steps differ is the divergence point; the metrics are compared step by step on the common
+ * prefix and at the two ends.
+ */
+export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
+  const la = a.ids.length;
+  const lb = b.ids.length;
+  const n = Math.min(la, lb);
+  let k = 0;
+  while (k < n && sameStep(a, b, k)) k++;
+  const divergence = k < la || k < lb ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null } : null;
+
+  const M = Q_METRICS.length;
+  const metrics = {} as Record<QMetricName, MetricDelta>;
+  let metricsDiffer = false;
+  Q_METRICS.forEach((m, j) => {
+    let max = 0;
+    let at: number | null = null;
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < k; i++) {
+      const d = b.q[i * M + j] - a.q[i * M + j];
+      if (Number.isNaN(d)) continue;
+      sum += d;
+      count++;
+      if (Math.abs(d) > max + EPS) {
+        max = Math.abs(d);
+        at = i;
+      }
+    }
+    const fa = la > 0 && !Number.isNaN(a.q[(la - 1) * M + j]) ? a.q[(la - 1) * M + j] : null;
+    const fb = lb > 0 && !Number.isNaN(b.q[(lb - 1) * M + j]) ? b.q[(lb - 1) * M + j] : null;
+    const fd = fa !== null && fb !== null ? round(fb - fa) : null;
+    if (max > EPS || (fd !== null && Math.abs(fd) > EPS) || (fa === null) !== (fb === null)) metricsDiffer = true;
+    metrics[m] = {
+      max_abs_delta: round(max),
+      at_index: at,
+      mean_delta: count ? round(sum / count) : 0,
+      final_a: fa,
+      final_b: fb,
+      final_delta: fd,
+    };
+  });
+  const only = (s: DiffSide) => {
+    const steps: StepRef[] = [];
+    for (let i = k; i < Math.min(s.ids.length, k + LIST_CAP); i++) steps.push(ref(s, i));
+    return { count: s.ids.length - k, steps };
+  };
+  return {
+    same: divergence === null && !metricsDiffer && a.facts.final_status === b.facts.final_status,
+    a: a.facts,
+    b: b.facts,
+    divergence,
+    common_prefix: k,
+    metrics,
+    only_in_a: only(a),
+    only_in_b: only(b),
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Human-readable diff for the terminal. */
+export function formatDiff(d: CTFDiff, nameA = "A", nameB = "B"): string {
+  const out: string[] = [];
+  out.push(d.same ? "same: the runs match along their lineage" : "different");
+  out.push(
+    `  ${nameA}: ${d.a.task_id} steps=${d.a.steps} lineage=${d.a.lineage_length} rewinds=${d.a.rewinds} final=${d.a.final_status}`,
+  );
+  out.push(
+    `  ${nameB}: ${d.b.task_id} steps=${d.b.steps} lineage=${d.b.lineage_length} rewinds=${d.b.rewinds} final=${d.b.final_status}`,
+  );
+  if (d.divergence) {
+    const s = (r: StepRef | null) => (r ? `step ${r.step_id} [${r.tool ?? "-"}] ${r.action}` : "(lineage ended)");
+    out.push(`divergence at lineage index ${d.divergence.index} (common prefix ${d.common_prefix} steps)`);
+    out.push(`  ${nameA}: ${s(d.divergence.a)}`);
+    out.push(`  ${nameB}: ${s(d.divergence.b)}`);
+  } else out.push(`no divergence: ${d.common_prefix} common lineage steps`);
+  out.push("metric deltas (B − A): max|Δ| on common prefix @index, mean Δ, final A → B");
+  for (const m of Q_METRICS) {
+    const x = d.metrics[m];
+    out.push(
+      `  ${m.padEnd(19)} ${String(x.max_abs_delta).padStart(9)} @${x.at_index ?? "-"}  mean ${x.mean_delta}  final ${x.final_a ?? "-"} → ${x.final_b ?? "-"}${x.final_delta !== null ? ` (Δ ${x.final_delta})` : ""}`,
+    );
+  }
+  const list = (name: string, o: CTFDiff["only_in_a"]) => {
+    if (o.count === 0) return;
+    out.push(`only in ${name}: ${o.count} lineage steps`);
+    for (const r of o.steps) out.push(`  step ${r.step_id} [${r.tool ?? "-"}] ${r.action}`);
+    if (o.count > o.steps.length) out.push(`  … ${o.count - o.steps.length} more`);
+  };
+  list(nameA, d.only_in_a);
+  list(nameB, d.only_in_b);
+  if (d.a.final_status !== d.b.final_status) out.push(`final status: ${d.a.final_status} → ${d.b.final_status}`);
+  return `${out.join("\n")}\n`;
+}

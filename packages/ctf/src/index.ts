@@ -1,0 +1,38 @@
+export {
+  type CTFDiff,
+  type DiffSide,
+  diffSide,
+  diffSides,
+  diffTraces,
+  formatDiff,
+  type MetricDelta,
+  type StepRef,
+  type TraceFacts,
+} from "./diff.js";
+export { DIFF_LOAD_OPTIONS, loadDiffSide, loadDiffSides } from "./diff-load.js";
+export { type ChromeTraceEvent, type ExportInput, type OtlpSpan, toChromeTrace, toOtlp, toUnixNano } from "./export.js";
+export {
+  type CTFLine,
+  CTFReader,
+  type LineHandler,
+  parseCTFText,
+  type RawLineHandler,
+  readCTFFile,
+  readCTFRawLines,
+} from "./reader.js";
+export { type Corridor, type CorridorOptions, createCorridor, type StepInput, type StepResult } from "./runtime.js";
+export { validateEventSchema } from "./schema.js";
+export { ctfSpecDir, readCtfSchema } from "./spec.js";
+export { CorridorState, CRITICAL_STREAK, round6, type StatusResult, type StepNode } from "./state.js";
+export { formatSummary, loadEvents, loadEventsText, sparkline, summarize, type TraceSummary } from "./summary.js";
+export { cosine, type Embedder, forEachToken, type TermVector, TfIdfCorpus, termCounts } from "./text.js";
+export { type LoadedTrace, loadTrace, loadTraceText } from "./trace.js";
+export * from "./types.js";
+export {
+  CTFValidator,
+  type ValidationReport,
+  type ValidatorOptions,
+  validateCTFFile,
+  validateCTFText,
+} from "./validator.js";
+export { type CTFSink, CTFWriter, type CTFWriterOptions, MemorySink } from "./writer.js";

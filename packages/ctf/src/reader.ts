@@ -1,0 +1,158 @@
+import { createReadStream } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+import type { CTFIssue } from "./types.js";
+
+/** One non-empty line of a trace, parsed or not. */
+export type CTFLine =
+  | { line: number; value: unknown; raw: string; issue?: undefined }
+  | { line: number; value?: undefined; raw: string; issue: CTFIssue };
+
+export type LineHandler = (item: CTFLine) => void;
+/** A raw, unparsed non-empty line; `terminated` is false for a last line without its newline. */
+export type RawLineHandler = (raw: string, line: number, terminated: boolean) => void;
+
+/**
+ * Splits text into lines and parses each one; keeps the unfinished tail for the next chunk.
+ * Shared by the file reader and the in-memory parser so both report identical line numbers.
+ */
+class LineSplitter {
+  private carry = "";
+  private lineNo = 0;
+  constructor(
+    private readonly onLine: LineHandler,
+    /** When set, lines are handed over unparsed (callers that can skip lines they do not need). */
+    private readonly onRaw?: RawLineHandler,
+  ) {}
+
+  push(text: string): void {
+    let chunk = this.carry.length > 0 ? this.carry + text : text;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf("\n", start);
+      if (nl < 0) break;
+      this.emit(chunk, start, nl, true);
+      start = nl + 1;
+    }
+    this.carry = start === 0 ? chunk : chunk.slice(start);
+    chunk = "";
+  }
+
+  /** Flushes the last line; without its newline and unparsable it is a truncated write. */
+  end(): number {
+    if (this.carry.length > 0) this.emit(this.carry, 0, this.carry.length, false);
+    this.carry = "";
+    return this.lineNo;
+  }
+
+  private emit(chunk: string, from: number, to: number, terminated: boolean): void {
+    const line = ++this.lineNo;
+    if (to > from && chunk.charCodeAt(to - 1) === 13) to--; // tolerate \r\n
+    const raw = chunk.slice(from, to);
+    // Only a line starting with whitespace can be blank; checking the first char avoids a trim per line.
+    if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim().length === 0)) return;
+    if (this.onRaw) {
+      this.onRaw(raw, line, terminated);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      const issue: CTFIssue = terminated
+        ? { line, field: "", code: "invalid_json", message: (err as Error).message, severity: "error" }
+        : {
+            line,
+            field: "",
+            code: "truncated",
+            message: "last line is incomplete (no newline, not valid JSON): the writer stopped mid-line",
+            severity: "error",
+          };
+      this.onLine({ line, raw, issue });
+      return;
+    }
+    this.onLine({ line, value, raw });
+  }
+}
+
+/** Parses a whole in-memory trace (an upload, a test fixture). Returns the number of lines seen. */
+export function parseCTFText(text: string, onLine: LineHandler): number {
+  const s = new LineSplitter(onLine);
+  s.push(text);
+  return s.end();
+}
+
+/**
+ * Streams a .ctf file line by line in constant memory (one chunk plus the longest line).
+ * Callback-based on purpose: a per-line async iterator costs a promise per event, which dominates
+ * at a million events. Resolves with the number of lines read.
+ */
+export function readCTFFile(path: string, onLine: LineHandler, chunkBytes = 1 << 20): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter(onLine);
+    const decoder = new StringDecoder("utf8");
+    const stream = createReadStream(path, { highWaterMark: chunkBytes });
+    stream.on("data", (buf) => {
+      try {
+        splitter.push(decoder.write(buf as Buffer));
+      } catch (err) {
+        stream.destroy();
+        reject(err);
+      }
+    });
+    stream.on("error", reject);
+    stream.on("end", () => {
+      try {
+        splitter.push(decoder.end());
+        resolve(splitter.end());
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Streams a file's non-empty lines without parsing them. */
+export function readCTFRawLines(path: string, onRaw: RawLineHandler, chunkBytes = 1 << 20): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter(() => {}, onRaw);
+    const decoder = new StringDecoder("utf8");
+    const stream = createReadStream(path, { highWaterMark: chunkBytes });
+    stream.on("data", (buf) => {
+      try {
+        splitter.push(decoder.write(buf as Buffer));
+      } catch (err) {
+        stream.destroy();
+        reject(err);
+      }
+    });
+    stream.on("error", reject);
+    stream.on("end", () => {
+      try {
+        splitter.push(decoder.end());
+        resolve(splitter.end());
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Async-iterable view over a file for callers who prefer `for await`; batches per chunk to stay cheap. */
+export class CTFReader implements AsyncIterable<CTFLine> {
+  constructor(readonly path: string) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<CTFLine> {
+    const splitter = { batch: [] as CTFLine[] };
+    const s = new LineSplitter((item) => splitter.batch.push(item));
+    const decoder = new StringDecoder("utf8");
+    for await (const buf of createReadStream(this.path, { highWaterMark: 1 << 20 })) {
+      s.push(decoder.write(buf as Buffer));
+      const out = splitter.batch;
+      splitter.batch = [];
+      yield* out;
+    }
+    s.push(decoder.end());
+    s.end();
+    yield* splitter.batch;
+  }
+}
