@@ -1,0 +1,128 @@
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { DEFAULTS } from "./config.js";
+import { ConformanceMonitor } from "./conformance.js";
+import type { AppContext } from "./context.js";
+import { ctfPlugin } from "./ctf/index.js";
+import { diagnosticsPlugin } from "./diagnostics/plugin.js";
+import type { DiagnosticsStore } from "./diagnostics/store.js";
+import type { SessionEmitter } from "./emit.js";
+import { installErrorHandler } from "./errors.js";
+import { IngestService } from "./ingest/service.js";
+import { Metrics } from "./metrics.js";
+import { ReplayCache } from "./replay/cache.js";
+import { StreamRegistry } from "./replay/streams.js";
+import { noteRoutes } from "./routes/notes.js";
+import { operatorRoutes } from "./routes/operators.js";
+import { replayRoutes } from "./routes/replay.js";
+import { runnerRoutes } from "./routes/runner.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { sseRoutes } from "./routes/sse.js";
+import { makeRequireWrite } from "./security.js";
+import { registerStatic } from "./static.js";
+import { GroupCommitter } from "./store/group-commit.js";
+import type { SessionStore } from "./store/types.js";
+
+export interface AppOptions {
+  store: SessionStore;
+  /** Bearer token required on writes; none = open writes (only allowed on loopback by startServer). */
+  token?: string;
+  maxBody?: number;
+  /** Requests per minute per client address; 0 disables. */
+  rateLimit?: number;
+  maxOperatorSeries?: number;
+  /** Loki NDJSON feed; null disables emission. */
+  emitter?: SessionEmitter | null;
+  /** A pino logger (stderr in `rtt serve`); omitted = silent. */
+  logger?: Logger;
+  /** Conformance state; a fresh monitor has not validated yet (status degraded until it runs). */
+  conformance?: ConformanceMonitor;
+  webDir?: string;
+  replayCacheBytes?: number;
+  /** Diagnostics API (/api/rtt/*) on this store (initialised by the caller); omitted = not mounted. */
+  diagnostics?: DiagnosticsStore;
+  /** Epoch-ms clock of the diagnostics API (drift cadence); injectable for tests. */
+  clock?: () => number;
+  /** Corridor Trace File API (/ctf, /api/corridor) keeps its files in `<ctfDataDir>/ctf/`; omitted = not mounted. */
+  ctfDataDir?: string;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+}
+
+/** Builds the Fastify app with every route; does not listen, open or close the store. */
+export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
+  // The pino Logger type is narrower than FastifyBaseLogger; routes only need the base instance type.
+  const app: FastifyInstance = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: opts.maxBody ?? DEFAULTS.maxBody,
+    routerOptions: { maxParamLength: 1024 },
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 120_000,
+    return503OnClosing: true,
+  });
+  const metrics = new Metrics(opts.maxOperatorSeries ?? DEFAULTS.maxOperatorSeries);
+  const conformance = opts.conformance ?? new ConformanceMonitor();
+  metrics.conformanceOk.set(conformance.ok ? 1 : 0);
+  const committer = new GroupCommitter(opts.store);
+  const ctx: AppContext = {
+    store: opts.store,
+    ingest: new IngestService(committer, metrics, opts.emitter ?? null),
+    metrics,
+    conformance,
+    cache: new ReplayCache(opts.store, opts.replayCacheBytes ?? DEFAULTS.replayCacheBytes),
+    streams: new StreamRegistry(),
+    requireWrite: makeRequireWrite(opts.token),
+  };
+
+  installErrorHandler(app);
+  app.addHook("onSend", async (_req, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    return payload;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.httpRequests.inc({
+      path: req.routeOptions.url ?? "unmatched",
+      method: req.method,
+      status: String(reply.statusCode),
+    });
+  });
+  app.addHook("preClose", async () => ctx.streams.stopAll());
+  app.addHook("onClose", async () => {
+    await committer.close();
+  });
+
+  const perMinute = opts.rateLimit ?? DEFAULTS.rateLimit;
+  if (perMinute > 0)
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_req, context) => ({
+        statusCode: 429,
+        error: `rate limit exceeded (${context.max} requests per minute); retry after ${context.after}`,
+      }),
+    });
+
+  runnerRoutes(app, ctx);
+  await app.register(async (scope) => sessionRoutes(scope, ctx));
+  replayRoutes(app, ctx);
+  sseRoutes(app, ctx);
+  noteRoutes(app, ctx);
+  operatorRoutes(app, ctx);
+
+  // Encapsulated: each replaces parsers or the error handler inside its own scope only.
+  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir, requireWrite: ctx.requireWrite });
+  if (opts.diagnostics)
+    await app.register(diagnosticsPlugin, {
+      store: opts.diagnostics,
+      registry: metrics.registry,
+      requireWrite: ctx.requireWrite,
+      clock: opts.clock,
+    });
+
+  await registerStatic(app, opts.webDir);
+  return { app, ctx };
+}

@@ -1,0 +1,18 @@
+import type { ConformanceMonitor } from "./conformance.js";
+import type { IngestService } from "./ingest/service.js";
+import type { Metrics } from "./metrics.js";
+import type { ReplayCache } from "./replay/cache.js";
+import type { StreamRegistry } from "./replay/streams.js";
+import type { RequireWrite } from "./security.js";
+import type { SessionStore } from "./store/types.js";
+
+/** What route modules share; built once per server by `buildApp`. */
+export interface AppContext {
+  store: SessionStore;
+  ingest: IngestService;
+  metrics: Metrics;
+  conformance: ConformanceMonitor;
+  cache: ReplayCache;
+  streams: StreamRegistry;
+  requireWrite: RequireWrite;
+}

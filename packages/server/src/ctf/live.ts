@@ -1,0 +1,149 @@
+import { type CTFEvent, type CTFIssue, CTFValidator, parseCTFText, type QEvent } from "@rtt/ctf";
+
+/** The minimal WebSocket surface used here (ws's WebSocket satisfies it). */
+export interface LiveSocket {
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: string): void;
+}
+
+const OPEN = 1;
+
+/**
+ * Drop policy for slow subscribers. The producer never waits for a viewer: every message is handed
+ * to each subscriber's socket without awaiting it. A subscriber whose socket already holds more than
+ * `maxBufferedBytes` of unsent data gets nothing more until it drains below that; the messages it
+ * misses are counted, and as soon as it has room again (checked on its next message, and every
+ * `GAP_POLL_MS` so a viewer that missed the footer still hears about it) it receives
+ * `{"type":"gap","dropped":N,"next_seq":S,"complete":bool}` so it can re-fetch `GET /api/corridor/:id`.
+ * Memory per subscriber is therefore bounded by `maxBufferedBytes` plus one message.
+ */
+export const GAP_POLL_MS = 50;
+
+export class Subscriber {
+  dropped = 0;
+  delivered = 0;
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly socket: LiveSocket,
+    private readonly maxBufferedBytes: number,
+    /** Where the trace is now: the seq of the next message and whether the footer was written. */
+    private readonly position: () => { next_seq: number; complete: boolean },
+  ) {}
+
+  offer(seq: number, message: string): void {
+    const s = this.socket;
+    if (s.readyState !== OPEN) return;
+    if (s.bufferedAmount + message.length > this.maxBufferedBytes) {
+      this.dropped++;
+      this.timer ??= setInterval(() => this.flushGap(), GAP_POLL_MS).unref();
+      return;
+    }
+    if (this.dropped > 0) this.sendGap(seq);
+    s.send(message);
+    this.delivered++;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private flushGap(): void {
+    if (this.socket.readyState !== OPEN) {
+      this.close();
+      return;
+    }
+    if (this.dropped > 0 && this.socket.bufferedAmount < this.maxBufferedBytes) this.sendGap(this.position().next_seq);
+  }
+
+  private sendGap(nextSeq: number): void {
+    const { complete } = this.position();
+    this.socket.send(JSON.stringify({ type: "gap", dropped: this.dropped, next_seq: nextSeq, complete }));
+    this.dropped = 0;
+    this.close();
+  }
+}
+
+export interface AppendResult {
+  accepted: number;
+  /** The first rejected event: its line in the request body, the file line it would have had, and why. */
+  error?: { body_line: number; issues: CTFIssue[] };
+}
+
+/**
+ * One trace open for live appends: the validator replaying it (so appends are checked against the
+ * rules in context), its subscribers, and a queue that serialises appends and subscriptions.
+ */
+export class LiveTrace {
+  validator: CTFValidator;
+  seq = 0;
+  lastQ: QEvent | null = null;
+  readonly subscribers = new Set<Subscriber>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly id: string) {
+    this.validator = LiveTrace.freshValidator();
+  }
+
+  static freshValidator(): CTFValidator {
+    return new CTFValidator({ requireFooter: false, recompute: true });
+  }
+
+  /** Replays the stored text (after a restart, or after a rejected append left the validator mid-event). */
+  reload(text: string): void {
+    const v = LiveTrace.freshValidator();
+    let seq = 0;
+    let lastQ: QEvent | null = null;
+    parseCTFText(text, (l) => {
+      if (l.issue) v.pushIssue(l.issue);
+      else {
+        v.push(l.value, l.line);
+        seq++;
+        if ((l.value as CTFEvent).type === "q") lastQ = l.value as QEvent;
+      }
+    });
+    this.validator = v;
+    this.seq = seq;
+    this.lastQ = lastQ;
+  }
+
+  get complete(): boolean {
+    return this.validator.footer !== null;
+  }
+
+  /** Runs `fn` after every earlier append/subscription of this trace has finished. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The live message for one event: the seed's `{step, q, status}` update plus the raw event. */
+  message(event: CTFEvent, seq: number): string {
+    const v = this.validator;
+    return JSON.stringify({
+      type: "event",
+      seq,
+      step: v.state?.head?.id ?? null,
+      q: this.lastQ,
+      status: v.lastStatus,
+      event,
+    });
+  }
+
+  /**
+   * Call right after the validator accepted `event`: snapshots the live update as of this event (the
+   * head, last q and status *after* it, not after the whole batch) and assigns its sequence number.
+   */
+  prepare(event: CTFEvent): { seq: number; message: string } {
+    if (event.type === "q") this.lastQ = event;
+    const seq = this.seq++;
+    return { seq, message: this.message(event, seq) };
+  }
+
+  /** Hands a prepared message to every subscriber without waiting for any of them. */
+  publish(seq: number, message: string): void {
+    for (const s of this.subscribers) s.offer(seq, message);
+  }
+}

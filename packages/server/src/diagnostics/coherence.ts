@@ -1,0 +1,249 @@
+/**
+ * Coherence validation (POST /api/rtt/validate) of the payload build_validate_payload makes.
+ * Documented in docs/api/rtt/validate.md. The model:
+ *
+ * - The service graph is the declared flows (from → to). system_map.services is the declared
+ *   inventory; when present, every service a flow or constraint names must be in it.
+ * - Every check below is one unit of the score: score = passed / total (1 when there is nothing to
+ *   check). `coherent` is true when no check failed at severity "error"; warnings lower the score
+ *   without breaking coherence.
+ *
+ * Checks:
+ *   known_endpoint   (error)   each flow endpoint is a declared service           (2 per flow)
+ *   reachable        (warning) each declared service is reached from an entrypoint (1 per service)
+ *   acyclic          (warning, error with a no_cycles constraint) flows form no cycle (1)
+ *   constraints      (error)   each constraint holds                              (1 per constraint)
+ */
+import {
+  Digraph,
+  isCyclic,
+  reachableFrom,
+  shortestHopPath,
+  shortestLatencyPath,
+  stronglyConnectedComponents,
+  witnessCycle,
+} from "./graph.js";
+
+export type ConstraintType = "no_path" | "max_hops" | "latency_budget_ms" | "requires" | "no_cycles";
+
+export interface Constraint {
+  type: ConstraintType;
+  from?: string;
+  to?: string;
+  max?: number;
+  budget_ms?: number;
+}
+
+export interface ValidateRequest {
+  system_map: { services?: string[]; entrypoints?: string[]; [k: string]: unknown };
+  flows?: Array<{ from: string; to: string; latency_ms?: number }>;
+  constraints?: Constraint[];
+}
+
+export interface Finding {
+  severity: "error" | "warning" | "info";
+  code: string;
+  message: string;
+  /** JSON pointer into the request that the finding is about. */
+  path: string;
+  subjects?: string[];
+}
+
+export interface ValidateResult {
+  status: "ok";
+  coherent: boolean;
+  score: number;
+  findings: Finding[];
+  summary: { services: number; flows: number; constraints: number; checks: number; passed: number };
+}
+
+export function validateCoherence(req: ValidateRequest): ValidateResult {
+  const flows = req.flows ?? [];
+  const constraints = req.constraints ?? [];
+  const declared = req.system_map.services;
+  const known = declared ? new Set(declared) : undefined;
+  const findings: Finding[] = [];
+  let checks = 0;
+  let passed = 0;
+  const check = (ok: boolean, finding: () => Finding) => {
+    checks++;
+    if (ok) passed++;
+    else findings.push(finding());
+  };
+
+  if (declared) {
+    const seen = new Set<string>();
+    declared.forEach((s, i) => {
+      if (seen.has(s)) {
+        findings.push({
+          severity: "info",
+          code: "duplicate_service",
+          message: `service ${s} is declared twice`,
+          path: `/system_map/services/${i}`,
+        });
+      }
+      seen.add(s);
+    });
+  } else {
+    findings.push({
+      severity: "info",
+      code: "no_inventory",
+      message: "system_map.services is absent: services are taken from the flows and names are not checked",
+      path: "/system_map",
+    });
+  }
+
+  const g = new Digraph();
+  for (const s of declared ?? []) g.addNode(s);
+  flows.forEach((f, i) => {
+    for (const end of ["from", "to"] as const) {
+      check(!known || known.has(f[end]), () => ({
+        severity: "error",
+        code: "unknown_service",
+        message: `flow ${i} ${end} names ${f[end]}, which system_map.services does not declare`,
+        path: `/flows/${i}/${end}`,
+        subjects: [f[end]],
+      }));
+    }
+    g.addEdge(f.from, f.to, f.latency_ms);
+  });
+
+  // Reachability only means something once flows exist; with none we say so instead of flagging
+  // every service (the seeds' first payloads have `flows: []`).
+  if (flows.length === 0) {
+    findings.push({
+      severity: "info",
+      code: "no_flows",
+      message: "no flows declared: reachability and cycles not assessed",
+      path: "/flows",
+    });
+  } else {
+    const entry = entrypoints(g, req.system_map.entrypoints);
+    const reached = reachableFrom(g, entry);
+    for (const s of declared ?? g.nodes()) {
+      check(reached.has(s), () => ({
+        severity: "warning",
+        code: "unreachable_service",
+        message:
+          g.in.get(s)!.length + g.out.get(s)!.length === 0
+            ? `service ${s} takes part in no flow`
+            : `service ${s} cannot be reached from any entrypoint (${entry.join(", ") || "none"})`,
+        path: declared ? `/system_map/services/${declared.indexOf(s)}` : "/flows",
+        subjects: [s],
+      }));
+    }
+    const strict = constraints.some((c) => c.type === "no_cycles");
+    const cyclic = stronglyConnectedComponents(g).filter((c) => isCyclic(g, c));
+    check(cyclic.length === 0, () => ({
+      severity: strict ? "error" : "warning",
+      code: "cycle",
+      message: `flows form ${cyclic.length} cycle(s): ${cyclic.map((c) => witnessCycle(g, c).join(" → ")).join("; ")}`,
+      path: "/flows",
+      subjects: cyclic.flat(),
+    }));
+  }
+
+  constraints.forEach((c, i) => {
+    if (c.type === "no_cycles") return; // folded into the acyclic check above
+    const path = `/constraints/${i}`;
+    const named = [c.from, c.to].filter((s): s is string => s !== undefined);
+    const unknown = named.filter((s) => (known ? !known.has(s) : !g.has(s)));
+    if (unknown.length > 0 && known) {
+      check(false, () => ({
+        severity: "error",
+        code: "unknown_service",
+        message: `constraint ${i} (${c.type}) names undeclared service(s): ${unknown.join(", ")}`,
+        path,
+        subjects: unknown,
+      }));
+      return;
+    }
+    const result = evaluateConstraint(g, c);
+    check(result.ok, () => ({
+      severity: "error",
+      code: `constraint_${c.type}`,
+      message: `constraint ${i}: ${result.message}`,
+      path,
+      subjects: named,
+    }));
+    if (result.ok && result.note)
+      findings.push({
+        severity: "info",
+        code: `constraint_${c.type}`,
+        message: `constraint ${i}: ${result.note}`,
+        path,
+      });
+  });
+
+  const errors = findings.filter((f) => f.severity === "error").length;
+  return {
+    status: "ok",
+    coherent: errors === 0,
+    score: checks === 0 ? 1 : Math.round((passed / checks) * 1000) / 1000,
+    findings,
+    summary: {
+      services: declared ? new Set(declared).size : g.nodes().length,
+      flows: flows.length,
+      constraints: constraints.length,
+      checks,
+      passed,
+    },
+  };
+}
+
+/** Declared entrypoints, else every service nobody calls (sources). A pure cycle has none. */
+function entrypoints(g: Digraph, declared: string[] | undefined): string[] {
+  if (declared && declared.length > 0) return declared;
+  return g.nodes().filter((n) => g.in.get(n)!.length === 0 && g.out.get(n)!.length > 0);
+}
+
+/**
+ * The constraint language (docs/api/rtt/validate.md):
+ *   no_path {from,to}               to must NOT be reachable from from
+ *   requires {from,to}              to must be reachable from from (directly or transitively)
+ *   max_hops {from,to,max}          a path exists with at most max hops
+ *   latency_budget_ms {from,to,budget_ms}  the lowest-latency path fits the budget; without from/to
+ *                                   the constraint only feeds /corridor and always holds here
+ *   no_cycles {}                    the flows form no cycle (cycles become errors)
+ */
+export function evaluateConstraint(g: Digraph, c: Constraint): { ok: boolean; message: string; note?: string } {
+  const from = c.from ?? "";
+  const to = c.to ?? "";
+  switch (c.type) {
+    case "no_path": {
+      const p = shortestHopPath(g, from, to);
+      return p
+        ? { ok: false, message: `${to} is reachable from ${from} via ${p.join(" → ")}` }
+        : { ok: true, message: "" };
+    }
+    case "requires": {
+      const p = shortestHopPath(g, from, to);
+      return p
+        ? { ok: true, message: "" }
+        : { ok: false, message: `${from} requires ${to} but no flow path leads there` };
+    }
+    case "max_hops": {
+      const p = shortestHopPath(g, from, to);
+      if (!p) return { ok: false, message: `no path from ${from} to ${to} (max_hops ${c.max})` };
+      const hops = p.length - 1;
+      return hops <= c.max!
+        ? { ok: true, message: "" }
+        : { ok: false, message: `shortest path ${p.join(" → ")} has ${hops} hops, more than ${c.max}` };
+    }
+    case "latency_budget_ms": {
+      if (c.from === undefined || c.to === undefined)
+        return { ok: true, message: "", note: "global budget: applies to /corridor only" };
+      const p = shortestLatencyPath(g, from, to);
+      if (!p) return { ok: false, message: `no path from ${from} to ${to} to fit in ${c.budget_ms} ms` };
+      const lower = p.unknownEdges > 0 ? ` (lower bound: ${p.unknownEdges} hop(s) without latency_ms)` : "";
+      return p.latencyMs <= c.budget_ms!
+        ? { ok: true, message: "", note: lower ? `fits at ${p.latencyMs} ms${lower}` : undefined }
+        : {
+            ok: false,
+            message: `fastest path ${p.path.join(" → ")} takes ${p.latencyMs} ms, over the ${c.budget_ms} ms budget${lower}`,
+          };
+    }
+    case "no_cycles":
+      return { ok: true, message: "" };
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Fastify plugin for the RTT-Inside diagnostics API (seeds 001/002), mounted at /api/rtt/:
+ *
+ *   POST /api/rtt/beacon            ingest a beacon (write)       → drift detection, metrics
+ *   GET  /api/rtt/sites             sites with last beacon, cadence, drift state
+ *   PUT  /api/rtt/profile/:site     register a profile (write)
+ *   GET  /api/rtt/profile/:site
+ *   GET  /api/rtt/drift?site=&limit=
+ *   POST /api/rtt/validate          coherence validation (pure, no write)
+ *   POST /api/rtt/corridor          corridor alignment   (pure, no write)
+ *   POST /api/rtt/topology          topology decomposition (pure, no write)
+ *
+ * Register it WITHOUT a prefix and WITHOUT fastify-plugin: the routes carry their full paths, and
+ * the error handler below must stay encapsulated to these routes so every bad input here answers
+ * 400 {error, details:[{path, message}]} without changing the rest of the server.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
+import { type ValidateRequest, validateCoherence } from "./coherence.js";
+import { analyzeCorridor, CorridorInputError, type CorridorRequest } from "./corridor.js";
+import {
+  applyBeacon,
+  type Beacon,
+  cadenceMs,
+  type DriftEvent,
+  fingerprint,
+  isOverdue,
+  type SiteState,
+} from "./drift.js";
+import { InputError } from "./errors.js";
+import { diagnosticsMetrics, scopeLabel } from "./metrics.js";
+import { check, checkSite } from "./schemas.js";
+import type { DiagnosticsStore, Profile } from "./store.js";
+import { decomposeTopology, type TopologyRequest } from "./topology.js";
+
+export interface DiagnosticsPluginOptions {
+  store: DiagnosticsStore;
+  registry: Registry;
+  /** Authorisation for writes (beacon, profile). Reply or throw to refuse. */
+  requireWrite: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+  /** Epoch-ms clock; injectable so drift tests control cadence. */
+  clock?: () => number;
+}
+
+export const DRIFT_LIMIT_DEFAULT = 100;
+export const DRIFT_LIMIT_MAX = 1000;
+
+export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsPluginOptions): Promise<void> {
+  const { store, requireWrite } = opts;
+  const clock = opts.clock ?? Date.now;
+  const metrics = diagnosticsMetrics(opts.registry);
+  const writeGuard = async (req: FastifyRequest, reply: FastifyReply) => {
+    await requireWrite(req, reply);
+  };
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof InputError) return reply.code(err.statusCode).send({ error: err.message, details: err.details });
+    if (err instanceof CorridorInputError)
+      return reply
+        .code(400)
+        .send({ error: "invalid corridor request", details: [{ path: err.path, message: err.message }] });
+    const status = err.statusCode ?? 500;
+    if (status === 415 || err.code?.startsWith("FST_ERR_CTP")) {
+      // Body parsing failures (bad JSON, empty body, wrong media type) are bad input like any other.
+      return reply.code(400).send({ error: "invalid request body", details: [{ path: "", message: err.message }] });
+    }
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message, details: [] });
+    req.log.error({ err }, "diagnostics request failed");
+    return reply.code(500).send({ error: "internal error", details: [] });
+  });
+
+  // Beacons of one site are applied strictly in arrival order: drift detection is a read-modify-write
+  // of the site state, and two interleaved beacons would otherwise both compare against the same
+  // "previous" state. (Several server processes on one PostgreSQL would still race; see drift.md.)
+  const siteQueues = new Map<string, Promise<unknown>>();
+  const serialized = <T>(site: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = siteQueues.get(site) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    siteQueues.set(site, tail);
+    void tail.then(() => {
+      if (siteQueues.get(site) === tail) siteQueues.delete(site);
+    });
+    return next;
+  };
+
+  app.post("/api/rtt/beacon", { preHandler: writeGuard }, async (req) => {
+    const beacon = check<Beacon>("beacon", req.body, "beacon");
+    const { state, drift } = await serialized(beacon.site, async () => {
+      const now = clock();
+      const prev = await store.getSite(beacon.site);
+      const next = applyBeacon(prev, beacon, now);
+      const saved = await store.commitBeacon(
+        { ...beacon, received_at: now, fingerprint: fingerprint(beacon.structure) },
+        next.state,
+        next.drift,
+      );
+      return { state: next.state, drift: saved };
+    });
+    const label = scopeLabel(beacon.site, await store.getProfile(beacon.site), state);
+    metrics.beacons.inc({ ...label, event: beacon.event });
+    for (const d of drift) metrics.drift.inc({ ...label, event: d.kind });
+    req.log.info(
+      { site: beacon.site, event: beacon.event, drift: drift.map((d) => d.kind) },
+      `[RTT] ${beacon.event} received`,
+    );
+    for (const d of drift)
+      req.log.warn({ site: d.site, kind: d.kind, details: d.details }, `[RTT] drift detected: ${d.kind}`);
+    return {
+      status: "ok",
+      site: beacon.site,
+      event: beacon.event,
+      fingerprint: state.fingerprint,
+      drift_state: state.drift_state,
+      drift: drift.map(driftView),
+    };
+  });
+
+  app.get("/api/rtt/sites", async () => {
+    const now = clock();
+    const [sites, profiles] = await Promise.all([store.listSites(), store.listProfiles()]);
+    return { sites: sites.map((s) => siteView(s, profiles.get(s.site), now)) };
+  });
+
+  app.put<{ Params: { site: string } }>("/api/rtt/profile/:site", { preHandler: writeGuard }, async (req) => {
+    const site = checkSite(req.params.site, "params/site");
+    const profile = check<Profile>("profile", req.body, "profile");
+    await store.putProfile(site, profile, clock());
+    return { status: "ok", site, profile };
+  });
+
+  app.get<{ Params: { site: string } }>("/api/rtt/profile/:site", async (req, reply) => {
+    const site = checkSite(req.params.site, "params/site");
+    const profile = await store.getProfile(site);
+    if (!profile)
+      return reply
+        .code(404)
+        .send({ error: `no profile for site ${site}`, details: [{ path: "params/site", message: "has no profile" }] });
+    return { site, profile };
+  });
+
+  app.get<{ Querystring: { site?: string; limit?: string } }>("/api/rtt/drift", async (req) => {
+    const site = req.query.site === undefined ? undefined : checkSite(req.query.site, "query/site");
+    const limit = parseLimit(req.query.limit);
+    const events = await store.listDrift({ site, limit });
+    return { events: events.map(driftView) };
+  });
+
+  app.post("/api/rtt/validate", async (req) =>
+    validateCoherence(check<ValidateRequest>("validate", req.body, "validate request")),
+  );
+
+  app.post("/api/rtt/corridor", async (req) => {
+    const body = check<CorridorRequest>("corridor", req.body, "corridor request");
+    const profile = body.site === undefined ? undefined : await store.getProfile(body.site);
+    return analyzeCorridor(body, profile?.latency_budget_ms);
+  });
+
+  app.post("/api/rtt/topology", async (req) =>
+    decomposeTopology(check<TopologyRequest>("topology", req.body, "topology request")),
+  );
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return DRIFT_LIMIT_DEFAULT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > DRIFT_LIMIT_MAX) {
+    throw new InputError("invalid query", [
+      { path: "query/limit", message: `must be an integer from 1 to ${DRIFT_LIMIT_MAX}` },
+    ]);
+  }
+  return n;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function driftView(d: DriftEvent) {
+  return {
+    id: d.id,
+    site: d.site,
+    kind: d.kind,
+    at: iso(d.at),
+    session: d.session,
+    event: d.event,
+    details: d.details,
+  };
+}
+
+function siteView(s: SiteState, profile: Profile | undefined, now: number) {
+  return {
+    site: s.site,
+    labels: scopeLabel(s.site, profile, s),
+    first_seen: iso(s.first_seen),
+    last_seen: iso(s.last_seen),
+    last_event: s.last_event,
+    beacons: s.beacons,
+    fingerprint: s.fingerprint,
+    cadence_ms: cadenceMs(s),
+    overdue: isOverdue(s, now),
+    drift_state: s.drift_state,
+    baseline_fingerprint: s.baseline?.fingerprint ?? null,
+    deploying: s.deploy !== null,
+    profile: profile ?? null,
+  };
+}

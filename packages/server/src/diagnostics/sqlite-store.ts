@@ -1,0 +1,165 @@
+/**
+ * DiagnosticsStore on better-sqlite3. Takes the server's open `Database` handle (the server owns
+ * opening, WAL mode and closing). JSON columns are TEXT.
+ */
+import type { Database } from "better-sqlite3";
+import type { DriftEvent, SiteState } from "./drift.js";
+import type { DiagnosticsStore, DriftQuery, Profile, StoredBeacon } from "./store.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rtt_diag_sites (
+  site TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rtt_diag_beacons (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site TEXT NOT NULL,
+  session TEXT NOT NULL,
+  event TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  structure TEXT NOT NULL,
+  meta TEXT
+);
+CREATE INDEX IF NOT EXISTS rtt_diag_beacons_site ON rtt_diag_beacons (site, id);
+CREATE TABLE IF NOT EXISTS rtt_diag_drift (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  site TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  session TEXT NOT NULL,
+  event TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rtt_diag_drift_site ON rtt_diag_drift (site, id);
+CREATE TABLE IF NOT EXISTS rtt_diag_profiles (
+  site TEXT PRIMARY KEY,
+  profile TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+interface BeaconRow {
+  id: number;
+  site: string;
+  session: string;
+  event: string;
+  ts: string;
+  received_at: number;
+  fingerprint: string;
+  structure: string;
+  meta: string | null;
+}
+
+interface DriftRow {
+  id: number;
+  site: string;
+  kind: DriftEvent["kind"];
+  at: number;
+  session: string;
+  event: string;
+  details: string;
+}
+
+export class SqliteDiagnosticsStore implements DiagnosticsStore {
+  constructor(private readonly db: Database) {}
+
+  async init(): Promise<void> {
+    this.db.exec(SCHEMA);
+  }
+
+  async getSite(site: string): Promise<SiteState | undefined> {
+    const row = this.db.prepare("SELECT state FROM rtt_diag_sites WHERE site = ?").get(site) as
+      | { state: string }
+      | undefined;
+    return row ? (JSON.parse(row.state) as SiteState) : undefined;
+  }
+
+  async listSites(): Promise<SiteState[]> {
+    const rows = this.db.prepare("SELECT state FROM rtt_diag_sites ORDER BY site").all() as Array<{ state: string }>;
+    return rows.map((r) => JSON.parse(r.state) as SiteState);
+  }
+
+  async commitBeacon(beacon: StoredBeacon, state: SiteState, drift: DriftEvent[]): Promise<DriftEvent[]> {
+    const insertBeacon = this.db.prepare(
+      "INSERT INTO rtt_diag_beacons (site, session, event, ts, received_at, fingerprint, structure, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const upsertSite = this.db.prepare(
+      "INSERT INTO rtt_diag_sites (site, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(site) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    );
+    const insertDrift = this.db.prepare(
+      "INSERT INTO rtt_diag_drift (site, kind, at, session, event, details) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const tx = this.db.transaction(() => {
+      insertBeacon.run(
+        beacon.site,
+        beacon.session,
+        beacon.event,
+        beacon.ts,
+        beacon.received_at,
+        beacon.fingerprint,
+        JSON.stringify(beacon.structure),
+        beacon.meta === undefined ? null : JSON.stringify(beacon.meta),
+      );
+      upsertSite.run(state.site, JSON.stringify(state), state.last_seen);
+      return drift.map((d) => {
+        const r = insertDrift.run(d.site, d.kind, d.at, d.session, d.event, JSON.stringify(d.details));
+        return { ...d, id: Number(r.lastInsertRowid) };
+      });
+    });
+    return tx();
+  }
+
+  async listBeacons(site: string, limit: number): Promise<StoredBeacon[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM rtt_diag_beacons WHERE site = ? ORDER BY id DESC LIMIT ?")
+      .all(site, limit) as BeaconRow[];
+    return rows.reverse().map((r) => ({
+      id: r.id,
+      site: r.site,
+      session: r.session,
+      event: r.event,
+      ts: r.ts,
+      received_at: r.received_at,
+      fingerprint: r.fingerprint,
+      structure: JSON.parse(r.structure),
+      ...(r.meta === null ? {} : { meta: JSON.parse(r.meta) }),
+    }));
+  }
+
+  async listDrift(query: DriftQuery): Promise<DriftEvent[]> {
+    const rows = (
+      query.site === undefined
+        ? this.db.prepare("SELECT * FROM rtt_diag_drift ORDER BY id DESC LIMIT ?").all(query.limit)
+        : this.db
+            .prepare("SELECT * FROM rtt_diag_drift WHERE site = ? ORDER BY id DESC LIMIT ?")
+            .all(query.site, query.limit)
+    ) as DriftRow[];
+    return rows.reverse().map((r) => ({ ...r, details: JSON.parse(r.details) }));
+  }
+
+  async putProfile(site: string, profile: Profile, at: number): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT INTO rtt_diag_profiles (site, profile, updated_at) VALUES (?, ?, ?) ON CONFLICT(site) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
+      )
+      .run(site, JSON.stringify(profile), at);
+  }
+
+  async getProfile(site: string): Promise<Profile | undefined> {
+    const row = this.db.prepare("SELECT profile FROM rtt_diag_profiles WHERE site = ?").get(site) as
+      | { profile: string }
+      | undefined;
+    return row ? (JSON.parse(row.profile) as Profile) : undefined;
+  }
+
+  async listProfiles(): Promise<Map<string, Profile>> {
+    const rows = this.db.prepare("SELECT site, profile FROM rtt_diag_profiles").all() as Array<{
+      site: string;
+      profile: string;
+    }>;
+    return new Map(rows.map((r) => [r.site, JSON.parse(r.profile) as Profile]));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Storage contract for diagnostics: site states, beacons, drift events and profiles.
+ * Two implementations (sqlite-store.ts, pg-store.ts) pass the same contract tests
+ * (packages/server/test/diagnostics-store.test.ts). Tables are prefixed `rtt_diag_` so they can
+ * live beside the rest of the server's schema in the same database.
+ */
+import type { Beacon, DriftEvent, SiteState } from "./drift.js";
+
+export interface Profile {
+  version: string;
+  supports: string[];
+  contact?: string;
+  scope?: "service" | "cluster";
+  name?: string;
+  latency_budget_ms?: number;
+}
+
+export interface StoredBeacon extends Beacon {
+  id?: number;
+  received_at: number;
+  fingerprint: string;
+}
+
+export interface DriftQuery {
+  site?: string;
+  /** Most recent `limit` events, returned oldest first. */
+  limit: number;
+}
+
+export interface DiagnosticsStore {
+  /** Creates the tables if missing. Idempotent; call once before use. */
+  init(): Promise<void>;
+  getSite(site: string): Promise<SiteState | undefined>;
+  listSites(): Promise<SiteState[]>;
+  /**
+   * Appends the beacon, replaces the site's state and appends the drift events in ONE transaction,
+   * so a crash never leaves a beacon counted without its drift (or the reverse).
+   * Returns the drift events with their assigned ids.
+   */
+  commitBeacon(beacon: StoredBeacon, state: SiteState, drift: DriftEvent[]): Promise<DriftEvent[]>;
+  /** Most recent beacons of a site, oldest first. */
+  listBeacons(site: string, limit: number): Promise<StoredBeacon[]>;
+  listDrift(query: DriftQuery): Promise<DriftEvent[]>;
+  putProfile(site: string, profile: Profile, at: number): Promise<void>;
+  getProfile(site: string): Promise<Profile | undefined>;
+  listProfiles(): Promise<Map<string, Profile>>;
+}

@@ -1,0 +1,83 @@
+import { createWriteStream, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Writable } from "node:stream";
+import type { PreparedSession } from "./ingest/prepare.js";
+import type { MasteryUpdate } from "./store/types.js";
+
+/**
+ * The Loki feed: one NDJSON line per accepted session (the document plus the seed's top-level fields it lacked),
+ * then one line per anomaly with segment_label, severity, type and session_id, plus the stream label fields,
+ * so the seed's Alloy `loki.process "rtt_logs"` pipeline works unchanged.
+ */
+export class SessionEmitter {
+  private failed = false;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly onError: (message: string) => void = () => {},
+  ) {
+    // A closed pipe or full disk must never take the server down; it is reported once.
+    out.on("error", (e: NodeJS.ErrnoException) => {
+      if (!this.failed) this.onError(`session log output failed (${e.code ?? e.message}); lines are being dropped`);
+      this.failed = true;
+    });
+  }
+
+  /** Opens `path` for appending (creating folders); fails now rather than on the first session. */
+  static toFile(path: string, onError?: (message: string) => void): SessionEmitter {
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, "a");
+    return new SessionEmitter(createWriteStream("", { fd }), onError);
+  }
+
+  accepted(p: PreparedSession, mastery?: MasteryUpdate): void {
+    if (this.failed) return;
+    const doc = p.log as Record<string, unknown>;
+    const extra: Record<string, unknown> = { ...p.derived.missingTopLevel };
+    if (doc.mastery_level === undefined && mastery) extra.mastery_level = mastery.state.level;
+    let text = sessionLine(p.raw, extra, doc);
+    const c = p.derived.columns;
+    const level = c.mastery_level ?? mastery?.state.level;
+    for (const a of p.derived.anomalies) {
+      text += `${JSON.stringify({
+        event: "anomaly",
+        session_id: c.session_id,
+        segment_id: a.segment_id,
+        segment_label: a.segment_label,
+        type: a.type,
+        severity: a.severity ?? undefined,
+        t: a.t,
+        spec_version: c.spec_version,
+        engine_version: c.engine_version ?? undefined,
+        mode: c.mode ?? undefined,
+        operator_id: c.operator_id ?? undefined,
+        mastery_level: level,
+        device_type: c.device_type ?? undefined,
+        scenario: c.scenario,
+        difficulty: c.difficulty,
+      })}\n`;
+    }
+    this.out.write(text);
+  }
+
+  close(): Promise<void> {
+    const out = this.out;
+    if (out === (process.stdout as Writable) || out === (process.stderr as Writable)) return Promise.resolve();
+    return new Promise((resolve) => out.end(resolve));
+  }
+}
+
+/**
+ * The session as one line. A compact document (no line breaks) is kept verbatim and the missing fields are
+ * spliced in after its opening brace; a pretty-printed one is re-serialized.
+ */
+export function sessionLine(raw: Buffer, extra: Record<string, unknown>, doc: Record<string, unknown>): string {
+  const keys = Object.keys(extra);
+  if (raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) < 0) {
+    const text = raw.toString("utf8").trim();
+    if (keys.length === 0) return `${text}\n`;
+    const head = JSON.stringify(extra).slice(1, -1);
+    return `{${head},${text.slice(1)}\n`;
+  }
+  return `${JSON.stringify(keys.length ? { ...extra, ...doc } : doc)}\n`;
+}

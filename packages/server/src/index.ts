@@ -1,0 +1,14 @@
+export { type AppOptions, type BuiltApp, buildApp } from "./app.js";
+export { DEFAULTS, isPostgresUrl, parseSize, type ServerOptions } from "./config.js";
+export { ConformanceMonitor, referenceSelfCheck } from "./conformance.js";
+export type { AppContext } from "./context.js";
+export { fillDemo } from "./demo.js";
+export { SessionEmitter } from "./emit.js";
+export { HttpError } from "./errors.js";
+export { Metrics } from "./metrics.js";
+export { bearerMatches, isLoopbackHost, makeRequireWrite, type RequireWrite } from "./security.js";
+export { type RunningServer, type StartOptions, StartupError, startServer } from "./server.js";
+export { describeStore, openStore } from "./store/open.js";
+export { PostgresStore } from "./store/postgres.js";
+export { SqliteStore } from "./store/sqlite.js";
+export type * from "./store/types.js";

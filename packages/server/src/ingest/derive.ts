@@ -1,0 +1,155 @@
+import { computeTopLevel, isV2, maxSeverity, type SessionLog, segmentsOf } from "@rtt/core";
+import type { ErrorDetail } from "../errors.js";
+import type { SegmentIndexEntry, SessionColumns, SessionSummaryJson } from "../store/types.js";
+
+/** Longest session_id the server stores (it appears in URLs, file names and labels). */
+export const MAX_SESSION_ID_LENGTH = 256;
+/** Longest value accepted in any indexed string column. */
+export const MAX_INDEXED_LENGTH = 1024;
+
+export interface AnomalyFact {
+  segment_id: string;
+  segment_label: string;
+  t: number;
+  type: string;
+  severity: number | null;
+}
+
+export interface Derived {
+  columns: SessionColumns;
+  summary: SessionSummaryJson;
+  anomalies: AnomalyFact[];
+  /** Seed top-level fields the document did not carry, for the emitted log line. */
+  missingTopLevel: Record<string, unknown>;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
+const severityOf = (v: unknown): number | null =>
+  typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 5 ? v : null;
+
+/**
+ * Server-side checks beyond the spec, needed to store and index a session safely.
+ * Returns problems as located details (empty when fine).
+ */
+export function storageChecks(log: SessionLog): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  if (log.session_id.length > MAX_SESSION_ID_LENGTH)
+    problems.push({ path: "/session_id", message: `session_id longer than ${MAX_SESSION_ID_LENGTH} characters` });
+  if (Number.isNaN(Date.parse(log.timestamp)))
+    problems.push({ path: "/timestamp", message: "timestamp is not a parseable date-time" });
+  for (const field of [
+    "session_id",
+    "device",
+    "device_type",
+    "scenario",
+    "difficulty",
+    "mode",
+    "engine_version",
+    "operator_id",
+    "operator_display",
+    "operator_team",
+  ]) {
+    const v = (log as Record<string, unknown>)[field];
+    if (typeof v !== "string") continue;
+    if (v.includes("\u0000")) problems.push({ path: `/${field}`, message: "NUL characters are not allowed" });
+    else if (v.length > MAX_INDEXED_LENGTH)
+      problems.push({ path: `/${field}`, message: `longer than ${MAX_INDEXED_LENGTH} characters` });
+  }
+  const op = (log as Record<string, unknown>).operator_id;
+  if (op !== undefined && typeof op !== "string")
+    problems.push({ path: "/operator_id", message: "operator_id must be a string" });
+  return problems;
+}
+
+/** Everything the server needs besides the bytes: indexed columns, segment index, anomaly facts. */
+export function deriveSession(log: SessionLog): Derived {
+  const v2 = isV2(log);
+  const top = computeTopLevel(log);
+  const doc = log as Record<string, unknown>;
+  const segments = segmentsOf(log);
+  const anomalies: AnomalyFact[] = [];
+  const index: SegmentIndexEntry[] = segments.map((seg) => {
+    let tMin = Number.POSITIVE_INFINITY;
+    let tMax = Number.NEGATIVE_INFINITY;
+    for (const s of seg.samples) {
+      if (s.t < tMin) tMin = s.t;
+      if (s.t > tMax) tMax = s.t;
+    }
+    let segMax = 0;
+    for (const a of seg.anomalies ?? []) {
+      const severity = severityOf(a.severity);
+      if (severity !== null && severity > segMax) segMax = severity;
+      anomalies.push({ segment_id: seg.segment_id, segment_label: seg.label, t: a.t, type: a.type, severity });
+    }
+    const has = seg.samples.length > 0;
+    return {
+      segment_id: seg.segment_id,
+      label: seg.label,
+      sample_count: seg.samples.length,
+      anomaly_count: seg.anomalies?.length ?? 0,
+      t_min: has ? tMin : null,
+      t_max: has ? tMax : null,
+      duration: has ? tMax - tMin : 0,
+      max_severity: segMax,
+    };
+  });
+  // v2 root-level anomalies next to segments belong to no segment; they are counted and emitted as "session".
+  if (v2 && log.segments)
+    for (const a of log.anomalies ?? [])
+      anomalies.push({
+        segment_id: "",
+        segment_label: "session",
+        t: a.t,
+        type: a.type,
+        severity: severityOf(a.severity),
+      });
+
+  const deviceType = str(doc.device_type) ?? log.device;
+  const columns: SessionColumns = {
+    session_id: log.session_id,
+    spec_version: v2 ? "v2" : "v1",
+    engine_version: str(doc.engine_version),
+    mode: str(doc.mode),
+    operator_id: str(doc.operator_id),
+    operator_display: str(doc.operator_display),
+    operator_team: str(doc.operator_team),
+    mastery_level: int(doc.mastery_level),
+    timestamp: log.timestamp,
+    ts_ms: Date.parse(log.timestamp),
+    device: log.device,
+    device_type: deviceType,
+    scenario: log.scenario,
+    difficulty: log.difficulty,
+    sample_count: top.sample_count,
+    segment_count: top.segment_count,
+    anomaly_count: top.anomaly_count,
+    max_severity: Math.min(5, maxSeverity(log)),
+    score_final: typeof log.scores.final === "number" ? log.scores.final : null,
+  };
+  const triadic = v2 && log.triadic ? (log.triadic as Record<string, unknown>) : v1Triadic(doc);
+  const missingTopLevel: Record<string, unknown> = {};
+  const seedTop: Record<string, unknown> = {
+    spec_version: columns.spec_version,
+    device_type: deviceType,
+    sample_count: top.sample_count,
+    segment_count: top.segment_count,
+    anomaly_count: top.anomaly_count,
+    score_final: top.score_final,
+  };
+  for (const [k, v] of Object.entries(seedTop)) if (doc[k] === undefined && v !== undefined) missingTopLevel[k] = v;
+  return {
+    columns,
+    summary: { scores: { ...log.scores }, triadic, segments: index },
+    anomalies,
+    missingTopLevel,
+  };
+}
+
+/** v1 carries SNR nodes and the dimensional core at the root; the replay metadata shows them like v2's triadic. */
+function v1Triadic(doc: Record<string, unknown>): Record<string, unknown> | null {
+  const out: Record<string, unknown> = {};
+  if (Array.isArray(doc.nodes)) out.snr = { nodes: doc.nodes };
+  if (doc.dimensional_core && typeof doc.dimensional_core === "object") out.dimcore = doc.dimensional_core;
+  return Object.keys(out).length ? out : null;
+}

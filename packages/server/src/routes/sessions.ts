@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { AppContext } from "../context.js";
+import { HttpError } from "../errors.js";
+import { splitNdjson } from "../ingest/ndjson.js";
+import { type PreparedSession, prepareSession } from "../ingest/prepare.js";
+import type { IngestResult } from "../ingest/service.js";
+
+const JSON_TYPE = "application/json";
+const NDJSON_TYPES = ["application/x-ndjson", "application/ndjson"];
+
+export interface LineResult {
+  line: number;
+  status: number;
+  session_id?: string;
+  error?: string;
+  details?: Array<{ path?: string; message: string }>;
+}
+
+const STATUS: Record<IngestResult["status"], number> = { created: 201, duplicate: 200, conflict: 409 };
+
+/**
+ * POST /sessions — one log (application/json) or a batch (application/x-ndjson).
+ * Registered in its own encapsulated context: here the body parsers keep the raw bytes (stored byte for
+ * byte) and any other content type is a 415.
+ */
+export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.removeAllContentTypeParsers();
+  const raw = (_req: unknown, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
+  app.addContentTypeParser(JSON_TYPE, { parseAs: "buffer" }, raw);
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: "buffer" }, raw);
+  app.addContentTypeParser("*", (req, _payload, done) => {
+    ctx.metrics.rejected("unsupported_media");
+    done(
+      new HttpError(
+        415,
+        `unsupported content type ${JSON.stringify(String(req.headers["content-type"] ?? "").slice(0, 100))}: send application/json (one session) or application/x-ndjson (a batch)`,
+      ),
+    );
+  });
+
+  app.post("/sessions", { preHandler: ctx.requireWrite }, async (req, reply) => {
+    const body = req.body;
+    if (!Buffer.isBuffer(body)) {
+      ctx.metrics.rejected("unsupported_media");
+      throw new HttpError(415, "missing content type: send application/json or application/x-ndjson");
+    }
+    const type = String(req.headers["content-type"] ?? "")
+      .split(";")[0]
+      .trim()
+      .toLowerCase();
+    if (NDJSON_TYPES.includes(type)) return ingestBatch(ctx, body, reply);
+    return ingestOne(ctx, body, reply);
+  });
+}
+
+async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
+  const prepared = prepareSession(body);
+  if (!prepared.ok) {
+    ctx.metrics.rejected(prepared.reason);
+    throw new HttpError(400, prepared.error, prepared.details);
+  }
+  const result = await ctx.ingest.ingest(prepared.session);
+  if (result.status === "conflict")
+    return reply.code(409).send({
+      error: `session ${result.session_id} already exists with different content`,
+      session_id: result.session_id,
+    });
+  const warnings = prepared.session.warnings.map((w) => ({ path: w.path, message: w.message }));
+  return reply
+    .code(STATUS[result.status])
+    .send(warnings.length ? { session_id: result.session_id, warnings } : { session_id: result.session_id });
+}
+
+/**
+ * Each line is validated on its own; valid lines are committed (group commit) and acknowledged per line.
+ * Status: 201 all lines created; 200 all accepted (some duplicates); 207 mixed; when no line was accepted,
+ * the lines' common status (400, 409 or 503), else 400. The body always lists every line's result.
+ */
+async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
+  const lines = splitNdjson(body);
+  if (lines.length === 0) {
+    ctx.metrics.rejected("bad_json");
+    throw new HttpError(400, "empty NDJSON body: send one session log per line");
+  }
+  const results: LineResult[] = new Array(lines.length);
+  const accepted: Array<{ index: number; session: PreparedSession }> = [];
+  lines.forEach(({ line, bytes }, index) => {
+    const prepared = prepareSession(bytes);
+    if (prepared.ok) accepted.push({ index, session: prepared.session });
+    else {
+      ctx.metrics.rejected(prepared.reason);
+      results[index] = { line, status: 400, error: prepared.error, details: prepared.details };
+    }
+  });
+  const outcomes = await Promise.allSettled(accepted.map((a) => ctx.ingest.ingest(a.session)));
+  outcomes.forEach((o, k) => {
+    const { index } = accepted[k];
+    const line = lines[index].line;
+    if (o.status === "fulfilled") {
+      const r = o.value;
+      results[index] = {
+        line,
+        status: STATUS[r.status],
+        session_id: r.session_id,
+        ...(r.status === "conflict" ? { error: "session_id already exists with different content" } : {}),
+      };
+    } else results[index] = { line, status: 503, error: "not stored: storage unavailable, retry this line" };
+  });
+  const created = results.filter((r) => r.status === 201).length;
+  const duplicate = results.filter((r) => r.status === 200).length;
+  const failed = results.length - created - duplicate;
+  const failures = new Set(results.filter((r) => r.status >= 300).map((r) => r.status));
+  const status =
+    failed === 0
+      ? created > 0
+        ? 201
+        : 200
+      : created + duplicate > 0
+        ? 207
+        : failures.size === 1
+          ? [...failures][0]
+          : 400;
+  const summary = { created, duplicate, failed, results };
+  if (status >= 400)
+    return reply.code(status).send({
+      error: "no line of the batch was accepted",
+      details: results.flatMap((r) =>
+        r.details?.length
+          ? r.details.map((d) => ({ line: r.line, message: `${d.path ?? ""}: ${d.message}` }))
+          : [{ line: r.line, message: r.error ?? "rejected" }],
+      ),
+      ...summary,
+    });
+  return reply.code(status).send(summary);
+}

@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { HttpError } from "./errors.js";
+
+export const MIN_TOKEN_LENGTH = 16;
+
+/** True for hosts that only accept connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  if (h.startsWith("::ffff:")) return isLoopbackHost(h.slice(7));
+  return false;
+}
+
+/** Reads a token file: first non-empty line, trimmed. Errors never include the token. */
+export function loadToken(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+  }
+  const token =
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "";
+  checkToken(token, `token file ${path}`);
+  return token;
+}
+
+export function checkToken(token: string, where = "token"): void {
+  if (token.length < MIN_TOKEN_LENGTH)
+    throw new Error(`${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  if (/\s/.test(token)) throw new Error(`${where}: the token must not contain whitespace`);
+}
+
+/** Refuses a configuration that would expose write endpoints to the network without a token. */
+export function checkExposure(host: string, token: string | undefined): void {
+  if (!isLoopbackHost(host) && !token)
+    throw new Error(
+      `refusing to listen on non-loopback host ${host} without a token: pass --token-file (writes then need Authorization: Bearer)`,
+    );
+}
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+/** Constant-time comparison of the Authorization header with the configured token (hashes equalize lengths). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
+  const given = digest(m ? m[1] : "");
+  const ok = timingSafeEqual(given, digest(token));
+  return ok && m !== null;
+}
+
+export type RequireWrite = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** A preHandler for write routes: with a token configured, demands `Authorization: Bearer <token>`. */
+export function makeRequireWrite(token: string | undefined): RequireWrite {
+  return async (req) => {
+    if (!token) return;
+    if (!bearerMatches(req.headers.authorization, token))
+      throw new HttpError(401, "missing or invalid bearer token", undefined, {
+        "www-authenticate": 'Bearer realm="rtt"',
+      });
+  };
+}

@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+
+/** API prefixes never answered with the web UI's index.html. */
+const API_PREFIXES = [
+  "/replay/",
+  "/api/",
+  "/sessions",
+  "/run",
+  "/validate",
+  "/healthz",
+  "/metrics",
+  "/ctf",
+  "/diagnostics",
+];
+
+/** packages/web/dist beside this package (works from src/ under Vitest and from dist/). */
+export function defaultWebDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "dist");
+}
+
+/**
+ * Serves the built web UI at / when it exists; unknown non-API GETs from a browser get index.html so
+ * client-side routes are shareable URLs. Everything else unknown is a JSON 404.
+ */
+export async function registerStatic(app: FastifyInstance, webDir: string | undefined): Promise<boolean> {
+  const dir = webDir ?? defaultWebDir();
+  const indexPath = join(dir, "index.html");
+  const hasUi = existsSync(indexPath);
+  if (hasUi) await app.register(fastifyStatic, { root: dir, prefix: "/", wildcard: true, index: ["index.html"] });
+  else
+    app.get("/", async () => ({
+      name: "rtt",
+      message: "the web UI is not built (npm run build); the API is available",
+      endpoints: [
+        "/healthz",
+        "/metrics",
+        "/run",
+        "/run/v2",
+        "/validate",
+        "/sessions",
+        "/replay/sessions",
+        "/api/operators",
+      ],
+    }));
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0];
+    const wantsHtml = String(req.headers.accept ?? "").includes("text/html");
+    if (
+      hasUi &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      wantsHtml &&
+      !API_PREFIXES.some((p) => path.startsWith(p))
+    )
+      return reply.type("text/html; charset=utf-8").send(readFileSync(indexPath));
+    return reply.code(404).send({ error: `no route for ${req.method} ${path.slice(0, 200)}` });
+  });
+  return hasUi;
+}

@@ -1,0 +1,35 @@
+export * from "./types.js";
+
+import type { SessionRecord, SessionSummaryJson } from "./types.js";
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** Maps a database row (either backend) to a SessionRecord; BIGINT/REAL come back as numbers. */
+export function rowToRecord(row: Record<string, unknown>): SessionRecord & { seq: number } {
+  return {
+    seq: Number(row.seq),
+    session_id: row.session_id as string,
+    spec_version: row.spec_version as "v1" | "v2",
+    engine_version: (row.engine_version as string | null) ?? null,
+    mode: (row.mode as string | null) ?? null,
+    operator_id: (row.operator_id as string | null) ?? null,
+    operator_display: (row.operator_display as string | null) ?? null,
+    operator_team: (row.operator_team as string | null) ?? null,
+    mastery_level: num(row.mastery_level),
+    timestamp: row.timestamp as string,
+    ts_ms: Number(row.ts_ms),
+    device: row.device as string,
+    device_type: (row.device_type as string | null) ?? null,
+    scenario: row.scenario as string,
+    difficulty: row.difficulty as string,
+    sample_count: Number(row.sample_count),
+    segment_count: Number(row.segment_count),
+    anomaly_count: Number(row.anomaly_count),
+    max_severity: Number(row.max_severity),
+    score_final: num(row.score_final),
+    summary: JSON.parse(row.summary as string) as SessionSummaryJson,
+    content_sha256: row.content_sha256 as string,
+    byte_length: Number(row.byte_length),
+    ingested_at: row.ingested_at as string,
+  };
+}

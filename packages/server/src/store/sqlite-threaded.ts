@@ -1,0 +1,141 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { StoreClosedError } from "./sqlite.js";
+import type {
+  Facets,
+  IngestItem,
+  IngestOutcome,
+  ListPage,
+  ListQuery,
+  MasteryEvent,
+  Note,
+  NoteInput,
+  OperatorRecord,
+  SessionRecord,
+  SessionStore,
+} from "./types.js";
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** The worker entry beside this module: compiled `.js` in dist, `.ts` when run from sources with a TS loader. */
+export function sqliteWorkerUrl(): URL | undefined {
+  for (const ext of [".js", ".ts"]) {
+    const url = new URL(`./sqlite-worker${ext}`, import.meta.url);
+    if (existsSync(fileURLToPath(url)) && (ext === ".js" || !import.meta.url.endsWith(".js"))) return url;
+  }
+  return undefined;
+}
+
+/**
+ * The SQLite backend on a worker thread. better-sqlite3 is synchronous: with synchronous=FULL every commit
+ * waits for fsync, which on the main thread would stop all request handling. Here the main thread keeps
+ * parsing and validating the next requests while the worker commits (and fsyncs) the previous group.
+ * Same semantics as SqliteStore (it runs one), same contract tests.
+ */
+export class ThreadedSqliteStore implements SessionStore {
+  readonly kind = "sqlite" as const;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (m: { id: number; result?: unknown; error?: { name: string; message: string } }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error) p.reject(m.error.name === "StoreClosedError" ? new StoreClosedError() : new Error(m.error.message));
+      else p.resolve(m.result);
+    });
+    const fail = (e: Error) => {
+      this.failure = e;
+      this.closed = true;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on("error", (e) => fail(new Error(`SQLite worker failed: ${e.message}`)));
+    worker.on("exit", () => fail(new StoreClosedError()));
+  }
+
+  static async open(
+    path: string,
+    opts: { execArgv?: string[]; workerUrl?: URL; masteryRuleModule?: string } = {},
+  ): Promise<ThreadedSqliteStore> {
+    const url = opts.workerUrl ?? sqliteWorkerUrl();
+    if (!url) throw new Error("SQLite worker module not found");
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const worker = new Worker(url, {
+      workerData: { path, masteryRuleModule: opts.masteryRuleModule },
+      execArgv: opts.execArgv,
+    });
+    const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    if (!ready.ready) {
+      await worker.terminate();
+      throw new Error(ready.error ?? "SQLite worker failed to open the database");
+    }
+    return new ThreadedSqliteStore(worker);
+  }
+
+  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(this.failure ?? new StoreClosedError());
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, method, args });
+    });
+  }
+
+  async ingest(items: IngestItem[]): Promise<IngestOutcome[]> {
+    const out = await this.call<IngestOutcome[]>("ingest", items);
+    for (const o of out) if (o.status === "exists") o.stored = asBuffer(o.stored);
+    return out;
+  }
+  getSession(id: string) {
+    return this.call<SessionRecord | undefined>("getSession", id);
+  }
+  async getDocument(id: string) {
+    const doc = await this.call<Uint8Array | undefined>("getDocument", id);
+    return doc ? asBuffer(doc) : undefined;
+  }
+  listSessions(q: ListQuery) {
+    return this.call<ListPage>("listSessions", q);
+  }
+  facets() {
+    return this.call<Facets>("facets");
+  }
+  countSessions() {
+    return this.call<number>("countSessions");
+  }
+  addNote(n: NoteInput) {
+    return this.call<Note>("addNote", n);
+  }
+  listNotes(id: string) {
+    return this.call<Note[]>("listNotes", id);
+  }
+  listOperators() {
+    return this.call<OperatorRecord[]>("listOperators");
+  }
+  getOperator(id: string) {
+    return this.call<OperatorRecord | undefined>("getOperator", id);
+  }
+  masteryHistory(id: string) {
+    return this.call<MasteryEvent[]>("masteryHistory", id);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.call("close");
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,260 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deriveSession } from "../src/ingest/derive.js";
+import { PostgresStore } from "../src/store/postgres.js";
+import { SqliteStore } from "../src/store/sqlite.js";
+import { ThreadedSqliteStore } from "../src/store/sqlite-threaded.js";
+import type { IngestItem, ListQuery, SessionStore } from "../src/store/types.js";
+import { makeV1, makeV2 } from "./support/fixtures.js";
+import { masteryRule as testRule } from "./support/mastery-rule.js";
+import { PG_URL, probePostgres, uniqueSchema } from "./support/pg.js";
+
+const pgSkip = await probePostgres();
+
+function item(log: object, doc?: Buffer): IngestItem {
+  const document = doc ?? Buffer.from(JSON.stringify(log));
+  const d = deriveSession(log as never);
+  return {
+    columns: d.columns,
+    summary: d.summary,
+    document,
+    sha256: createHash("sha256").update(document).digest("hex"),
+    mastery: d.columns.operator_id ? { score: d.columns.score_final } : undefined,
+  };
+}
+
+const q = (over: Partial<ListQuery> = {}): ListQuery => ({ sort: "timestamp", desc: true, limit: 100, ...over });
+
+interface Backend {
+  name: string;
+  skip?: string;
+  open(): Promise<SessionStore>;
+  reopen(): Promise<SessionStore>;
+  cleanup(): Promise<void>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "rtt-store-contract-"));
+const schema = uniqueSchema("contract");
+const support = new URL("./support/", import.meta.url);
+/** The worker runs the TypeScript sources through the test loader, with the test's mastery rule. */
+const threaded = {
+  execArgv: ["--import", new URL("register.mjs", support).href],
+  masteryRuleModule: new URL("mastery-rule.ts", support).href,
+};
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    open: async () => new SqliteStore(join(dir, "contract.db"), testRule),
+    reopen: async () => new SqliteStore(join(dir, "contract.db"), testRule),
+    cleanup: async () => {},
+  },
+  {
+    name: "sqlite on a worker thread",
+    open: () => ThreadedSqliteStore.open(join(dir, "contract-threaded.db"), threaded),
+    reopen: () => ThreadedSqliteStore.open(join(dir, "contract-threaded.db"), threaded),
+    cleanup: async () => {},
+  },
+  {
+    name: "postgres",
+    skip: pgSkip,
+    open: () => PostgresStore.open({ url: PG_URL, schema, masteryRule: testRule }),
+    reopen: () => PostgresStore.open({ url: PG_URL, schema, masteryRule: testRule }),
+    cleanup: async () => {
+      const s = await PostgresStore.open({ url: PG_URL, schema });
+      await s.dropSchema();
+      await s.close();
+    },
+  },
+];
+
+const ALICE = "urn:operator:test:alice";
+const BOB = "urn:operator:test:bob";
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(backends)("SessionStore contract: $name", (backend) => {
+  if (backend.skip) {
+    it.skip(`skipped: ${backend.skip}`, () => {});
+    return;
+  }
+  let store: SessionStore;
+  const sessions = [
+    makeV2("S-1", { operator: ALICE, level: 3, day: 0, scoreFinal: 60 }),
+    makeV2("S-2", { operator: ALICE, level: 5, day: 1, scoreFinal: 80, anomalies: [[0.5, "DECOHERENCE_SPIKE", 3]] }),
+    makeV2("S-3", {
+      operator: BOB,
+      level: 12,
+      day: 2,
+      scoreFinal: 40,
+      device_type: "CTE",
+      scenario: "CTE_X",
+      difficulty: "Novice",
+    }),
+    makeV2("S-4", {
+      day: 3,
+      scoreFinal: 90,
+      mode: "LIVE",
+      anomalies: [
+        [0.2, "OVERSHOOT_EVENT", 5],
+        [0.9, "X", 1],
+      ],
+    }),
+  ];
+  const v1 = makeV1("S-V1");
+  const pretty = Buffer.from(`${JSON.stringify(sessions[0], null, 2)}\n`);
+
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await backend.cleanup();
+  });
+
+  it("creates sessions in one transaction, one outcome per item in order", async () => {
+    const out = await store.ingest([item(sessions[0], pretty), ...sessions.slice(1).map((s) => item(s)), item(v1)]);
+    expect(out.map((o) => o.status)).toEqual(["created", "created", "created", "created", "created"]);
+    expect(await store.countSessions()).toBe(5);
+  });
+
+  it("keeps the document byte for byte", async () => {
+    expect((await store.getDocument("S-1"))?.equals(pretty)).toBe(true);
+    expect((await store.getDocument("S-V1"))?.toString()).toBe(JSON.stringify(v1));
+    expect(await store.getDocument("nope")).toBeUndefined();
+  });
+
+  it("reports duplicates (same bytes) and existing ids with other bytes", async () => {
+    const [dup, other] = await store.ingest([item(sessions[1]), item(sessions[0])]);
+    expect(dup).toEqual({ status: "duplicate" });
+    expect(other.status).toBe("exists");
+    if (other.status === "exists") expect(other.stored.equals(pretty)).toBe(true);
+    expect(await store.countSessions()).toBe(5);
+  });
+
+  it("treats the second of two same-id items in one batch as existing", async () => {
+    const a = makeV2("S-DUP", { day: 4 });
+    const b = { ...a, difficulty: "Master" };
+    const out = await store.ingest([item(a), item(a), item(b)]);
+    expect(out.map((o) => o.status)).toEqual(["created", "duplicate", "exists"]);
+  });
+
+  it("stores indexed columns and the segment index", async () => {
+    const r = await store.getSession("S-2");
+    expect(r).toMatchObject({
+      session_id: "S-2",
+      spec_version: "v2",
+      operator_id: ALICE,
+      mastery_level: 5,
+      device_type: "COMT",
+      sample_count: 200,
+      segment_count: 2,
+      anomaly_count: 1,
+      max_severity: 3,
+      score_final: 80,
+    });
+    expect(r?.summary.segments.map((s) => [s.segment_id, s.sample_count, s.anomaly_count, s.max_severity])).toEqual([
+      ["seg-warmup", 20, 0, 0],
+      ["seg-main", 180, 1, 3],
+    ]);
+    const v = await store.getSession("S-V1");
+    expect(v).toMatchObject({ spec_version: "v1", segment_count: 0, sample_count: 4, device_type: "COMT" });
+    expect(v?.summary.segments).toHaveLength(1);
+    expect(await store.getSession("nope")).toBeUndefined();
+  });
+
+  it("filters on every indexed column", async () => {
+    const ids = async (over: Partial<ListQuery>) =>
+      (await store.listSessions(q(over))).rows.map((r) => r.session_id).sort();
+    expect(await ids({ operator: ALICE })).toEqual(["S-1", "S-2"]);
+    expect(await ids({ device_type: "CTE" })).toEqual(["S-3"]);
+    expect(await ids({ scenario: "CTE_X" })).toEqual(["S-3"]);
+    expect(await ids({ difficulty: "Novice" })).toEqual(["S-3"]);
+    expect(await ids({ mode: "LIVE" })).toEqual(["S-4"]);
+    expect(await ids({ spec_version: "v1" })).toEqual(["S-V1"]);
+    expect(await ids({ level_min: 4, level_max: 12 })).toEqual(["S-2", "S-3"]);
+    expect(await ids({ has_anomalies: true })).toEqual(["S-2", "S-4", "S-V1"]);
+    expect(await ids({ has_anomalies: false })).toEqual(["S-1", "S-3", "S-DUP"]);
+    const day = (n: number) => Date.UTC(2026, 0, 6 + n, 8);
+    expect(await ids({ from_ms: day(1), to_ms: day(2) })).toEqual(["S-2", "S-3"]);
+  });
+
+  it("sorts and pages with a keyset cursor without gaps or repeats", async () => {
+    for (const [sort, desc] of [
+      ["timestamp", true],
+      ["timestamp", false],
+      ["score_final", true],
+      ["mastery_level", false],
+    ] as const) {
+      const all = (await store.listSessions(q({ sort, desc }))).rows.map((r) => r.session_id);
+      const paged: string[] = [];
+      let after: ListQuery["after"];
+      for (let i = 0; i < 10; i++) {
+        const page = await store.listSessions(q({ sort, desc, limit: 2, after }));
+        paged.push(...page.rows.map((r) => r.session_id));
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(paged).toEqual(all);
+      expect(new Set(paged).size).toBe(6);
+    }
+    const byScore = (await store.listSessions(q({ sort: "score_final", desc: true }))).rows.map((r) => r.score_final);
+    expect(byScore).toEqual([...byScore].sort((a, b) => (b ?? 0) - (a ?? 0)));
+  });
+
+  it("lists facets", async () => {
+    const f = await store.facets();
+    expect(f.operators.map((o) => o.operator_id)).toEqual([ALICE, BOB]);
+    expect(f.device_types).toEqual(["COMT", "CTE"]);
+    expect(f.scenarios).toEqual(["COMT_LOCK_01", "CTE_X"]);
+    expect(f.difficulties).toEqual(["Journeyman", "Master", "Novice"].filter((d) => d !== "Master"));
+  });
+
+  it("applies the mastery rule per operator in ingest order, inside the transaction", async () => {
+    const ops = await store.listOperators();
+    expect(ops.map((o) => [o.operator_id, o.sessions, o.xp, o.level])).toEqual([
+      [ALICE, 2, 140, 1],
+      [BOB, 1, 40, 0],
+    ]);
+    expect((await store.getOperator(ALICE))?.last_session_at).toBe(sessions[1].timestamp);
+    const h = await store.masteryHistory(ALICE);
+    expect(h.map((e) => [e.session_id, e.xp, e.delta, e.level, e.reason, e.anomaly_count, e.max_severity])).toEqual([
+      ["S-1", 60, 60, 0, "test rule", 0, 0],
+      ["S-2", 140, 80, 1, "test rule", 1, 3],
+    ]);
+    expect(await store.getOperator("urn:operator:none")).toBeUndefined();
+    expect(await store.masteryHistory("urn:operator:none")).toEqual([]);
+  });
+
+  it("stores notes per session", async () => {
+    const n = await store.addNote({
+      session_id: "S-2",
+      t: 1.5,
+      text: "watch the spike",
+      author: "erin",
+      segment_id: "seg-main",
+    });
+    expect(n).toMatchObject({
+      session_id: "S-2",
+      t: 1.5,
+      text: "watch the spike",
+      author: "erin",
+      segment_id: "seg-main",
+    });
+    await store.addNote({ session_id: "S-2", t: 0, text: "second", author: "erin", segment_id: null });
+    const notes = await store.listNotes("S-2");
+    expect(notes.map((x) => x.text)).toEqual(["watch the spike", "second"]);
+    expect(typeof notes[0].id).toBe("number");
+    expect(await store.listNotes("S-1")).toEqual([]);
+  });
+
+  it("survives reopening: migrations are idempotent and data is kept", async () => {
+    await store.close();
+    await expect(store.getSession("S-1")).rejects.toThrow(/closed/);
+    store = await backend.reopen();
+    expect(await store.countSessions()).toBe(6);
+    expect((await store.getDocument("S-1"))?.equals(pretty)).toBe(true);
+  });
+});

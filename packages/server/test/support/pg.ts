@@ -1,0 +1,24 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+export const PG_URL = process.env.RTT_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Undefined when PostgreSQL answers; otherwise why the PostgreSQL runs are skipped (printed once). */
+export async function probePostgres(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return undefined;
+  } catch (e) {
+    const reason = `PostgreSQL at ${PG_URL} unreachable (${(e as Error).message}); PostgreSQL tests skipped`;
+    console.warn(reason);
+    return reason;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A schema name unique to this run (dropped by the test afterwards). */
+export const uniqueSchema = (tag: string) => `rtt_test_${tag}_${process.pid}_${randomBytes(3).toString("hex")}`;
