@@ -1,0 +1,49 @@
+import { Browser } from "./Browser.js";
+import { Mastery } from "./Mastery.js";
+import { Replay } from "./Replay.js";
+import { href, onLinkClick, useParams } from "./route.js";
+
+export function App() {
+  const p = useParams();
+  const view = p.view ?? "sessions";
+  const nav: { id: string; label: string; params: Record<string, string> }[] = [
+    { id: "sessions", label: "Sessions", params: {} },
+    { id: "mastery", label: "Mastery", params: { view: "mastery" } },
+  ];
+  const active = view === "replay" || view === "curriculum" ? "sessions" : view;
+  return (
+    <div className="app">
+      <header className="topbar">
+        <a className="brand" href={href({})} onClick={(e) => onLinkClick(e, {})}>
+          QEB Replay
+        </a>
+        <nav aria-label="Main">
+          {nav.map((n) => (
+            <a
+              key={n.id}
+              href={href(n.params)}
+              aria-current={active === n.id ? "page" : undefined}
+              onClick={(e) => onLinkClick(e, n.params)}
+              data-testid={`nav-${n.id}`}
+            >
+              {n.label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <main>
+        {view === "replay" || view === "curriculum" ? (
+          p.session ? (
+            <Replay key={p.session} params={p} curriculum={view === "curriculum"} />
+          ) : (
+            <p className="state empty">No session in the address. Pick one from the session list.</p>
+          )
+        ) : view === "mastery" ? (
+          <Mastery params={p} />
+        ) : (
+          <Browser params={p} />
+        )}
+      </main>
+    </div>
+  );
+}

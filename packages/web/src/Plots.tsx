@@ -1,0 +1,206 @@
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import type { Anomaly, Columns, Note } from "./api.js";
+import { sevColor } from "./util.js";
+
+export interface Band {
+  t_from: number;
+  t_to: number;
+  color: string;
+}
+
+export interface PlotOverlays {
+  anomalies: Anomaly[];
+  showAnomalies: boolean;
+  notes: Note[];
+  bands: Band[];
+  range?: { from?: number; to?: number };
+}
+
+const heightOf = (i: number) => (i === 3 ? 122 : 96);
+
+const SERIES = [
+  { key: "C", label: "C(t)", color: "#2563eb" },
+  { key: "D", label: "D(t)", color: "#059669" },
+  { key: "Q", label: "Q(t)", color: "#7c3aed" },
+  { key: "R", label: "R(t)", color: "#c2410c" },
+] as const;
+
+/**
+ * Four stacked uPlot charts (C, D, Q, R) sharing one cursor. Overlays (anomaly lines coloured by severity,
+ * note markers, curriculum evidence bands, the from/to range) are drawn in uPlot's draw hook from a ref,
+ * so toggling them is a cheap redraw; the playhead is a DOM line moved without redrawing the canvas.
+ */
+export function Plots(props: {
+  columns: Columns;
+  overlays: PlotOverlays;
+  t: number;
+  onSeek: (t: number) => void;
+  onDrawn?: (columns: Columns) => void;
+}) {
+  const { columns, overlays, t, onSeek, onDrawn } = props;
+  const host = useRef<HTMLDivElement>(null);
+  const plots = useRef<uPlot[]>([]);
+  const heads = useRef<HTMLDivElement[]>([]);
+  const ov = useRef(overlays);
+  ov.current = overlays;
+  const seekRef = useRef(onSeek);
+  seekRef.current = onSeek;
+  const drawnRef = useRef(onDrawn);
+  drawnRef.current = onDrawn;
+
+  // Rebuilt only when the data changes; everything else is read through refs.
+  useEffect(() => {
+    const el = host.current!;
+    const width = Math.max(320, el.clientWidth - 8);
+    const sync = uPlot.sync(`rtt-${columns.segment_id}`);
+    const drawOverlays = (u: uPlot) => {
+      const o = ov.current;
+      const ctx = u.ctx;
+      const { top, height, left, width: w } = u.bbox;
+      const xs = (v: number) => u.valToPos(v, "x", true);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(left, top, w, height);
+      ctx.clip();
+      for (const b of o.bands) {
+        const x0 = xs(b.t_from);
+        const x1 = Math.max(xs(b.t_to), x0 + 2);
+        ctx.fillStyle = b.color;
+        ctx.fillRect(x0, top, x1 - x0, height);
+      }
+      if (o.range && (o.range.from !== undefined || o.range.to !== undefined)) {
+        ctx.fillStyle = "rgba(100,116,139,0.12)";
+        if (o.range.from !== undefined) ctx.fillRect(left, top, xs(o.range.from) - left, height);
+        if (o.range.to !== undefined) ctx.fillRect(xs(o.range.to), top, left + w - xs(o.range.to), height);
+      }
+      if (o.showAnomalies) {
+        ctx.lineWidth = 2 * devicePixelRatio;
+        for (const a of o.anomalies) {
+          const x = Math.round(xs(a.t));
+          ctx.strokeStyle = sevColor(a.severity);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+        }
+      }
+      ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.lineWidth = devicePixelRatio;
+      ctx.strokeStyle = "#0f766e";
+      for (const n of o.notes) {
+        const x = Math.round(xs(n.t));
+        ctx.beginPath();
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, top + height);
+        ctx.stroke();
+      }
+      ctx.restore();
+    };
+
+    const created: uPlot[] = [];
+    const createdHeads: HTMLDivElement[] = [];
+    let drawnCount = 0;
+    SERIES.forEach((s, i) => {
+      const wrap = document.createElement("div");
+      wrap.className = "plot";
+      wrap.dataset.testid = `plot-${s.key}`;
+      el.appendChild(wrap);
+      const opts: uPlot.Options = {
+        width,
+        height: heightOf(i),
+        class: "rtt-plot",
+        padding: [6, 18, 0, 0],
+        legend: { show: false },
+        cursor: { sync: { key: sync.key }, drag: { x: false, y: false }, points: { show: false } },
+        scales: {
+          x: { time: false },
+          y: {
+            range: (_u, min, max) => {
+              if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+              const pad = max - min > 1e-12 ? (max - min) * 0.08 : Math.abs(min) * 0.05 || 0.05;
+              return [min - pad, max + pad];
+            },
+          },
+        },
+        axes: [
+          {
+            size: i === SERIES.length - 1 ? 28 : 2,
+            stroke: "#475569",
+            grid: { stroke: "#e2e8f0" },
+            ticks: { show: i === SERIES.length - 1 },
+            values: i === SERIES.length - 1 ? undefined : (_u: uPlot, splits: number[]) => splits.map(() => ""),
+          },
+          {
+            size: 64,
+            stroke: "#475569",
+            grid: { stroke: "#e2e8f0" },
+            label: s.key,
+            labelSize: 14,
+            labelFont: "bold 13px system-ui, sans-serif",
+          },
+        ],
+        series: [{ label: "t" }, { label: s.label, stroke: s.color, width: 1.25, points: { show: columns.n < 200 } }],
+        hooks: {
+          draw: [
+            (u) => {
+              drawOverlays(u);
+              if (++drawnCount === SERIES.length) drawnRef.current?.(columns);
+            },
+          ],
+        },
+      };
+      const u = new uPlot(opts, [columns.t, columns[s.key]] as uPlot.AlignedData, wrap);
+      sync.sub(u);
+      u.over.addEventListener("click", (e) => {
+        const rect = u.over.getBoundingClientRect();
+        seekRef.current(u.posToVal(e.clientX - rect.left, "x"));
+      });
+      const head = document.createElement("div");
+      head.className = "playhead";
+      u.over.appendChild(head);
+      created.push(u);
+      createdHeads.push(head);
+    });
+    plots.current = created;
+    heads.current = createdHeads;
+
+    const ro = new ResizeObserver(() => {
+      const w2 = Math.max(320, el.clientWidth - 8);
+      created.forEach((u, i) => {
+        if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: heightOf(i) });
+      });
+    });
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      for (const u of created) {
+        sync.unsub(u);
+        u.destroy();
+      }
+      el.replaceChildren();
+      plots.current = [];
+      heads.current = [];
+    };
+  }, [columns]);
+
+  // Overlay changes: redraw without rebuilding paths.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the draw hook reads overlays from a ref
+  useEffect(() => {
+    for (const u of plots.current) u.redraw(false, false);
+  }, [overlays]);
+
+  // Playhead (also repositioned after the plots are rebuilt).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: columns rebuilds the plots
+  useEffect(() => {
+    plots.current.forEach((u, i) => {
+      const head = heads.current[i];
+      if (!head) return;
+      const x = u.valToPos(t, "x");
+      head.style.transform = `translateX(${x}px)`;
+      head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
+    });
+  }, [t, columns]);
+
+  return <div className="plots" ref={host} data-testid="plots" />;
+}

@@ -1,0 +1,304 @@
+// Client for the replay API (docs/contracts/internal-contracts.md, "Server — replay API").
+// Every call goes to the same origin: the server serves this UI at `/` next to `/replay/*` and `/api/*`.
+
+export interface SessionRow {
+  session_id: string;
+  operator_id?: string;
+  operator_display?: string;
+  mastery_level?: number;
+  timestamp: string;
+  device?: string;
+  device_type?: string;
+  scenario?: string;
+  difficulty?: string;
+  mode?: string;
+  spec_version?: string;
+  segment_count?: number;
+  sample_count?: number;
+  anomaly_count?: number;
+  max_severity?: number | null;
+  score_final?: number | null;
+}
+
+export interface Facets {
+  operators: { operator_id: string; operator_display?: string }[];
+  device_types: string[];
+  scenarios: string[];
+  difficulties: string[];
+}
+
+export interface SegmentInfo {
+  segment_id: string;
+  label: string;
+  sample_count: number;
+  anomaly_count: number;
+  t_min: number;
+  t_max: number;
+  duration: number;
+  max_severity?: number | null;
+}
+
+export interface SetValues {
+  S: number;
+  E: number;
+  T: number;
+}
+export interface DimCore {
+  model?: string;
+  dims: Record<string, number>;
+}
+export interface SnrNode {
+  id: string;
+  role?: string;
+  neighbors?: string[];
+  local_corridor?: { t?: number; C?: number; D?: number; Q?: number; R?: number };
+  coupling?: number;
+}
+export interface Triadic {
+  set?: SetValues;
+  dimcore?: DimCore;
+  snr?: { nodes: SnrNode[] };
+}
+
+export interface SessionDetail extends SessionRow {
+  operator_team?: string;
+  engine_version?: string;
+  scores?: Record<string, number>;
+  triadic?: Triadic | null;
+  segments: SegmentInfo[];
+}
+
+export interface Anomaly {
+  t: number;
+  type: string;
+  severity?: number;
+  details?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+export interface Sample {
+  t: number;
+  C: number;
+  D: number;
+  Q: number;
+  R: number;
+  SET?: SetValues;
+  triadic?: { set?: SetValues; dimcore?: DimCore };
+  [k: string]: unknown;
+}
+export type TimelineEvent =
+  | { t: number; kind: "sample"; payload: Sample }
+  | { t: number; kind: "anomaly"; payload: Anomaly };
+
+export interface EventsPage {
+  segment_id: string;
+  events: TimelineEvent[];
+  truncated: boolean;
+}
+
+export interface Columns {
+  segment_id: string;
+  n: number;
+  t: number[];
+  C: number[];
+  D: number[];
+  Q: number[];
+  R: number[];
+}
+
+export interface Note {
+  id: string | number;
+  t: number;
+  text: string;
+  author: string;
+  segment_id?: string | null;
+  created_at?: string;
+}
+
+export interface Evidence {
+  segment_id: string;
+  t_from: number;
+  t_to: number;
+  note: string;
+}
+export interface Objective {
+  id: string;
+  text: string;
+  passed: boolean;
+  evidence: Evidence[];
+}
+export interface CurriculumReport {
+  scenario: string;
+  difficulty: string;
+  objectives: Objective[];
+  drills: { anomaly_type: string; drill: string; reason: string }[];
+}
+
+export interface OperatorRow {
+  operator_id: string;
+  operator_display?: string;
+  operator_team?: string;
+  level: number;
+  xp: number;
+  sessions: number;
+  last_session_at?: string;
+}
+export interface MasteryPoint {
+  session_id: string;
+  timestamp: string;
+  level: number;
+  xp: number;
+  delta: number;
+  reason: string;
+  score_final: number | null;
+  anomaly_count: number;
+  max_severity: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: { path?: string; line?: number; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+async function request(path: string, init?: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers: { accept: "application/json", ...(init?.headers ?? {}) } });
+  } catch (err) {
+    if ((err as Error).name === "AbortError") throw err;
+    throw new ApiError(0, "Cannot reach the RTT server. Is `rtt serve` running?");
+  }
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    let details: ApiError["details"];
+    try {
+      const body = (await res.json()) as { error?: string; details?: ApiError["details"] };
+      if (body.error) message = body.error;
+      details = body.details;
+    } catch {
+      /* body was not JSON */
+    }
+    throw new ApiError(res.status, message, details);
+  }
+  return res;
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await request(path, { signal })).json() as Promise<T>;
+}
+
+const enc = encodeURIComponent;
+const prefetched = new Map<string, Promise<Columns>>();
+
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : "";
+}
+
+export interface SessionQuery {
+  operator?: string;
+  device_type?: string;
+  scenario?: string;
+  difficulty?: string;
+  level_min?: number;
+  level_max?: number;
+  has_anomalies?: boolean;
+  spec_version?: string;
+  from?: string;
+  to?: string;
+  sort?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export const api = {
+  async sessions(q: SessionQuery, signal?: AbortSignal): Promise<{ rows: SessionRow[]; next: string | null }> {
+    const res = await request(`/replay/sessions${qs({ ...q })}`, { signal });
+    return { rows: (await res.json()) as SessionRow[], next: res.headers.get("X-Next-Cursor") };
+  },
+  facets: (signal?: AbortSignal) => getJson<Facets>("/replay/facets", signal),
+  session: (id: string, signal?: AbortSignal) => getJson<SessionDetail>(`/replay/${enc(id)}`, signal),
+  events: (
+    id: string,
+    seg: string,
+    q: { from_t?: number; to_t?: number; limit?: number },
+    signal?: AbortSignal,
+  ): Promise<EventsPage> => getJson(`/replay/${enc(id)}/segment/${enc(seg)}/events${qs(q)}`, signal),
+  async columns(id: string, seg: string, signal?: AbortSignal): Promise<Columns> {
+    const key = `${id}\u0000${seg}`;
+    const pre = prefetched.get(key);
+    if (pre) {
+      prefetched.delete(key);
+      return pre;
+    }
+    // Marks let the bench (bench/replay-ui) split "fetched + parsed" from "drawn".
+    performance.mark("rtt:columns-start");
+    const cols = await getJson<Columns>(`/replay/${enc(id)}/segment/${enc(seg)}/columns`, signal);
+    performance.mark("rtt:columns-parsed");
+    return cols;
+  },
+  /** Start loading a segment's columns before the session metadata arrives (a deep link names the segment). */
+  prefetchColumns(id: string, seg: string) {
+    const key = `${id}\u0000${seg}`;
+    if (prefetched.has(key)) return;
+    const p = api.columns(id, seg);
+    p.catch(() => prefetched.delete(key));
+    prefetched.set(key, p);
+  },
+  streamUrl: (id: string, seg: string, q: { speed: number; from_t?: number; to_t?: number }) =>
+    `/replay/${enc(id)}/segment/${enc(seg)}/stream${qs({ ...q, overlay: "anomalies" })}`,
+  exportUrl: (id: string) => `/replay/${enc(id)}/export`,
+  notes: (id: string, signal?: AbortSignal) => getJson<Note[]>(`/replay/${enc(id)}/notes`, signal),
+  async addNote(id: string, note: { t: number; text: string; author: string; segment_id?: string }): Promise<Note> {
+    const res = await request(`/replay/${enc(id)}/notes`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(note),
+    });
+    return (await res.json()) as Note;
+  },
+  curriculum: (id: string, signal?: AbortSignal) => getJson<CurriculumReport>(`/replay/${enc(id)}/curriculum`, signal),
+  operators: (signal?: AbortSignal) => getJson<OperatorRow[]>("/api/operators", signal),
+  mastery: (op: string, signal?: AbortSignal) => getJson<MasteryPoint[]>(`/api/operators/${enc(op)}/mastery`, signal),
+};
+
+/** All anomalies of one segment, in time order. Pages through the events endpoint when it is truncated. */
+export async function segmentAnomalies(
+  id: string,
+  seg: SegmentInfo,
+  signal?: AbortSignal,
+): Promise<{ anomalies: Anomaly[]; complete: boolean }> {
+  if (!seg.anomaly_count) return { anomalies: [], complete: true };
+  const anomalies: Anomaly[] = [];
+  const limit = 20_000;
+  let from_t: number | undefined;
+  for (let page = 0; page < 25; page++) {
+    const res = await api.events(id, seg.segment_id, { from_t, limit }, signal);
+    for (const e of res.events) {
+      if (e.kind !== "anomaly") continue;
+      const last = anomalies[anomalies.length - 1];
+      if (last && last.t === e.t && last.type === e.payload.type) continue; // page overlap at equal t
+      anomalies.push(e.payload);
+    }
+    if (!res.truncated || res.events.length === 0 || anomalies.length >= seg.anomaly_count) {
+      return { anomalies, complete: true };
+    }
+    const lastT = res.events[res.events.length - 1].t;
+    if (from_t !== undefined && lastT <= from_t) break;
+    from_t = lastT;
+  }
+  return { anomalies, complete: false };
+}
+
+export function shortOperator(op?: string | null, display?: string | null): string {
+  if (display) return display;
+  if (!op) return "—";
+  const parts = op.split(":");
+  return parts[parts.length - 1] || op;
+}

@@ -1,0 +1,116 @@
+// Shared plumbing for the browser tests and the replay-UI bench: start the real `rtt serve --demo`
+// as a child process, launch Debian's Chromium through playwright-core, save screenshots.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+
+export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+export const CHROMIUM = process.env.RTT_CHROMIUM ?? "/usr/bin/chromium";
+export const CLI = join(ROOT, "packages/cli/dist/bin/rtt.js");
+export const WEB_DIST = join(ROOT, "packages/web/dist/index.html");
+export const ARTIFACTS = join(ROOT, "test-artifacts");
+
+/** Why the browser tests cannot run here, or null when they can. Printed by the tests when they skip. */
+export function unavailableReason(): string | null {
+  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (install it: apt-get install -y chromium)`;
+  if (process.env.RTT_E2E_URL) return null;
+  if (!existsSync(CLI)) return `the CLI is not built (${CLI} missing): run npm run build`;
+  const help = spawnSync(process.execPath, [CLI, "serve", "--help"], { encoding: "utf8", timeout: 20_000 });
+  if (help.status !== 0 || !/--demo/.test(help.stdout + help.stderr))
+    return "this build's `rtt serve` has no --demo yet (packages/server + packages/cli serve not landed)";
+  return null;
+}
+
+/** Build packages/web when its dist is missing (the server serves it at `/`). */
+export function ensureWebBuilt(): void {
+  if (existsSync(WEB_DIST)) return;
+  const r = spawnSync("npm", ["run", "build", "-w", "packages/web"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+  if (r.status !== 0) throw new Error(`web build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface RunningServer {
+  url: string;
+  stop: () => Promise<void>;
+  output: () => string;
+}
+
+/**
+ * `rtt serve --demo --port 0 --db <tmp>`; resolves with the URL it prints. RTT_E2E_URL points the tests at an
+ * already running server instead (nothing is started or stopped then).
+ */
+export async function startServer(extraArgs: string[] = [], timeoutMs = 90_000): Promise<RunningServer> {
+  if (process.env.RTT_E2E_URL && extraArgs.length === 0) {
+    const url = process.env.RTT_E2E_URL.replace(/\/$/, "");
+    return { url, stop: async () => {}, output: () => "" };
+  }
+  ensureWebBuilt();
+  const dir = mkdtempSync(join(tmpdir(), "rtt-e2e-"));
+  const args = [
+    CLI,
+    "serve",
+    "--demo",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--db",
+    join(dir, "rtt.db"),
+    ...extraArgs,
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`rtt serve printed no URL within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]|0\.0\.0\.0):\d+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0].replace("0.0.0.0", "127.0.0.1"));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`rtt serve exited with ${code} before listening:\n${out}`));
+    });
+  });
+  // Keep draining output so the child never blocks on a full pipe.
+  child.stdout!.on("data", (b: Buffer) => {
+    if (out.length < 200_000) out += b.toString();
+  });
+  return {
+    url,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+export function artifactPath(name: string): string {
+  const dir = join(ARTIFACTS, "e2e");
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
