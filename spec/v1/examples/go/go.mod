@@ -1,0 +1,3 @@
+module rttinside/example
+
+go 1.19

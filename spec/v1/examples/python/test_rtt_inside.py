@@ -1,0 +1,37 @@
+"""test_rtt_inside.py — python3 -m unittest: the engine reproduces spec/v1/reference_samples.json within 1e-9."""
+import json
+import os
+import unittest
+
+from engine import make_initial_state, run_simulation, update
+from logger import build_session_log
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EPS = 1e-9
+
+
+class ReferenceVectorTest(unittest.TestCase):
+    def test_engine_matches_reference_samples(self):
+        with open(os.path.join(HERE, "..", "..", "reference_samples.json"), encoding="utf-8") as f:
+            ref = json.load(f)
+        samples = run_simulation(3, 0.1)
+        self.assertEqual(len(samples), len(ref))
+        for i, (got, want) in enumerate(zip(samples, ref)):
+            for k in ("t", "C", "D", "Q", "R"):
+                self.assertLessEqual(abs(got[k] - want[k]), EPS, f"sample {i}, field {k}: expected {want[k]}, got {got[k]}")
+
+    def test_update_keeps_q_r_and_meta(self):
+        s = update(make_initial_state(), 0.1)
+        self.assertEqual((s.Q, s.R), (0.5, 0.0))
+        self.assertEqual(s.meta["device"], "COMT")
+
+    def test_session_log_has_required_fields(self):
+        log = build_session_log({"session_id": "x", "timestamp": "2026-01-06T00:00:00Z", "device": "COMT",
+                                 "scenario": "S", "difficulty": "D"}, run_simulation(0, 0.1))
+        for k in ("session_id", "timestamp", "device", "scenario", "difficulty", "samples", "scores"):
+            self.assertIn(k, log)
+        self.assertEqual(len(log["samples"]), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
