@@ -1,0 +1,119 @@
+import { DEFAULTS, parseSize, type RunningServer, StartupError, startServer } from "@rtt/server";
+import { type Command, InvalidArgumentError } from "commander";
+import { CliExit, EXIT_INVALID, EXIT_USAGE } from "../lib/exit.js";
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  db: string;
+  dataDir?: string;
+  logFile?: string;
+  tokenFile?: string;
+  maxBody: number;
+  demo?: boolean;
+  allowDegraded?: boolean;
+  maxOperatorSeries: number;
+  rateLimit: number;
+}
+
+const intArg = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`must be an integer in ${min}..${max}`);
+  return n;
+};
+
+const sizeArg = (v: string) => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "Run the RTT server: the seed's runner API (/healthz, /run, /run/v2, /validate, /metrics), session ingest (POST /sessions), the replay API and the web UI. Self-validates conformance at startup.",
+    )
+    .option("--host <host>", "address to listen on (non-loopback needs --token-file)", DEFAULTS.host)
+    .option("--port <port>", "port (0 = any free port)", intArg(0, 65535), DEFAULTS.port)
+    .option("--db <path|url>", "SQLite file or postgres://… URL", DEFAULTS.db)
+    .option("--data-dir <dir>", "folder for Corridor Trace Files (<dir>/ctf/); default: the --db file's folder")
+    .option("--log-file <path>", "append the NDJSON session feed for Loki here instead of stdout")
+    .option("--token-file <path>", "bearer token (first line) required on every write request")
+    .option("--max-body <size>", "largest request body, e.g. 10mb", sizeArg, DEFAULTS.maxBody)
+    .option("--demo", "fill an empty store with simulated sessions of several operators")
+    .option("--allow-degraded", "serve even if conformance self-validation fails (/healthz says degraded)")
+    .option(
+      "--max-operator-series <n>",
+      "cap on per-operator mastery series in /metrics",
+      intArg(0, 1_000_000),
+      DEFAULTS.maxOperatorSeries,
+    )
+    .option(
+      "--rate-limit <n>",
+      "requests per minute per client address (0 = off)",
+      intArg(0, 10_000_000),
+      DEFAULTS.rateLimit,
+    )
+    .addHelpText(
+      "after",
+      "\nstdout carries one NDJSON line per accepted session (and per anomaly) for Loki unless --log-file is given;\nserver logs go to stderr. SIGTERM/SIGINT drain requests, close the store and exit 0.\nExit codes: 0 clean shutdown, 1 bad options or cannot start, 2 conformance self-validation failed.",
+    )
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: opts.host,
+      port: opts.port,
+      db: opts.db,
+      dataDir: opts.dataDir,
+      logFile: opts.logFile,
+      tokenFile: opts.tokenFile,
+      maxBody: opts.maxBody,
+      demo: opts.demo,
+      allowDegraded: opts.allowDegraded,
+      maxOperatorSeries: opts.maxOperatorSeries,
+      rateLimit: opts.rateLimit,
+      logLevel: process.env.RTT_LOG_LEVEL ?? "info",
+    });
+  } catch (e) {
+    if (e instanceof StartupError)
+      throw new CliExit(/conformance/.test(e.message) ? EXIT_INVALID : EXIT_USAGE, e.message);
+    throw e;
+  }
+
+  const sessions = await server.store.countSessions();
+  const demo = server.demo
+    ? ` (demo: ${server.demo.sessions} sessions added${server.demo.note ? `; ${server.demo.note}` : ""})`
+    : "";
+  process.stderr.write(
+    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  health: ${server.ctx.conformance.health().status} · writes: ${opts.tokenFile ? "bearer token required" : "open (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`rtt serve: ${signal} again, exiting without draining\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`rtt serve: ${signal}, draining…\n`);
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`rtt serve: shutdown error: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

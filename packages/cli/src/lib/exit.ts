@@ -1,0 +1,16 @@
+/** Exit codes shared by every `rtt` command (the seed's rtt-validate contract). */
+export const EXIT_OK = 0;
+/** Usage error, unreadable input, or input that is not JSON. */
+export const EXIT_USAGE = 1;
+/** Schema failure, semantic failure, or reference mismatch. */
+export const EXIT_INVALID = 2;
+
+/** A failure the command already explained to the user; carries the exit code. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message = "",
+  ) {
+    super(message);
+  }
+}
