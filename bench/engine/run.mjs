@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// State updates per second of a long simulated session (all detectors, sensor model, S-E-T, S-N-R and an RTT-12
+// dimensional core on) against a bare loop of the reference rule, in the same process. Run after `npm run build`:
+//   node bench/engine/run.mjs [--seconds 3600] [--dt 0.001] [--scenario CLFC_MICROGRID_02] [--policy expert]
+// Target (issue 3): the simulated session costs less than 5x the bare arithmetic per state update.
+import { spawnSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
+
+if (!process.execArgv.some((a) => a.startsWith("--max-old-space-size"))) {
+  // A 1 h session at 1 ms holds 3.6 M samples in memory: give the child enough heap.
+  const r = spawnSync(process.execPath, ["--max-old-space-size=8192", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+const { REFERENCE_INITIAL_STATE, getScenario, runSimulation, simulateScenario, update } = await import(
+  new URL("../../packages/core/dist/index.js", import.meta.url).href
+);
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const seconds = Number(arg("seconds", "3600"));
+const dt = Number(arg("dt", "0.001"));
+const scenarioId = arg("scenario", "CLFC_MICROGRID_02");
+const policy = arg("policy", "expert");
+const steps = Math.round(seconds / dt);
+
+const base = getScenario(scenarioId);
+if (!base) throw new Error(`unknown scenario ${scenarioId}`);
+// The scenario's corridor, nodes, dimensional core, inputs and disturbances, stretched over one long main segment.
+const def = { ...base, segments: [{ segment_id: "seg-main", label: "main", duration: seconds, dt }] };
+
+function bare() {
+  let s = { ...REFERENCE_INITIAL_STATE };
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) s = update(s, dt);
+  const ms = performance.now() - t0;
+  if (!Number.isFinite(s.C)) throw new Error("bare loop diverged");
+  return ms;
+}
+function bareStored() {
+  const t0 = performance.now();
+  const samples = runSimulation(steps, dt);
+  const ms = performance.now() - t0;
+  if (samples.length !== steps + 1) throw new Error("runSimulation length");
+  return ms;
+}
+function simulated() {
+  const t0 = performance.now();
+  const log = simulateScenario(def, { policy, seed: 1 });
+  const ms = performance.now() - t0;
+  return { ms, samples: log.sample_count, anomalies: log.anomaly_count };
+}
+
+const rate = (ms) => steps / (ms / 1000);
+const fmt = (x) => `${(x / 1e6).toFixed(2)} M/s`;
+// Warm up the JIT on a short run of each.
+{
+  const short = { ...def, segments: [{ segment_id: "seg-main", label: "main", duration: 20, dt }] };
+  simulateScenario(short, { policy, seed: 1 });
+  let s = { ...REFERENCE_INITIAL_STATE };
+  for (let i = 0; i < 200_000; i++) s = update(s, dt);
+  runSimulation(200_000, dt);
+}
+const bareMs = Math.min(bare(), bare(), bare());
+const storedMs = Math.min(bareStored(), bareStored());
+const sim = simulated();
+
+console.log(
+  `# bench/engine: ${scenarioId} / ${policy}, ${seconds} s at dt = ${dt} s → ${steps.toLocaleString("en")} state updates`,
+);
+console.log(`node ${process.version}, ${process.arch}`);
+console.log(`bare reference loop (update only)       ${bareMs.toFixed(0).padStart(7)} ms  ${fmt(rate(bareMs))}`);
+console.log(`reference loop storing samples          ${storedMs.toFixed(0).padStart(7)} ms  ${fmt(rate(storedMs))}`);
+console.log(
+  `simulated session (all detectors on)    ${sim.ms.toFixed(0).padStart(7)} ms  ${fmt(rate(sim.ms))}  (${sim.samples.toLocaleString("en")} samples, ${sim.anomalies} anomalies)`,
+);
+const ratio = sim.ms / bareMs;
+console.log(
+  `ratio simulated / bare update loop      ${ratio.toFixed(2)}x  (target < 5x: ${ratio < 5 ? "met" : "NOT met"})`,
+);
+console.log(`ratio simulated / storing loop          ${(sim.ms / storedMs).toFixed(2)}x`);

@@ -1,0 +1,159 @@
+// bench/ingest: durable session ingest (POST /sessions) vs a bare Fastify route that only parses the same body.
+// Run after `npm run build`:  node bench/ingest/run.mjs   (env: BENCH_DURATION=10 BENCH_CONNECTIONS=32 BENCH_PG_URL=…)
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import pg from "pg";
+import { buildSessionV2, runSimulation } from "../../packages/core/dist/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A realistic v2 log: 200 samples in warmup (20) + main (180), operator fields, two typed anomalies. */
+function template() {
+  const init = { t: 0, C: 0.1, D: 1, Q: 0.5, R: 0 };
+  const noisy = (s, i) => ({ ...s, C: s.C + Math.sin(i) * 0.003, Q: s.Q + Math.cos(i) * 0.01 });
+  const warm = runSimulation(19, 0.1, init).map(noisy);
+  const main = runSimulation(179, 0.1, init).map(noisy);
+  return buildSessionV2(
+    {
+      session_id: "__ID__",
+      timestamp: "2026-01-06T21:10:00Z",
+      device: "COMT",
+      scenario: "COMT_LOCK_01",
+      difficulty: "Journeyman",
+    },
+    [
+      { segment_id: "seg-warmup", label: "warmup", samples: warm, anomalies: [] },
+      {
+        segment_id: "seg-main",
+        label: "main",
+        samples: main,
+        anomalies: [
+          { t: 4.2, type: "DECOHERENCE_SPIKE", severity: 3 },
+          { t: 9.9, type: "OVERSHOOT_EVENT", severity: 2 },
+        ],
+      },
+    ],
+    {
+      device_type: "COMT",
+      operator_id: "urn:operator:bench:__OP__",
+      operator_display: "Bench Operator",
+      mastery_level: 7,
+      scores: { stability: 82, response: 78, quality: 88, final: 83 },
+    },
+  );
+}
+
+function startChild(args) {
+  const proc = spawn(process.execPath, [join(here, "server.mjs"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (c) => {
+      out += c;
+      if (out.includes("\n")) resolve({ proc, url: JSON.parse(out.split("\n")[0]).url });
+    });
+    proc.on("exit", (code) => reject(new Error(`bench server exited ${code}`)));
+  });
+}
+
+async function stopChild(child) {
+  const exited = new Promise((r) => child.proc.once("exit", r));
+  child.proc.kill("SIGTERM");
+  await exited;
+}
+
+async function measure(label, url, body, run) {
+  let n = 0;
+  const result = await autocannon({
+    url: `${url}/sessions`,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        setupRequest: (req) => {
+          n++;
+          return { ...req, body: body.replace("__ID__", `BENCH-${run}-${n}`).replace("__OP__", String(n % 50)) };
+        },
+      },
+    ],
+  });
+  const ok = result["2xx"];
+  return {
+    label,
+    sessions_per_s: Math.round(ok / (result.duration || DURATION)),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function pgAvailable() {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch (e) {
+    console.warn(`PostgreSQL at ${PG_URL} unreachable (${e.message}); PostgreSQL row skipped`);
+    return false;
+  }
+}
+
+const body = JSON.stringify(template());
+const dir = mkdtempSync(join(tmpdir(), "rtt-bench-ingest-"));
+const schema = `rtt_bench_${process.pid}`;
+const rows = [];
+try {
+  const targets = [
+    ["bare", "bare JSON parse (baseline)"],
+    ["sqlite", "rtt ingest, SQLite (WAL, synchronous=FULL)"],
+  ];
+  if (await pgAvailable()) targets.push(["postgres", "rtt ingest, PostgreSQL"]);
+  for (const [mode, label] of targets) {
+    const child = await startChild([mode, dir, PG_URL, schema]);
+    try {
+      await measure(`${label} warmup`, child.url, body, `${mode}-warm`).catch(() => {});
+      rows.push({ mode, ...(await measure(label, child.url, body, mode)) });
+    } finally {
+      await stopChild(child);
+    }
+    console.log(`${label}: ${JSON.stringify(rows.at(-1))}`);
+  }
+} finally {
+  if (rows.some((r) => r.mode === "postgres")) {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const bare = rows.find((r) => r.mode === "bare");
+const table = [
+  `body: ${body.length} bytes (200 samples, 2 segments, 2 anomalies); ${CONNECTIONS} connections, ${DURATION} s each; ${cpus().length} cores`,
+  "",
+  "| what | sessions/s | p50 ms | p99 ms | non-2xx | ratio to bare parse |",
+  "|---|---:|---:|---:|---:|---:|",
+  ...rows.map(
+    (r) =>
+      `| ${r.label} | ${r.sessions_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.non2xx + r.errors} | ${(r.sessions_per_s / bare.sessions_per_s).toFixed(2)} |`,
+  ),
+].join("\n");
+console.log(`\n${table}\n`);
+mkdirSync(join(here, "..", "out"), { recursive: true });
+writeFileSync(
+  join(here, "..", "out", "ingest.json"),
+  JSON.stringify({ when: new Date().toISOString(), rows }, null, 2),
+);
