@@ -15,8 +15,8 @@ let client: RTTClient;
 const fast = { backoffMs: 5, maxBackoffMs: 20 };
 
 beforeAll(async () => {
-  server = await startDiagnosticsServer({ token: "tok" });
-  client = new RTTClient({ baseUrl: server.url, token: "tok", ...fast });
+  server = await startDiagnosticsServer({ token: "sdk-test-token-0123" });
+  client = new RTTClient({ baseUrl: server.url, token: "sdk-test-token-0123", ...fast });
 });
 afterAll(() => server.close());
 
@@ -92,7 +92,7 @@ describe("calls", () => {
   it("reads RTT_URL and RTT_TOKEN from the environment", async () => {
     const saved = { url: process.env.RTT_URL, token: process.env.RTT_TOKEN };
     process.env.RTT_URL = `${server.url}/`;
-    process.env.RTT_TOKEN = "tok";
+    process.env.RTT_TOKEN = "sdk-test-token-0123";
     try {
       const fromEnv = new RTTClient();
       expect(fromEnv.baseUrl).toBe(server.url);
@@ -119,7 +119,7 @@ describe("errors and retries", () => {
   it("raises RTTError with the server's field details on 400, without retrying", async () => {
     const front = await startFront(server.url);
     try {
-      const c = new RTTClient({ baseUrl: front.url, token: "tok", retries: 3, ...fast });
+      const c = new RTTClient({ baseUrl: front.url, token: "sdk-test-token-0123", retries: 3, ...fast });
       const err = await rejection(
         c.beacon({
           site: "auth-service",
@@ -157,7 +157,7 @@ describe("errors and retries", () => {
   it("retries 5xx and connection resets, then succeeds", async () => {
     const front = await startFront(server.url, ["503", "reset", "503"]);
     try {
-      const c = new RTTClient({ baseUrl: front.url, token: "tok", retries: 3, ...fast });
+      const c = new RTTClient({ baseUrl: front.url, token: "sdk-test-token-0123", retries: 3, ...fast });
       const t = await c.topology({ graph: { a: ["b"] } });
       expect(t.edges).toBe(1);
       expect(front.requests()).toBe(4);

@@ -37,7 +37,7 @@ function runAsync(
 }
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SDK_PY = join(ROOT, "sdk-python");
-const TOKEN = "py-token";
+const TOKEN = "py-sdk-test-token-0123";
 
 const probe = spawnSync("python3", ["--version"], { encoding: "utf8" });
 const pythonMissing = probe.status !== 0 ? `python3 not runnable (${probe.error?.message ?? probe.stderr})` : undefined;

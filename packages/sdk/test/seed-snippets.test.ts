@@ -12,7 +12,7 @@ import { startDiagnosticsServer, type TestServer } from "./helpers/diagnostics-s
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-const TOKEN = "seed-token";
+const TOKEN = "seed-snippet-token-0123";
 let server: TestServer;
 let dir: string;
 

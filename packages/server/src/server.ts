@@ -9,6 +9,7 @@ import { ConformanceMonitor } from "./conformance.js";
 import { seedDemoTraces } from "./ctf/index.js";
 import { type DemoResult, fillDemo } from "./demo.js";
 import { type OpenedDiagnostics, openDiagnosticsStore } from "./diagnostics/open.js";
+import type { DiagnosticsStore } from "./diagnostics/store.js";
 import { SessionEmitter } from "./emit.js";
 import { checkExposure, checkToken, loadToken } from "./security.js";
 import { describeStore, openStore } from "./store/open.js";
@@ -17,6 +18,10 @@ import type { SessionStore } from "./store/types.js";
 export interface RunningServer extends BuiltApp {
   url: string;
   store: SessionStore;
+  /** The diagnostics API's store (/api/rtt/*). */
+  diagnostics: DiagnosticsStore;
+  /** Where Corridor Trace Files are kept (`<dataDir>/ctf/`). */
+  dataDir: string;
   demo?: DemoResult;
   /** Stops accepting, drains in-flight requests, ends streams, commits pending writes, closes the store. */
   close(): Promise<void>;
@@ -164,6 +169,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ctx,
     url,
     store,
+    diagnostics: diagnostics.store,
+    dataDir,
     demo,
     close: () => {
       closing ??= (async () => {

@@ -1,50 +1,34 @@
 /**
- * A real RTT diagnostics server for SDK tests: Fastify + the diagnostics plugin + an in-memory
- * SQLite store on a real 127.0.0.1 port. (Later the lead swaps this for a full `rtt serve`.)
- * Also real misbehaving HTTP servers for the retry paths: a counting/failing front proxy, a
- * server that never answers, and a closed port.
+ * The RTT server for SDK tests: a full `rtt serve` (startServer) with an in-memory SQLite store on a real
+ * 127.0.0.1 port, so the SDKs are tested against exactly what users run. Also real misbehaving HTTP servers for
+ * the retry paths: a counting/failing front proxy, a server that never answers, and a closed port.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
-import Fastify from "fastify";
-import { Registry } from "prom-client";
-import { diagnosticsPlugin } from "../../../server/src/diagnostics/plugin.js";
-import { SqliteDiagnosticsStore } from "../../../server/src/diagnostics/sqlite-store.js";
+import type { Registry } from "prom-client";
+import type { DiagnosticsStore } from "../../../server/src/diagnostics/store.js";
+import { startServer } from "../../../server/src/server.js";
 
 export interface TestServer {
   url: string;
   registry: Registry;
-  store: SqliteDiagnosticsStore;
+  store: DiagnosticsStore;
   close(): Promise<void>;
 }
 
 export async function startDiagnosticsServer(opts: { token?: string } = {}): Promise<TestServer> {
-  const app = Fastify();
-  const registry = new Registry();
-  const db = new Database(":memory:");
-  const store = new SqliteDiagnosticsStore(db);
-  await store.init();
-  await app.register(diagnosticsPlugin, {
-    store,
-    registry,
-    requireWrite: async (req, reply) => {
-      if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) {
-        await reply.code(401).send({ error: "missing or wrong bearer token", details: [] });
-      }
-    },
+  const server = await startServer({
+    db: ":memory:",
+    port: 0,
+    token: opts.token,
+    logLevel: "silent",
+    sessionOutput: null,
   });
-  app.get("/metrics", async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const { port } = app.server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    registry,
-    store,
-    close: async () => {
-      await app.close();
-      db.close();
-    },
+    url: server.url,
+    registry: server.ctx.metrics.registry,
+    store: server.diagnostics,
+    close: () => server.close(),
   };
 }
 
