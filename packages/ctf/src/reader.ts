@@ -87,34 +87,17 @@ export function parseCTFText(text: string, onLine: LineHandler): number {
  * at a million events. Resolves with the number of lines read.
  */
 export function readCTFFile(path: string, onLine: LineHandler, chunkBytes = 1 << 20): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const splitter = new LineSplitter(onLine);
-    const decoder = new StringDecoder("utf8");
-    const stream = createReadStream(path, { highWaterMark: chunkBytes });
-    stream.on("data", (buf) => {
-      try {
-        splitter.push(decoder.write(buf as Buffer));
-      } catch (err) {
-        stream.destroy();
-        reject(err);
-      }
-    });
-    stream.on("error", reject);
-    stream.on("end", () => {
-      try {
-        splitter.push(decoder.end());
-        resolve(splitter.end());
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
+  return streamLines(path, new LineSplitter(onLine), chunkBytes);
 }
 
 /** Streams a file's non-empty lines without parsing them. */
 export function readCTFRawLines(path: string, onRaw: RawLineHandler, chunkBytes = 1 << 20): Promise<number> {
+  return streamLines(path, new LineSplitter(() => {}, onRaw), chunkBytes);
+}
+
+/** Feeds a file through a splitter chunk by chunk; resolves with the splitter's line count. */
+function streamLines(path: string, splitter: LineSplitter, chunkBytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const splitter = new LineSplitter(() => {}, onRaw);
     const decoder = new StringDecoder("utf8");
     const stream = createReadStream(path, { highWaterMark: chunkBytes });
     stream.on("data", (buf) => {
