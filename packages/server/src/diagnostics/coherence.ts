@@ -14,6 +14,8 @@
  *   acyclic          (warning, error with a no_cycles constraint) flows form no cycle (1)
  *   constraints      (error)   each constraint holds                              (1 per constraint)
  */
+
+import type { Finding, ValidateResult } from "@rtt/sdk";
 import {
   Digraph,
   isCyclic,
@@ -40,22 +42,8 @@ export interface ValidateRequest {
   constraints?: Constraint[];
 }
 
-export interface Finding {
-  severity: "error" | "warning" | "info";
-  code: string;
-  message: string;
-  /** JSON pointer into the request that the finding is about. */
-  path: string;
-  subjects?: string[];
-}
-
-export interface ValidateResult {
-  status: "ok";
-  coherent: boolean;
-  score: number;
-  findings: Finding[];
-  summary: { services: number; flows: number; constraints: number; checks: number; passed: number };
-}
+// Response shapes are the SDK's (the wire contract of /api/rtt); the server fills them.
+export type { Finding, ValidateResult };
 
 export function validateCoherence(req: ValidateRequest): ValidateResult {
   const flows = req.flows ?? [];

@@ -13,6 +13,7 @@
  * Overall: score = mean alignment of flows that have a budget (null when none has one);
  * aligned = every budgeted flow is within budget.
  */
+import type { CorridorResult, HopLatency } from "@rtt/sdk";
 import type { Constraint } from "./coherence.js";
 
 export interface CorridorFlow {
@@ -29,45 +30,10 @@ export interface CorridorRequest {
   site?: string;
 }
 
-export interface HopLatency {
-  from: string;
-  to: string;
-  latency_ms: number;
-  estimated: boolean;
-}
-
-export interface CorridorFlowResult {
-  index: number;
-  name?: string;
-  path: string[];
-  hops: number;
-  latency_ms: number;
-  per_hop_ms: number;
-  budget_ms: number | null;
-  budget_source: "flow" | "constraint" | "global_constraint" | "profile" | null;
-  slack_ms: number | null;
-  within_budget: boolean | null;
-  alignment: number | null;
-  bottleneck: HopLatency;
-}
-
-export interface CorridorEdge {
-  from: string;
-  to: string;
-  flows: number;
-  latency_ms: number;
-  estimated: boolean;
-}
-
-export interface CorridorResult {
-  status: "ok";
-  aligned: boolean;
-  score: number | null;
-  flows: CorridorFlowResult[];
-  edges: CorridorEdge[];
-  bottlenecks: CorridorEdge[];
-  findings: Array<{ severity: "error" | "warning" | "info"; code: string; message: string; path: string }>;
-}
+// Response shapes are the SDK's (the wire contract of /api/rtt); the server fills them.
+export type { CorridorResult, HopLatency };
+export type CorridorFlowResult = CorridorResult["flows"][number];
+export type CorridorEdge = CorridorResult["edges"][number];
 
 /** Thrown for input the schema cannot express (hop_latency_ms length must match the path). */
 export class CorridorInputError extends Error {

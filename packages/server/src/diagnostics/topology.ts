@@ -12,28 +12,15 @@
  * - articulation_points / bridges: single points of failure of the undirected connectivity.
  * - fan_in / fan_out: distinct callers / callees per node.
  */
+import type { TopologyResult } from "@rtt/sdk";
 import { articulation, Digraph, isCyclic, stronglyConnectedComponents, witnessCycle } from "./graph.js";
 
 export interface TopologyRequest {
   graph: Record<string, string[]>;
 }
 
-export interface TopologyResult {
-  status: "ok";
-  nodes: number;
-  edges: number;
-  acyclic: boolean;
-  components: string[][];
-  cycles: string[][];
-  layers: string[][];
-  triad: { sources: string[]; transit: string[]; sinks: string[]; isolated: string[] };
-  articulation_points: string[];
-  bridges: Array<[string, string]>;
-  degrees: Record<string, { fan_in: number; fan_out: number }>;
-  max_fan_in: { node: string; value: number } | null;
-  max_fan_out: { node: string; value: number } | null;
-  findings: Array<{ severity: "info" | "warning"; code: string; message: string; path: string }>;
-}
+// The response shape is the SDK's (the wire contract of /api/rtt); the server fills it.
+export type { TopologyResult };
 
 export function graphFromAdjacency(adjacency: Record<string, string[]>): { graph: Digraph; duplicates: string[] } {
   const graph = new Digraph();
