@@ -60,7 +60,7 @@ export function register(program: Command): void {
     )
     .addHelpText(
       "after",
-      "\nstdout carries one NDJSON line per accepted session (and per anomaly) for Loki unless --log-file is given;\nserver logs go to stderr. SIGTERM/SIGINT drain requests, close the store and exit 0.\nExit codes: 0 clean shutdown, 1 bad options or cannot start, 2 conformance self-validation failed.",
+      "\nstdout carries one NDJSON line per accepted session (and per anomaly) for Loki unless --log-file is given\n(not when stdout is a terminal);\nserver logs go to stderr. SIGTERM/SIGINT drain requests, close the store and exit 0.\nExit codes: 0 clean shutdown, 1 bad options or cannot start, 2 conformance self-validation failed.",
     )
     .action(async (opts: ServeOptions) => {
       await serve(opts);
@@ -83,6 +83,8 @@ async function serve(opts: ServeOptions): Promise<void> {
       maxOperatorSeries: opts.maxOperatorSeries,
       rateLimit: opts.rateLimit,
       logLevel: process.env.RTT_LOG_LEVEL ?? "info",
+      // The Loki feed is for pipes and collectors; on a terminal it would bury the banner under megabytes of JSON.
+      sessionOutput: !opts.logFile && process.stdout.isTTY ? null : undefined,
     });
   } catch (e) {
     if (e instanceof StartupError)
@@ -94,8 +96,13 @@ async function serve(opts: ServeOptions): Promise<void> {
   const demo = server.demo
     ? ` (demo: ${server.demo.sessions} sessions added${server.demo.note ? `; ${server.demo.note}` : ""})`
     : "";
+  const feed = opts.logFile
+    ? opts.logFile
+    : process.stdout.isTTY
+      ? "off (stdout is a terminal: pipe it or pass --log-file)"
+      : "stdout";
   process.stderr.write(
-    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  health: ${server.ctx.conformance.health().status} · writes: ${opts.tokenFile ? "bearer token required" : "open (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
+    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.conformance.health().status} · writes: ${opts.tokenFile ? "bearer token required" : "open (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
   );
 
   let stopping = false;
