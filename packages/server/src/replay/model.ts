@@ -13,6 +13,10 @@ export interface ReplaySegment {
   times: Float64Array;
   /** Serialized columns body, built on first use. */
   columnsJson?: string;
+  /** The samples as typed columns (t, C, D, Q, R), built on first ranged or decimated columns request. */
+  cols?: PlotColumns;
+  /** A few ranged/decimated columns bodies, keyed by sample range and max_points (least recently used first). */
+  columnsViews?: Map<string, string>;
   /** Every event as an SSE frame, back to back; frame k is bytes [offsets[k], offsets[k+1]). Built on first stream. */
   frames?: { buf: Buffer; offsets: Float64Array };
 }
@@ -56,10 +60,15 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
     segments.set(seg.segment_id, { segment_id: seg.segment_id, label: seg.label, samples, anomalies, order, times });
   }
   // Parsed JSON costs a few times its source size; SSE frames and plot columns built on demand add about
-  // two more; the order arrays add 12 bytes per event. The cache budgets with this estimate.
+  // two more; the order arrays add 12 bytes per event, typed plot columns 40 per sample. The cache budgets
+  // with this estimate.
   let events = 0;
-  for (const s of segments.values()) events += s.order.length;
-  return { log, segments, bytes: sourceBytes * 5 + events * 12 };
+  let samples = 0;
+  for (const s of segments.values()) {
+    events += s.order.length;
+    samples += s.samples.length;
+  }
+  return { log, segments, bytes: sourceBytes * 5 + events * 12 + samples * 40 };
 }
 
 export function eventAt(seg: ReplaySegment, k: number): ReplayEvent {
@@ -121,11 +130,21 @@ export function upperBound(times: Float64Array, to: number): number {
   return lo;
 }
 
-/** `{segment_id, n, t, C, D, Q, R}` serialized once per segment (typed-array joins, no per-sample objects). */
-export function columnsJson(seg: ReplaySegment): string {
-  if (seg.columnsJson !== undefined) return seg.columnsJson;
+export const SERIES = ["C", "D", "Q", "R"] as const;
+
+export interface PlotColumns {
+  t: Float64Array;
+  C: Float64Array;
+  D: Float64Array;
+  Q: Float64Array;
+  R: Float64Array;
+}
+
+/** The segment's samples as typed columns, built once per parsed segment. */
+export function plotColumns(seg: ReplaySegment): PlotColumns {
+  if (seg.cols) return seg.cols;
   const n = seg.samples.length;
-  const cols = {
+  const cols: PlotColumns = {
     t: new Float64Array(n),
     C: new Float64Array(n),
     D: new Float64Array(n),
@@ -140,7 +159,161 @@ export function columnsJson(seg: ReplaySegment): string {
     cols.Q[i] = s.Q;
     cols.R[i] = s.R;
   }
-  const arr = (a: Float64Array) => `[${a.join(",")}]`;
+  seg.cols = cols;
+  return cols;
+}
+
+const arr = (a: Float64Array) => `[${a.join(",")}]`;
+
+/** `{segment_id, n, t, C, D, Q, R}` serialized once per segment (typed-array joins, no per-sample objects). */
+export function columnsJson(seg: ReplaySegment): string {
+  if (seg.columnsJson !== undefined) return seg.columnsJson;
+  const cols = plotColumns(seg);
+  const n = cols.t.length;
   seg.columnsJson = `{"segment_id":${JSON.stringify(seg.segment_id)},"n":${n},"t":${arr(cols.t)},"C":${arr(cols.C)},"D":${arr(cols.D)},"Q":${arr(cols.Q)},"R":${arr(cols.R)}}`;
   return seg.columnsJson;
+}
+
+/** Most points a decimation bucket keeps: its first and last sample and the min and max of C, D, Q, R. */
+export const POINTS_PER_BUCKET = 2 + 2 * SERIES.length;
+
+/**
+ * Indices in [start, end) to plot at most `maxPoints` points without losing what shows: the range is cut into
+ * floor(maxPoints / 10) buckets of equal sample count, and each keeps its first and last sample and the samples
+ * holding the min and the max of each of C, D, Q, R (first occurrence on ties). Indices come out sorted and
+ * distinct, so every series keeps its exact extremes per bucket (hence over the range) on one shared t axis.
+ * One pass over the typed columns; the result never exceeds maxPoints. Needs end - start > maxPoints >= 10.
+ */
+export function decimateIndices(cols: PlotColumns, start: number, end: number, maxPoints: number): Uint32Array {
+  const len = end - start;
+  const buckets = Math.floor(maxPoints / POINTS_PER_BUCKET);
+  const out = new Uint32Array(buckets * POINTS_PER_BUCKET);
+  const pick = new Uint32Array(POINTS_PER_BUCKET);
+  const { C, D, Q, R } = cols;
+  let k = 0;
+  for (let b = 0; b < buckets; b++) {
+    const lo = start + Math.floor((b * len) / buckets);
+    const hi = start + Math.floor(((b + 1) * len) / buckets); // exclusive; hi > lo since len > buckets
+    let cMin = lo;
+    let cMax = lo;
+    let dMin = lo;
+    let dMax = lo;
+    let qMin = lo;
+    let qMax = lo;
+    let rMin = lo;
+    let rMax = lo;
+    let cLo = C[lo];
+    let cHi = cLo;
+    let dLo = D[lo];
+    let dHi = dLo;
+    let qLo = Q[lo];
+    let qHi = qLo;
+    let rLo = R[lo];
+    let rHi = rLo;
+    for (let i = lo + 1; i < hi; i++) {
+      const c = C[i];
+      if (c < cLo) {
+        cLo = c;
+        cMin = i;
+      } else if (c > cHi) {
+        cHi = c;
+        cMax = i;
+      }
+      const d = D[i];
+      if (d < dLo) {
+        dLo = d;
+        dMin = i;
+      } else if (d > dHi) {
+        dHi = d;
+        dMax = i;
+      }
+      const q = Q[i];
+      if (q < qLo) {
+        qLo = q;
+        qMin = i;
+      } else if (q > qHi) {
+        qHi = q;
+        qMax = i;
+      }
+      const r = R[i];
+      if (r < rLo) {
+        rLo = r;
+        rMin = i;
+      } else if (r > rHi) {
+        rHi = r;
+        rMax = i;
+      }
+    }
+    pick[0] = lo;
+    pick[1] = hi - 1;
+    pick[2] = cMin;
+    pick[3] = cMax;
+    pick[4] = dMin;
+    pick[5] = dMax;
+    pick[6] = qMin;
+    pick[7] = qMax;
+    pick[8] = rMin;
+    pick[9] = rMax;
+    pick.sort();
+    // Buckets are consecutive, so sorted and deduplicated picks keep the whole output sorted and distinct.
+    for (let j = 0; j < POINTS_PER_BUCKET; j++) if (j === 0 || pick[j] !== pick[j - 1]) out[k++] = pick[j];
+  }
+  return out.subarray(0, k);
+}
+
+export interface ColumnsView {
+  from_t?: number;
+  to_t?: number;
+  max_points?: number;
+}
+
+const VIEW_CACHE_ENTRIES = 8;
+const VIEW_CACHE_MAX_CHARS = 4 << 20;
+
+/**
+ * The columns body for a time range and/or a point budget: `{segment_id, n, n_total, decimated, t, C, D, Q, R}`
+ * where n_total counts the samples in [from_t, to_t] and n the points returned (n < n_total when decimated).
+ * Small bodies are kept per segment (a few, least recently used out), so the overview and recent zooms are free.
+ */
+export function columnsViewJson(seg: ReplaySegment, view: ColumnsView): string {
+  const cols = plotColumns(seg);
+  const n = cols.t.length;
+  const start = view.from_t === undefined ? 0 : lowerBound(cols.t, view.from_t);
+  const end = Math.max(start, view.to_t === undefined ? n : upperBound(cols.t, view.to_t));
+  const total = end - start;
+  const decimated = view.max_points !== undefined && total > view.max_points;
+  const key = `${start}:${end}:${decimated ? view.max_points : ""}`;
+  seg.columnsViews ??= new Map();
+  const cache = seg.columnsViews;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const head = `{"segment_id":${JSON.stringify(seg.segment_id)},"n":`;
+  let body: string;
+  if (!decimated && start === 0 && end === n) {
+    // The whole segment: splice the two fields into the cached full-resolution body instead of joining again.
+    const full = columnsJson(seg);
+    const rest = full.slice(head.length + String(n).length);
+    body = `${head}${n},"n_total":${n},"decimated":false${rest}`;
+  } else {
+    const pickCols = (idx: Uint32Array | null): string[] =>
+      (["t", ...SERIES] as const).map((name) => {
+        const src = cols[name];
+        if (!idx) return `"${name}":${arr(src.subarray(start, end))}`;
+        const a = new Float64Array(idx.length);
+        for (let j = 0; j < idx.length; j++) a[j] = src[idx[j]];
+        return `"${name}":${arr(a)}`;
+      });
+    const idx = decimated ? decimateIndices(cols, start, end, view.max_points as number) : null;
+    const count = idx ? idx.length : total;
+    body = `${head}${count},"n_total":${total},"decimated":${decimated},${pickCols(idx).join(",")}}`;
+  }
+  if (body.length <= VIEW_CACHE_MAX_CHARS) {
+    cache.set(key, body);
+    if (cache.size > VIEW_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  }
+  return body;
 }

@@ -2,7 +2,7 @@ import { evaluateCurriculum } from "@rtt/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
-import { columnsJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "../replay/model.js";
+import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "../replay/model.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
 import { p, parseQuery } from "./params.js";
 
@@ -27,6 +27,7 @@ const LIST_PARAMS = {
 
 const EVENTS_PARAMS = { from_t: p.number(), to_t: p.number(), limit: p.integer(1, 100_000) };
 export const DEFAULT_EVENTS_LIMIT = 10_000;
+const COLUMNS_PARAMS = { from_t: p.number(), to_t: p.number(), max_points: p.integer(100, 2_000_000) };
 
 /** Row of GET /replay/sessions (the seed's shape plus the browser's columns). */
 export function listItem(r: SessionRecord) {
@@ -174,9 +175,16 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get<{ Params: SegParams }>("/replay/:id/segment/:seg/columns", async (req, reply) => {
-    parseQuery(req.query, {});
+    const q = parseQuery(req.query, COLUMNS_PARAMS);
+    if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
+      throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
     const seg = await loadSegment(ctx, req.params.id, req.params.seg);
-    return reply.type("application/json").send(columnsJson(seg));
+    // Without parameters: the full-resolution body, byte for byte as it always was (cached on the segment).
+    const body =
+      q.from_t === undefined && q.to_t === undefined && q.max_points === undefined
+        ? columnsJson(seg)
+        : columnsViewJson(seg, q);
+    return reply.type("application/json").send(body);
   });
 
   app.get<{ Params: IdParams }>("/replay/:id/export", async (req, reply) => {
