@@ -5,7 +5,7 @@
  */
 import type { Pool } from "pg";
 import type { DriftEvent, SiteState } from "./drift.js";
-import type { DiagnosticsStore, DriftQuery, Profile, StoredBeacon } from "./store.js";
+import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
 
 export interface PgStoreOptions {
   /** Schema that holds the tables (created if missing). Default: the connection's search_path. */
@@ -75,16 +75,7 @@ export class PgDiagnosticsStore implements DiagnosticsStore {
       await client.query(
         `INSERT INTO ${this.q("rtt_diag_beacons")} (site, session, event, ts, received_at, fingerprint, structure, meta)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          beacon.site,
-          beacon.session,
-          beacon.event,
-          beacon.ts,
-          beacon.received_at,
-          beacon.fingerprint,
-          JSON.stringify(beacon.structure),
-          beacon.meta === undefined ? null : JSON.stringify(beacon.meta),
-        ],
+        beaconRow(beacon),
       );
       await client.query(
         `INSERT INTO ${this.q("rtt_diag_sites")} (site, state, updated_at) VALUES ($1, $2, $3)

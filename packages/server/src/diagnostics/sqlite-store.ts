@@ -4,7 +4,7 @@
  */
 import type { Database } from "better-sqlite3";
 import type { DriftEvent, SiteState } from "./drift.js";
-import type { DiagnosticsStore, DriftQuery, Profile, StoredBeacon } from "./store.js";
+import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rtt_diag_sites (
@@ -93,16 +93,7 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
       "INSERT INTO rtt_diag_drift (site, kind, at, session, event, details) VALUES (?, ?, ?, ?, ?, ?)",
     );
     const tx = this.db.transaction(() => {
-      insertBeacon.run(
-        beacon.site,
-        beacon.session,
-        beacon.event,
-        beacon.ts,
-        beacon.received_at,
-        beacon.fingerprint,
-        JSON.stringify(beacon.structure),
-        beacon.meta === undefined ? null : JSON.stringify(beacon.meta),
-      );
+      insertBeacon.run(...beaconRow(beacon));
       upsertSite.run(state.site, JSON.stringify(state), state.last_seen);
       return drift.map((d) => {
         const r = insertDrift.run(d.site, d.kind, d.at, d.session, d.event, JSON.stringify(d.details));

@@ -45,3 +45,20 @@ export interface DiagnosticsStore {
   getProfile(site: string): Promise<Profile | undefined>;
   listProfiles(): Promise<Map<string, Profile>>;
 }
+
+/** Column values of a beacon row, in the order both stores insert them: site, session, event, ts, received_at,
+ * fingerprint, structure (JSON text), meta (JSON text or null). */
+export function beaconRow(
+  beacon: StoredBeacon,
+): [string, string, string, string, number, string, string, string | null] {
+  return [
+    beacon.site,
+    beacon.session,
+    beacon.event,
+    beacon.ts,
+    beacon.received_at,
+    beacon.fingerprint,
+    JSON.stringify(beacon.structure),
+    beacon.meta === undefined ? null : JSON.stringify(beacon.meta),
+  ];
+}
