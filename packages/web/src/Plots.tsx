@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import type { Anomaly, Columns, Note } from "./api.js";
 import { sevColor } from "./util.js";
@@ -26,10 +26,27 @@ const SERIES = [
   { key: "R", label: "R(t)", color: "#c2410c" },
 ] as const;
 
+/** The visible x range after a zoom. */
+export interface XRange {
+  min: number;
+  max: number;
+}
+
+/** Columns of a zoomed-in range, shown instead of the overview while that zoom lasts. */
+export interface PlotDetail {
+  range: XRange;
+  columns: Columns;
+}
+
 /**
  * Four stacked uPlot charts (C, D, Q, R) sharing one cursor. Overlays (anomaly lines coloured by severity,
  * note markers, curriculum evidence bands, the from/to range) are drawn in uPlot's draw hook from a ref,
  * so toggling them is a cheap redraw; the playhead is a DOM line moved without redrawing the canvas.
+ *
+ * `columns` is the overview (the whole segment, possibly decimated). Dragging across a plot zooms all four on x
+ * and reports the range through `onZoom`; the caller may then pass `detail` (the range's columns at a finer
+ * resolution), which replaces the plotted data while keeping the zoom. Double-click or "Reset zoom" returns to
+ * the overview and reports `onZoom(null)`.
  */
 export function Plots(props: {
   columns: Columns;
@@ -37,8 +54,10 @@ export function Plots(props: {
   t: number;
   onSeek: (t: number) => void;
   onDrawn?: (columns: Columns) => void;
+  detail?: PlotDetail | null;
+  onZoom?: (range: XRange | null) => void;
 }) {
-  const { columns, overlays, t, onSeek, onDrawn } = props;
+  const { columns, overlays, t, onSeek, onDrawn, detail, onZoom } = props;
   const host = useRef<HTMLDivElement>(null);
   const plots = useRef<uPlot[]>([]);
   const heads = useRef<HTMLDivElement[]>([]);
@@ -48,12 +67,33 @@ export function Plots(props: {
   seekRef.current = onSeek;
   const drawnRef = useRef(onDrawn);
   drawnRef.current = onDrawn;
+  const zoomRef = useRef(onZoom);
+  zoomRef.current = onZoom;
+  const tRef = useRef(t);
+  tRef.current = t;
+  /** The current zoom (null: whole overview); set from plot 0's x scale. */
+  const zoom = useRef<XRange | null>(null);
+  const resetRef = useRef<() => void>(() => {});
+  const [zoomed, setZoomed] = useState(false);
 
   // Rebuilt only when the data changes; everything else is read through refs.
   useEffect(() => {
     const el = host.current!;
     const width = Math.max(320, el.clientWidth - 8);
     const sync = uPlot.sync(`rtt-${columns.segment_id}`);
+    zoom.current = null;
+    setZoomed(false);
+    delete el.dataset.detail;
+    const n = columns.t.length;
+    const t0 = n ? columns.t[0] : 0;
+    const t1 = n ? columns.t[n - 1] : 0;
+    const eps = (t1 - t0) * 1e-9;
+    const placeHead = (u: uPlot, head: HTMLDivElement | undefined) => {
+      if (!head) return;
+      const x = u.valToPos(tRef.current, "x");
+      head.style.transform = `translateX(${x}px)`;
+      head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
+    };
     const drawOverlays = (u: uPlot) => {
       const o = ov.current;
       const ctx = u.ctx;
@@ -112,7 +152,13 @@ export function Plots(props: {
         class: "rtt-plot",
         padding: [6, 18, 0, 0],
         legend: { show: false },
-        cursor: { sync: { key: sync.key }, drag: { x: false, y: false }, points: { show: false } },
+        cursor: {
+          sync: { key: sync.key },
+          drag: { x: true, y: false, setScale: true },
+          points: { show: false },
+          // Double-click resets to the overview (handled below); uPlot's own would fit the zoomed data only.
+          bind: { dblclick: () => null },
+        },
         scales: {
           x: { time: false },
           y: {
@@ -145,17 +191,48 @@ export function Plots(props: {
           draw: [
             (u) => {
               drawOverlays(u);
+              placeHead(u, createdHeads[i]);
+              if (i === 0) {
+                el.dataset.points = String(u.data[0].length);
+                el.dataset.xMin = String(u.scales.x.min);
+                el.dataset.xMax = String(u.scales.x.max);
+              }
               if (++drawnCount === SERIES.length) drawnRef.current?.(columns);
+            },
+          ],
+          setScale: [
+            (u, key) => {
+              if (i !== 0 || key !== "x") return;
+              const { min, max } = u.scales.x;
+              if (min === undefined || max === undefined) return;
+              const whole = min <= t0 + eps && max >= t1 - eps;
+              const next = whole ? null : { min, max };
+              const cur = zoom.current;
+              // Unchanged (e.g. the scale re-set after swapping in a detail body): nothing to report.
+              if (
+                next === null ? cur === null : cur !== null && Math.abs(cur.min - min) + Math.abs(cur.max - max) <= eps
+              )
+                return;
+              zoom.current = next;
+              setZoomed(next !== null);
+              zoomRef.current?.(next);
             },
           ],
         },
       };
       const u = new uPlot(opts, [columns.t, columns[s.key]] as uPlot.AlignedData, wrap);
       sync.sub(u);
+      // A drag zooms; only a click that did not move seeks.
+      let downX = Number.NaN;
+      u.over.addEventListener("mousedown", (e) => {
+        downX = e.clientX;
+      });
       u.over.addEventListener("click", (e) => {
+        if (Math.abs(e.clientX - downX) > 3) return;
         const rect = u.over.getBoundingClientRect();
         seekRef.current(u.posToVal(e.clientX - rect.left, "x"));
       });
+      u.over.addEventListener("dblclick", () => resetRef.current());
       const head = document.createElement("div");
       head.className = "playhead";
       u.over.appendChild(head);
@@ -164,6 +241,13 @@ export function Plots(props: {
     });
     plots.current = created;
     heads.current = createdHeads;
+    resetRef.current = () => {
+      delete el.dataset.detail;
+      // Back to the overview data; uPlot re-fits x to it, and plot 0's setScale hook reports onZoom(null).
+      created.forEach((p, i) => {
+        p.setData([columns.t, columns[SERIES[i].key]] as uPlot.AlignedData);
+      });
+    };
 
     const ro = new ResizeObserver(() => {
       const w2 = Math.max(320, el.clientWidth - 8);
@@ -184,6 +268,17 @@ export function Plots(props: {
     };
   }, [columns]);
 
+  // A zoomed range's finer columns: swap the data, keep the zoom (ignored once the zoom was reset).
+  useEffect(() => {
+    const z = zoom.current;
+    if (!detail || !z || !plots.current.length) return;
+    plots.current.forEach((u, i) => {
+      u.setData([detail.columns.t, detail.columns[SERIES[i].key]] as uPlot.AlignedData, false);
+      u.setScale("x", { min: z.min, max: z.max });
+    });
+    if (host.current) host.current.dataset.detail = `${detail.range.min}:${detail.range.max}`;
+  }, [detail]);
+
   // Overlay changes: redraw without rebuilding paths.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the draw hook reads overlays from a ref
   useEffect(() => {
@@ -202,5 +297,17 @@ export function Plots(props: {
     });
   }, [t, columns]);
 
-  return <div className="plots" ref={host} data-testid="plots" />;
+  return (
+    <>
+      <div className="plots" ref={host} data-testid="plots" />
+      <p className="muted small">
+        Drag across a plot to zoom in; double-click a plot to see the whole segment again.{" "}
+        {zoomed ? (
+          <button type="button" className="linklike" onClick={() => resetRef.current()} data-testid="reset-zoom">
+            Reset zoom
+          </button>
+        ) : null}
+      </p>
+    </>
+  );
 }

@@ -5,13 +5,14 @@ import {
   type Columns,
   type CurriculumReport,
   type Note,
+  plotPointBudget,
   type Sample,
   type SegmentInfo,
   type SessionDetail,
   segmentAnomalies,
   shortOperator,
 } from "./api.js";
-import { type Band, Plots } from "./Plots.js";
+import { type Band, type PlotDetail, Plots, type XRange } from "./Plots.js";
 import { href, onLinkClick, type Params, update, useTitle } from "./route.js";
 import { Timeline, type TimelineBand } from "./Timeline.js";
 import { DimCoreView, SetView, SnrGraph } from "./Triadic.js";
@@ -30,6 +31,11 @@ import {
 } from "./util.js";
 
 const NO_ANOMALIES: Anomaly[] = [];
+/** Wait this long after a zoom before fetching its range (a burst of zooms fetches once). */
+const ZOOM_DEBOUNCE_MS = 150;
+/** Samples around the current t fetched at full resolution for the inspector when the plot data is decimated. */
+const WINDOW_SAMPLES = 512;
+const WINDOW_MAX_POINTS = 2048;
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
 const OVERLAYS = [
   ["anomalies", "Anomalies"],
@@ -44,7 +50,7 @@ export function Replay({ params, curriculum }: { params: Params; curriculum: boo
   const id = params.session;
   const [detail, reload] = useAsync(
     (s) => {
-      if (params.segment) api.prefetchColumns(id, params.segment);
+      if (params.segment) api.prefetchColumns(id, params.segment, { max_points: plotPointBudget() });
       return api.session(id, s);
     },
     [id],
@@ -106,7 +112,13 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
   useEffect(() => () => clearTimeout(urlTimer.current), []);
 
   // ---- data ----
-  const [cols, reloadCols] = useAsync((s) => api.columns(id, seg.segment_id, s), [id, seg.segment_id]);
+  // The plots get an overview sized to their width: every sample of a small segment, a min/max decimation of a
+  // big one (GET …/columns?max_points). A zoom fetches its range again at the same budget (`zoomDetail` below).
+  const [budget] = useState(plotPointBudget);
+  const [cols, reloadCols] = useAsync(
+    (s) => api.columns(id, seg.segment_id, { max_points: budget }, s),
+    [id, seg.segment_id],
+  );
   const [anoms, setAnoms] = useState<{ bySeg: Record<string, Anomaly[]>; complete: boolean } | null>(null);
   // Anomaly markers load after the first plot data has arrived, so a big session's samples come first.
   const [colsSettled, setColsSettled] = useState(false);
@@ -177,18 +189,123 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
     [seg.segment_id],
   );
 
-  const tArr = cols.data?.t;
-  const step = useCallback(
-    (dir: number) => {
-      setPlaying(false);
-      setLive(null);
-      if (!tArr?.length) return;
-      const i = nearestIndex(tArr, tRef.current);
-      const j = Math.min(tArr.length - 1, Math.max(0, i + dir));
-      setT(tArr[j]);
-    },
-    [tArr],
+  // ---- plot data beyond the overview: the zoomed range, and exact samples around t ----
+  const overview = cols.data;
+  const nTotal = overview ? (overview.n_total ?? overview.n) : 0;
+  // The overview always holds the segment's first and last sample, decimated or not.
+  const segT0 = overview?.t.length ? overview.t[0] : 0;
+  const segT1 = overview?.t.length ? overview.t[overview.t.length - 1] : 0;
+  const dtEst = nTotal > 1 ? (segT1 - segT0) / (nTotal - 1) : 0;
+  const clampT = (x: number) => Math.min(segT1, Math.max(segT0, x));
+
+  // Zoom (reported by the plots) and the zoomed range's columns, both tied to the overview they belong to.
+  const [zoomState, setZoomState] = useState<{ of: Columns; range: XRange } | null>(null);
+  const zoom = overview && zoomState?.of === overview ? zoomState.range : null;
+  const onZoom = useCallback(
+    (range: XRange | null) => setZoomState(range && overview ? { of: overview, range } : null),
+    [overview],
   );
+  const [detailState, setDetailState] = useState<(PlotDetail & { of: Columns }) | null>(null);
+  const zoomDetail = zoom && detailState?.of === overview ? detailState : null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: dtEst follows overview
+  useEffect(() => {
+    // A decimated overview is refined on zoom; a complete one already holds every sample.
+    if (!zoom || !overview?.decimated) return;
+    const ctl = new AbortController();
+    // A little beyond the view so the lines run to the plot's edges.
+    const pad = (zoom.max - zoom.min) * 0.02 + 2 * dtEst;
+    const timer = window.setTimeout(() => {
+      api
+        .columns(id, seg.segment_id, { from_t: zoom.min - pad, to_t: zoom.max + pad, max_points: budget }, ctl.signal)
+        .then(
+          (columns) => {
+            if (!ctl.signal.aborted) setDetailState({ of: overview, range: zoom, columns });
+          },
+          () => {},
+        );
+    }, ZOOM_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      ctl.abort();
+    };
+  }, [zoom, overview, id, seg.segment_id, budget]);
+
+  // Exact samples for the inspector and for stepping: the overview when it is complete; otherwise a complete
+  // zoomed range, or a window of samples around t fetched at full resolution.
+  const [win, setWin] = useState<{ of: Columns; columns: Columns } | null>(null);
+  const exactSources: Columns[] = [];
+  if (overview && !overview.decimated) exactSources.push(overview);
+  else if (overview) {
+    if (zoomDetail && !zoomDetail.columns.decimated) exactSources.push(zoomDetail.columns);
+    if (win?.of === overview) exactSources.push(win.columns);
+  }
+  /** The sample nearest to x in complete data, or null when the loaded data cannot tell. */
+  const locate = (x: number): { cols: Columns; i: number } | null => {
+    for (const c of exactSources) {
+      const ts = c.t;
+      if (c === overview) {
+        const i = ts.length ? nearestIndex(ts, x) : -1;
+        return i >= 0 ? { cols: c, i } : null;
+      }
+      // A range body holds every sample in its range: it knows x's neighbours when x lies between its ends.
+      const xc = clampT(x);
+      if (ts.length && xc >= ts[0] && xc <= ts[ts.length - 1]) return { cols: c, i: nearestIndex(ts, xc) };
+    }
+    return null;
+  };
+  /** Every sample within about WINDOW_SAMPLES / 2 of x (narrowed when the spacing is uneven). */
+  const fetchWindow = async (x: number, signal?: AbortSignal): Promise<Columns> => {
+    const xc = clampT(x);
+    let half = Math.max(dtEst, 1e-9) * (WINDOW_SAMPLES / 2);
+    for (let k = 0; k < 12; k++) {
+      const c = await api.columns(
+        id,
+        seg.segment_id,
+        { from_t: xc - half, to_t: xc + half, max_points: WINDOW_MAX_POINTS },
+        signal,
+      );
+      if (c.decimated) half /= 8;
+      else if (c.t.length && c.t[0] <= xc && c.t[c.t.length - 1] >= xc) return c;
+      else half *= 4;
+    }
+    throw new Error("no samples found around this t");
+  };
+
+  const stepPending = useRef<{ dir: number } | null>(null);
+  const step = (dir: number) => {
+    setPlaying(false);
+    setLive(null);
+    if (!overview?.t.length) return;
+    const from = tRef.current;
+    const hit = locate(from);
+    if (hit) {
+      const ts = hit.cols.t;
+      const j = hit.i + dir;
+      if (j >= 0 && j < ts.length) return setT(ts[j]);
+      // Past the loaded samples: fine at the segment's ends, otherwise the next window is needed.
+      if (hit.cols === overview || (j < 0 && ts[0] <= segT0) || (j >= ts.length && ts[ts.length - 1] >= segT1))
+        return setT(ts[Math.min(ts.length - 1, Math.max(0, j))]);
+    }
+    if (stepPending.current) {
+      stepPending.current.dir += dir;
+      return;
+    }
+    const job = { dir };
+    stepPending.current = job;
+    const of = overview;
+    fetchWindow(from).then(
+      (w) => {
+        stepPending.current = null;
+        if (tRef.current !== from) return; // moved meanwhile
+        setWin({ of, columns: w });
+        const i = nearestIndex(w.t, clampT(from));
+        setT(w.t[Math.min(w.t.length - 1, Math.max(0, i + job.dir))]);
+      },
+      () => {
+        stepPending.current = null;
+      },
+    );
+  };
 
   // SSE playback: a new EventSource whenever play starts, the speed changes or the segment changes.
   const [playNonce, setPlayNonce] = useState(0);
@@ -294,10 +411,39 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
-  // ---- current sample (from columns) and its full payload (events endpoint, when paused) ----
-  const c = cols.data;
-  const idx = c?.t.length ? nearestIndex(c.t, t) : -1;
-  const sampleT = idx >= 0 && c ? c.t[idx] : undefined;
+  // ---- current sample (from complete columns, else the live one) and its full payload (events, when paused) ----
+  const hit = locate(t);
+  const cur: Pick<Sample, "t" | "C" | "D" | "Q" | "R"> | null = hit
+    ? {
+        t: hit.cols.t[hit.i],
+        C: hit.cols.C[hit.i],
+        D: hit.cols.D[hit.i],
+        Q: hit.cols.Q[hit.i],
+        R: hit.cols.R[hit.i],
+      }
+    : live?.sample && live.sample.t === t
+      ? live.sample
+      : null;
+  const sampleT = cur?.t;
+  // With a decimated overview, paused at a t no complete data covers: load the samples around it.
+  const needWindow = !!overview?.decimated && !playing && !hit;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: fetchWindow is rebuilt each render from these
+  useEffect(() => {
+    if (!needWindow || !overview) return;
+    const ctl = new AbortController();
+    const timer = window.setTimeout(() => {
+      fetchWindow(t, ctl.signal).then(
+        (w) => {
+          if (!ctl.signal.aborted) setWin({ of: overview, columns: w });
+        },
+        () => {},
+      );
+    }, 80);
+    return () => {
+      clearTimeout(timer);
+      ctl.abort();
+    };
+  }, [needWindow, t, overview]);
   const [payload, setPayload] = useState<Sample | null>(null);
   useEffect(() => {
     if (playing || sampleT === undefined) return;
@@ -320,7 +466,8 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
     (playing ? live?.sample : undefined) ?? (payload && payload.t === sampleT ? payload : null);
 
   const segAnoms = anoms?.bySeg[seg.segment_id] ?? NO_ANOMALIES;
-  const spacing = c && c.t.length > 1 ? (c.t[c.t.length - 1] - c.t[0]) / (c.t.length - 1) : 0;
+  const near = hit?.cols;
+  const spacing = near && near.t.length > 1 ? (near.t[near.t.length - 1] - near.t[0]) / (near.t.length - 1) : dtEst;
   const hereAnoms = segAnoms.filter((a) => Math.abs(a.t - t) <= Math.max(spacing / 2, 1e-9));
 
   const triadic = detail.triadic ?? null;
@@ -586,12 +733,16 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
                 t={t}
                 onSeek={(tt) => seek(seg.segment_id, tt)}
                 onDrawn={onDrawn}
+                detail={zoomDetail}
+                onZoom={onZoom}
               />
               <span
                 className="sr-only"
                 data-testid="plots-drawn"
                 data-drawn={drawn?.cols === cols.data}
                 data-n={cols.data.n}
+                data-n-total={nTotal}
+                data-decimated={!!cols.data.decimated}
               />
             </>
           )}
@@ -631,13 +782,15 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
             ) : (
               <p className="muted small">No anomaly at this t.</p>
             )}
-            {idx >= 0 && c ? (
+            {cur ? (
               <table className="mini" data-testid="inspector-sample">
                 <tbody>
                   {(["C", "D", "Q", "R"] as const).map((k) => (
                     <tr key={k}>
                       <th>{k}</th>
-                      <td className="mono">{fmtNum(c[k][idx], 6)}</td>
+                      <td className="mono" data-testid={`inspector-${k}`}>
+                        {fmtNum(cur[k], 6)}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

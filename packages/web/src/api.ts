@@ -97,7 +97,12 @@ export interface EventsPage {
 
 export interface Columns {
   segment_id: string;
+  /** Points in this body. */
   n: number;
+  /** Samples in the requested range before decimation (present when the request had parameters). */
+  n_total?: number;
+  /** True when points were dropped to fit max_points (each bucket keeps its ends and every series' min/max). */
+  decimated?: boolean;
   t: number[];
   C: number[];
   D: number[];
@@ -194,6 +199,22 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 const enc = encodeURIComponent;
 const prefetched = new Map<string, Promise<Columns>>();
 
+export interface ColumnsQuery {
+  from_t?: number;
+  to_t?: number;
+  max_points?: number;
+}
+
+/**
+ * Points to ask for when plotting a segment: about 10 per CSS pixel of plot width (a decimation bucket keeps up to
+ * 10 samples: its ends and the min and max of C, D, Q, R), rounded up to a multiple of 1000 so small layout changes
+ * reuse the server's cached body, within [2000, 20000]. The plots column is the window minus the side panel.
+ */
+export function plotPointBudget(): number {
+  const width = Math.max(320, (typeof window === "undefined" ? 1280 : window.innerWidth) - 360);
+  return Math.min(20_000, Math.max(2_000, Math.ceil((10 * width) / 1000) * 1000));
+}
+
 export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, String(v));
@@ -230,24 +251,31 @@ export const api = {
     q: { from_t?: number; to_t?: number; limit?: number },
     signal?: AbortSignal,
   ): Promise<EventsPage> => getJson(`/replay/${enc(id)}/segment/${enc(seg)}/events${qs(q)}`, signal),
-  async columns(id: string, seg: string, signal?: AbortSignal): Promise<Columns> {
-    const key = `${id}\u0000${seg}`;
+  /**
+   * Plot columns of a segment. With no query: every sample. With max_points (and from_t/to_t): the samples in
+   * range, decimated to at most max_points when there are more (see docs/contracts/internal-contracts.md).
+   */
+  async columns(id: string, seg: string, q: ColumnsQuery = {}, signal?: AbortSignal): Promise<Columns> {
+    const query = qs({ ...q });
+    const key = `${id}\u0000${seg}\u0000${query}`;
     const pre = prefetched.get(key);
     if (pre) {
       prefetched.delete(key);
       return pre;
     }
-    // Marks let the bench (bench/replay-ui) split "fetched + parsed" from "drawn".
+    const url = `/replay/${enc(id)}/segment/${enc(seg)}/columns${query}`;
+    if (q.from_t !== undefined || q.to_t !== undefined) return getJson<Columns>(url, signal);
+    // Marks let the bench (bench/replay-ui) split "fetched + parsed" from "drawn" for the segment's first load.
     performance.mark("rtt:columns-start");
-    const cols = await getJson<Columns>(`/replay/${enc(id)}/segment/${enc(seg)}/columns`, signal);
+    const cols = await getJson<Columns>(url, signal);
     performance.mark("rtt:columns-parsed");
     return cols;
   },
   /** Start loading a segment's columns before the session metadata arrives (a deep link names the segment). */
-  prefetchColumns(id: string, seg: string) {
-    const key = `${id}\u0000${seg}`;
+  prefetchColumns(id: string, seg: string, q: ColumnsQuery = {}) {
+    const key = `${id}\u0000${seg}\u0000${qs({ ...q })}`;
     if (prefetched.has(key)) return;
-    const p = api.columns(id, seg);
+    const p = api.columns(id, seg, q);
     p.catch(() => prefetched.delete(key));
     prefetched.set(key, p);
   },

@@ -316,6 +316,113 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await shot("10-unknown-session");
   });
 
+  it("zooming a large session fetches the visible range and redraws; the inspector stays exact", async () => {
+    // 60,000 samples at 100 Hz: more than the plot's point budget, so the overview is decimated.
+    const id = "E2E-LARGE-ZOOM";
+    const n = 60_000;
+    const sample = (i: number) => ({
+      t: i / 100,
+      C: Number((0.1 + 0.05 * Math.sin(i / 700) + (i === 31_337 ? 0.5 : 0) + ((i * 7919) % 101) * 1e-4).toFixed(6)),
+      D: Number((1 - i * 1e-6).toFixed(6)),
+      Q: Number((0.5 + 0.05 * Math.sin(i / 300)).toFixed(6)),
+      R: Number((0.02 * Math.sin(i / 90) ** 2).toFixed(6)),
+    });
+    const log = {
+      spec_version: "v2",
+      engine_version: "RTT-2.0.0",
+      mode: "TRAINING",
+      session_id: id,
+      timestamp: "2026-01-06T21:10:00Z",
+      device: "COMT",
+      device_type: "COMT",
+      scenario: "COMT_LOCK_01",
+      difficulty: "Journeyman",
+      segments: [
+        {
+          segment_id: "seg-main",
+          label: "main",
+          samples: Array.from({ length: n }, (_, i) => sample(i)),
+          anomalies: [{ t: 300, type: "DECOHERENCE_SPIKE", severity: 3 }],
+        },
+      ],
+      scores: { stability: 80, response: 78, quality: 85, final: 81 },
+    };
+    const posted = await fetch(`${base}/sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(log),
+    });
+    expect([200, 201], await posted.text()).toContain(posted.status);
+
+    await page.goto(`${base}/?view=replay&session=${id}`);
+    const drawn = page.locator('[data-testid="plots-drawn"][data-drawn="true"]');
+    await drawn.waitFor();
+    expect(await drawn.getAttribute("data-decimated")).toBe("true");
+    expect(await drawn.getAttribute("data-n-total")).toBe(String(n));
+    const overviewN = Number(await drawn.getAttribute("data-n"));
+    expect(overviewN).toBeLessThan(n / 4);
+    const plots = testid("plots");
+    await expect.poll(() => plots.getAttribute("data-points")).toBe(String(overviewN));
+    const xMin0 = Number(await plots.getAttribute("data-x-min"));
+    const xMax0 = Number(await plots.getAttribute("data-x-max"));
+    expect([xMin0, xMax0]).toEqual([0, (n - 1) / 100]);
+
+    // Drag across a tenth of plot C: all four plots zoom, the visible range is fetched and drawn.
+    const over = page.locator('[data-testid="plot-C"] .u-over');
+    const box = (await over.boundingBox())!;
+    const ranged = page.waitForRequest((r) => /\/columns\?/.test(r.url()) && r.url().includes("from_t="));
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.45, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+    await page.mouse.move(box.x + box.width * 0.55, y, { steps: 4 });
+    await page.mouse.up();
+    const req = await ranged;
+    const q = new URL(req.url()).searchParams;
+    const from = Number(q.get("from_t"));
+    const to = Number(q.get("to_t"));
+    expect(Number(q.get("max_points"))).toBeGreaterThanOrEqual(2000);
+    expect(from).toBeGreaterThan(xMin0);
+    expect(to).toBeLessThan(xMax0);
+    expect(to - from).toBeLessThan((xMax0 - xMin0) * 0.2);
+    const body = (await (await req.response())!.json()) as { n: number; n_total: number; decimated: boolean };
+    expect(body.decimated).toBe(false); // ~6,000 samples: below the budget, full detail
+    expect(body.n).toBe(body.n_total);
+    await expect.poll(() => plots.getAttribute("data-detail")).not.toBeNull();
+    await expect.poll(() => plots.getAttribute("data-points")).toBe(String(body.n));
+    const xMin = Number(await plots.getAttribute("data-x-min"));
+    const xMax = Number(await plots.getAttribute("data-x-max"));
+    expect(xMin).toBeGreaterThanOrEqual(from);
+    expect(xMax).toBeLessThanOrEqual(to);
+    expect(xMax - xMin).toBeLessThan((xMax0 - xMin0) * 0.2);
+    await testid("reset-zoom").waitFor();
+    await shot("12-zoomed-large-session");
+
+    // Reset: back to the overview, nothing refetched.
+    await testid("reset-zoom").click();
+    await expect.poll(() => plots.getAttribute("data-points")).toBe(String(overviewN));
+    expect(await plots.getAttribute("data-detail")).toBeNull();
+    expect(Number(await plots.getAttribute("data-x-max"))).toBe(xMax0);
+
+    // The inspector shows real samples (not decimated neighbours) and steps sample by sample.
+    await over.click({ position: { x: box.width * 0.3, y: box.height / 2 } });
+    const isSample = async () => {
+      const v = await currentT();
+      return Math.abs(v * 100 - Math.round(v * 100)) < 1e-6 && (await testid("inspector-sample").count()) === 1;
+    };
+    await expect.poll(isSample).toBe(true);
+    const at = Math.round((await currentT()) * 100);
+    expect(at / 100).toBeGreaterThan(xMax0 * 0.2);
+    expect(at / 100).toBeLessThan(xMax0 * 0.4);
+    expect(Number(await testid("inspector-C").textContent())).toBeCloseTo(sample(at).C, 6);
+    await page.locator("body").press("ArrowRight");
+    await expect.poll(currentT).toBeCloseTo((at + 1) / 100, 9);
+    expect(Number(await testid("inspector-D").textContent())).toBeCloseTo(sample(at + 1).D, 6);
+    await page.locator("body").press("Shift+ArrowLeft");
+    await expect.poll(currentT).toBeCloseTo((at - 9) / 100, 9);
+    expect(Number(await testid("inspector-Q").textContent())).toBeCloseTo(sample(at - 9).Q, 6);
+  });
+
   it("raised no page errors", () => {
     expect(errors).toEqual([]);
   });
