@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Replay UI on a 1,000,000-sample session (issue 5, bench part a): time until the C/D/Q/R plots are drawn in
-// Chromium, beside the time to merely fetch the same data (GET …/columns + JSON parse) in the same browser, same run.
+// Chromium, beside the time to merely fetch the full data (GET …/columns + JSON parse) in the same browser, same run,
+// and the time to fetch the decimated body the UI actually loads (GET …/columns?max_points=N, N sized to the plot).
 // Usage: npm run build && node bench/replay-ui/run.mjs [--samples 1000000] [--runs 5]
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -148,6 +149,35 @@ try {
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
   });
+  // Warm-up view (not counted): finds the columns URL the UI asks for (…?max_points=N) and builds the server's
+  // cache for it, as the warm-up request above did for the full body.
+  let viewUrl;
+  let viewColdMs;
+  {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/?view=replay&session=${id}&segment=seg-main`);
+    await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor({ timeout: 120_000 });
+    const e = await page.evaluate(
+      () =>
+        performance
+          .getEntriesByType("resource")
+          .filter((x) => /\/columns\?max_points=\d+$/.test(x.name))
+          .map((x) => ({ name: x.name, ms: x.responseEnd - x.startTime }))[0],
+    );
+    await ctx.close();
+    if (!e) throw new Error("the replay view made no …/columns?max_points=N request");
+    viewUrl = new URL(e.name).pathname + new URL(e.name).search;
+    viewColdMs = e.ms;
+  }
+  const viewText = await (await fetch(server.url + viewUrl)).text();
+  const viewBody = JSON.parse(viewText);
+  const viewBytes = Buffer.byteLength(viewText);
+  console.log(
+    `view columns: ${viewUrl} → ${viewBody.n.toLocaleString()} of ${viewBody.n_total.toLocaleString()} samples ` +
+      `(decimated ${viewBody.decimated}), ${(viewBytes / 1e3).toFixed(0)} kB; first request (cold) ${viewColdMs.toFixed(0)} ms`,
+  );
+
   const rows = [];
   for (let r = 0; r < RUNS; r++) {
     // (1) fetch only: a fresh page at the UI's origin; fetch + parse the columns, nothing drawn.
@@ -180,9 +210,22 @@ try {
       };
     });
     await ctx2.close();
+
+    // (3) fetch only the decimated body the view loads, same way as (1).
+    const ctx3 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p3 = await ctx3.newPage();
+    await p3.goto(`${server.url}/healthz`);
+    const viewFetchMs = await p3.evaluate(async (u) => {
+      const t0 = performance.now();
+      const j = await (await fetch(u, { cache: "no-store" })).json();
+      if (j.n !== j.t.length) throw new Error("short columns");
+      return performance.now() - t0;
+    }, viewUrl);
+    await ctx3.close();
     const row = {
       fetchMs,
       downloadMs,
+      viewFetchMs,
       paintedMs: m.painted,
       inViewFetchMs: m.colsParsed - m.colsStart,
       drawMs: m.painted - m.colsParsed,
@@ -190,7 +233,7 @@ try {
     };
     rows.push(row);
     console.log(
-      `run ${r + 1}: fetch-only ${fetchMs.toFixed(0)} ms (bytes alone ${downloadMs.toFixed(0)}) | replay painted ${m.painted.toFixed(0)} ms after navigation ` +
+      `run ${r + 1}: fetch-only ${fetchMs.toFixed(0)} ms (bytes alone ${downloadMs.toFixed(0)}; decimated ${viewFetchMs.toFixed(0)}) | replay painted ${m.painted.toFixed(0)} ms after navigation ` +
         `(page+JS+metadata ${m.colsStart.toFixed(0)}, columns fetch+parse ${row.inViewFetchMs.toFixed(0)}, draw ${row.drawMs.toFixed(0)}) | ratio ${(m.painted / fetchMs).toFixed(2)}`,
     );
   }
@@ -203,8 +246,14 @@ try {
     runs: RUNS,
     fetch_only_ms: Math.round(f),
     download_bytes_only_ms: Math.round(median(rows.map((x) => x.downloadMs))),
+    view_columns: viewUrl,
+    view_points: viewBody.n,
+    view_kb: Number((viewBytes / 1e3).toFixed(1)),
+    view_cold_ms: Math.round(viewColdMs),
+    fetch_view_only_ms: Math.round(median(rows.map((x) => x.viewFetchMs))),
     plot_painted_ms: Math.round(p),
     ratio: Number((p / f).toFixed(2)),
+    ratio_vs_view_fetch: Number((p / median(rows.map((x) => x.viewFetchMs))).toFixed(2)),
     page_js_metadata_ms: Math.round(median(rows.map((x) => x.beforeFetchMs))),
     in_view_fetch_parse_ms: Math.round(median(rows.map((x) => x.inViewFetchMs))),
     draw_ms: Math.round(median(rows.map((x) => x.drawMs))),
