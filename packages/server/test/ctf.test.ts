@@ -219,8 +219,11 @@ describe("plugin registration", () => {
 
 describe("live channel (two real WebSocket subscribers)", () => {
   it("streams every event to a fast subscriber while a slow one is dropped, not waited for", async () => {
-    await start({ maxBufferedBytes: 64 * 1024 });
-    const events = makeTrace(300, 24 * 1024); // ~900 events of ~24 KiB: more than the socket buffers hold
+    // The budget is above one POST's burst (50 events ≈ 1.2 MiB, broadcast in one tick while the in-process fast
+    // client cannot read), so only a subscriber that stops reading can exceed it, however loaded the machine is.
+    await start({ maxBufferedBytes: 4 * 1024 * 1024 });
+    // ~1,200 events of ~24 KiB (≈ 29 MiB): more than the kernel's loopback buffers plus that budget hold.
+    const events = makeTrace(400, 24 * 1024);
     const fast = await subscribe(`${base}/ctf/run-live/live`);
     const slow = await subscribe(`${base}/ctf/run-live/live`);
     // The slow viewer stops reading: its TCP window closes and the server-side buffer fills.
@@ -228,10 +231,10 @@ describe("live channel (two real WebSocket subscribers)", () => {
     await new Promise((r) => setTimeout(r, 50));
 
     const started = Date.now();
-    for (let i = 0; i < events.length; i += 100) {
+    for (let i = 0; i < events.length; i += 50) {
       const res = await fetch(`${base}/ctf/run-live/events`, {
         method: "POST",
-        body: ndjson(events.slice(i, i + 100)),
+        body: ndjson(events.slice(i, i + 50)),
       });
       expect(res.status).toBe(200);
     }
@@ -262,6 +265,22 @@ describe("live channel (two real WebSocket subscribers)", () => {
     expect(producerMs).toBeLessThan(20_000);
     fast.ws.close();
     slow.ws.close();
+  });
+
+  it("viewers that connect together before a trace exists all hear its upload and its appends", async () => {
+    await start();
+    const events = makeTrace(3);
+    // Both connect at once: they must share one live trace (no orphaned copy per connection).
+    const [a, b] = await Promise.all([subscribe(`${base}/ctf/up-1/live`), subscribe(`${base}/ctf/up-1/live`)]);
+    await new Promise((r) => setTimeout(r, 50));
+    const upload = await fetch(`${base}/ctf?id=up-1`, { method: "POST", body: ndjson(events) });
+    expect(upload.status).toBe(201);
+    await Promise.all([a.done, b.done]);
+    for (const sub of [a, b]) {
+      expect(sub.messages.map((m) => m.event)).toEqual(events);
+      expect(sub.messages.map((m) => m.seq)).toEqual(events.map((_, i) => i));
+      sub.ws.close();
+    }
   });
 
   it("a late subscriber first receives the stored events (from=start), from=end only new ones", async () => {

@@ -46,7 +46,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         },
       }
     : {};
-  const live = new Map<string, LiveTrace>();
+  const live = new Map<string, Promise<LiveTrace>>();
 
   if (!app.hasDecorator("websocketServer")) await app.register(websocket);
 
@@ -60,13 +60,22 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     return true;
   };
 
-  /** The live state of a trace, loaded from its file on first use. */
-  const liveTrace = async (id: string): Promise<LiveTrace> => {
+  /**
+   * The live state of a trace, loaded from its file on first use. The promise is what is cached, so callers that
+   * arrive together (two viewers connecting, a viewer and the first append) share one LiveTrace instead of each
+   * building its own while the file is read — a viewer on an orphaned copy would never hear of an append.
+   */
+  const liveTrace = (id: string): Promise<LiveTrace> => {
     let t = live.get(id);
     if (!t) {
-      t = new LiveTrace(id);
-      if (await store.exists(id)) t.reload(await store.readText(id));
+      t = (async () => {
+        const trace = new LiveTrace(id);
+        if (await store.exists(id)) trace.reload(await store.readText(id));
+        return trace;
+      })();
       live.set(id, t);
+      // A failed load (unreadable file) must not stick: the next caller tries again.
+      t.catch(() => live.delete(id));
     }
     return t;
   };
@@ -84,12 +93,31 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     const header = report.validator.header!;
     const id = req.query.id ?? deriveId(header.task_id, text);
     if (badId(id, reply)) return reply;
-    if (await store.exists(id)) {
+    const create = async (): Promise<boolean> => {
+      if (await store.exists(id)) return false;
+      await store.create(id, text);
+      return true;
+    };
+    // Viewers already waiting on this id (a live trace is loaded) hear the upload as if it had been appended live.
+    const waiting = live.get(id);
+    const created = waiting
+      ? await (await waiting).exclusive(async () => {
+          const trace = await waiting;
+          if (!(await create())) return false;
+          parseCTFText(text, (l) => {
+            if (l.issue) return;
+            trace.validator.push(l.value, l.line);
+            const { seq, message } = trace.prepare(l.value as CTFEvent);
+            trace.publish(seq, message);
+          });
+          return true;
+        })
+      : await create();
+    if (!created) {
       // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
       if ((await store.readText(id)) === text) return reply.code(200).send({ id, created: false });
       return reply.code(409).send({ error: `trace ${id} already exists` });
     }
-    await store.create(id, text);
     return reply.code(201).send({
       id,
       created: true,
