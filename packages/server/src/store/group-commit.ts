@@ -9,14 +9,20 @@ interface Pending {
 /**
  * Group commit: ingest requests arriving while a commit is in progress (or in the same event-loop turn)
  * are written together in the next transaction, so one disk flush acknowledges many sessions.
- * Every promise resolves only after its transaction committed. Order of submission is kept.
- * If a grouped transaction fails, its items are retried one by one so one bad item cannot sink the others.
+ * Every promise resolves only after its transaction committed. Order of submission is kept: the next group
+ * starts once the store reports the current one sequenced (its place in the commit order fixed, see
+ * `IngestOptions.sequenced`) — so a store may overlap one group's commit with the next group's work — or
+ * once it settled. If a grouped transaction fails, its items are retried one by one so one bad item cannot
+ * sink the others.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
+  /** A group is being sequenced: the next one waits. */
   private running = false;
   private scheduled = false;
   private closed = false;
+  /** Groups handed to the store and not settled yet. */
+  private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -51,18 +57,33 @@ export class GroupCommitter {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, this.maxBatch);
-        await this.commit(batch);
+        await this.start(batch);
       }
     } finally {
       this.running = false;
       if (this.queue.length) this.schedule();
-      else for (const w of this.idleWaiters.splice(0)) w();
+      else this.checkIdle();
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /** Hands a group to the store; resolves when the group is sequenced or settled, whichever comes first. */
+  private start(batch: Pending[]): Promise<void> {
+    return new Promise<void>((next) => {
+      this.inFlight++;
+      void this.commit(batch, next).finally(() => {
+        this.inFlight--;
+        next();
+        this.checkIdle();
+      });
+    });
+  }
+
+  private async commit(batch: Pending[], sequenced: () => void): Promise<void> {
     try {
-      const outcomes = await this.store.ingest(batch.map((p) => p.item));
+      const outcomes = await this.store.ingest(
+        batch.map((p) => p.item),
+        { sequenced },
+      );
       batch.forEach((p, i) => {
         p.resolve(outcomes[i]);
       });
@@ -82,10 +103,15 @@ export class GroupCommitter {
     }
   }
 
+  private checkIdle(): void {
+    if (this.running || this.scheduled || this.queue.length || this.inFlight) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
   /** Stops accepting work and waits until everything accepted so far is committed (or failed). */
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.running && !this.scheduled && this.queue.length === 0) return;
+    if (!this.running && !this.scheduled && this.queue.length === 0 && this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 }

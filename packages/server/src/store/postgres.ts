@@ -5,6 +5,7 @@ import { buildListQuery, SESSION_COLUMNS } from "./query.js";
 import {
   type Facets,
   type IngestItem,
+  type IngestOptions,
   type IngestOutcome,
   type ListPage,
   type ListQuery,
@@ -95,15 +96,22 @@ export class PostgresStore implements SessionStore {
     }
   }
 
-  async ingest(items: IngestItem[]): Promise<IngestOutcome[]> {
+  async ingest(items: IngestItem[], opts: IngestOptions = {}): Promise<IngestOutcome[]> {
     this.assertOpen();
     const c = await this.pool.connect();
+    let sequenced = false;
+    const done = () => {
+      if (!sequenced) opts.sequenced?.();
+      sequenced = true;
+    };
     try {
       await c.query("BEGIN");
-      const out = await this.ingestBatch(c, items);
+      const out = await this.ingestBatch(c, items, done);
+      done();
       await c.query("COMMIT");
       return out;
     } catch (e) {
+      done();
       await c.query("ROLLBACK").catch(() => {});
       throw e;
     } finally {
@@ -112,75 +120,33 @@ export class PostgresStore implements SessionStore {
   }
 
   /**
-   * A whole group in a constant number of round trips: one multi-row insert of sessions (ON CONFLICT DO
-   * NOTHING), one of documents, one lookup of the ids that already existed, then the operators of the group
-   * locked in id order (no deadlocks between servers), the mastery rule applied in item order, and one
-   * update per operator plus one multi-row insert of mastery events.
+   * A whole group in a constant number of round trips, every statement prepared once per connection:
+   * 1. one statement inserts the sessions (arrays, ON CONFLICT DO NOTHING, in item order), the documents of
+   *    the inserted ones (binary parameters) and a placeholder row for each new operator;
+   * 2. only when some id already existed: one lookup of the stored hashes and documents;
+   * 3. the operators of the group locked in id order (`FOR UPDATE`; no deadlocks between servers) — after this
+   *    the group's order is fixed and `sequenced` lets the next group start while this one finishes;
+   * 4. the mastery rule applied in item order, then one statement updates every touched operator and inserts
+   *    every mastery event.
    */
-  private async ingestBatch(c: pg.PoolClient, items: IngestItem[]): Promise<IngestOutcome[]> {
-    const now = new Date().toISOString();
-    const COLS = 24;
-    const values: unknown[] = [];
-    const rows: string[] = [];
-    items.forEach((it, i) => {
-      const col = it.columns;
-      values.push(
-        col.session_id,
-        col.spec_version,
-        col.engine_version,
-        col.mode,
-        col.operator_id,
-        col.operator_display,
-        col.operator_team,
-        col.mastery_level,
-        col.timestamp,
-        col.ts_ms,
-        col.device,
-        col.device_type,
-        col.scenario,
-        col.difficulty,
-        col.sample_count,
-        col.segment_count,
-        col.anomaly_count,
-        col.anomaly_count > 0 ? 1 : 0,
-        col.max_severity,
-        col.score_final,
-        JSON.stringify(it.summary),
-        it.sha256,
-        it.document.length,
-        now,
-      );
-      rows.push(`(${Array.from({ length: COLS }, (_, k) => `$${i * COLS + k + 1}`).join(",")})`);
-    });
-    const inserted = await c.query<{ session_id: string; seq: string }>(
-      `INSERT INTO sessions (session_id, spec_version, engine_version, mode, operator_id, operator_display,
-        operator_team, mastery_level, timestamp, ts_ms, device, device_type, scenario, difficulty, sample_count,
-        segment_count, anomaly_count, has_anomalies, max_severity, score_final, summary, content_sha256, byte_length,
-        ingested_at) VALUES ${rows.join(",")}
-       ON CONFLICT (session_id) DO NOTHING RETURNING session_id, seq`,
-      values,
-    );
-    const seqOf = new Map(inserted.rows.map((r) => [r.session_id, r.seq]));
-    // Within a group the first item of an id is the one inserted; later ones compare with it.
-    const created: Array<{ index: number; seq: string }> = [];
+  private async ingestBatch(c: pg.PoolClient, items: IngestItem[], sequenced: () => void): Promise<IngestOutcome[]> {
+    // The first item of an id is the candidate for insertion; later ones in the group compare with it.
     const firstOf = new Map<string, number>();
-    const stale: string[] = [];
+    const candidates: number[] = [];
     items.forEach((it, index) => {
       const id = it.columns.session_id;
-      const seq = seqOf.get(id);
-      if (seq !== undefined && !firstOf.has(id)) {
+      if (!firstOf.has(id)) {
         firstOf.set(id, index);
-        created.push({ index, seq });
-      } else if (seq === undefined) stale.push(id);
+        candidates.push(index);
+      }
     });
-    if (created.length) {
-      const docValues: unknown[] = [];
-      const docRows = created.map(({ index, seq }, k) => {
-        docValues.push(seq, items[index].document);
-        return `($${2 * k + 1}, $${2 * k + 2})`;
-      });
-      await c.query(`INSERT INTO session_documents (seq, document) VALUES ${docRows.join(",")}`, docValues);
-    }
+    const inserted = await c.query<{ session_id: string }>({
+      name: `rtt_ingest_${candidates.length}`,
+      text: insertGroupSql(candidates.length),
+      values: insertGroupValues(items, candidates),
+    });
+    const created = new Set(inserted.rows.map((r) => r.session_id));
+    const stale = candidates.map((i) => items[i].columns.session_id).filter((id) => !created.has(id));
     const existing = new Map<string, { sha: string; document: Buffer }>();
     if (stale.length) {
       const { rows: found } = await c.query<{ session_id: string; content_sha256: string; document: Buffer }>(
@@ -190,45 +156,51 @@ export class PostgresStore implements SessionStore {
       );
       for (const r of found) existing.set(r.session_id, { sha: r.content_sha256, document: r.document });
     }
+    const createdIdx: number[] = [];
     const out: IngestOutcome[] = items.map((it, index) => {
       const id = it.columns.session_id;
-      if (firstOf.get(id) === index) return { status: "created" };
-      const first = firstOf.get(id);
-      const stored =
-        first !== undefined ? { sha: items[first].sha256, document: items[first].document } : existing.get(id);
+      const first = firstOf.get(id) as number;
+      if (created.has(id)) {
+        if (first === index) {
+          createdIdx.push(index);
+          return { status: "created" };
+        }
+        const f = items[first];
+        return f.sha256 === it.sha256 ? { status: "duplicate" } : { status: "exists", stored: f.document };
+      }
+      const stored = existing.get(id);
       if (!stored) throw new Error(`session ${id} neither inserted nor found`);
       return stored.sha === it.sha256 ? { status: "duplicate" } : { status: "exists", stored: stored.document };
     });
-    await this.applyMastery(
-      c,
-      items,
-      created.map((x) => x.index),
-      out,
-    );
+    await this.applyMastery(c, items, createdIdx, out, sequenced);
     return out;
   }
 
-  private async applyMastery(c: pg.PoolClient, items: IngestItem[], createdIdx: number[], out: IngestOutcome[]) {
+  private async applyMastery(
+    c: pg.PoolClient,
+    items: IngestItem[],
+    createdIdx: number[],
+    out: IngestOutcome[],
+    sequenced: () => void,
+  ) {
     const withOp = createdIdx.filter((i) => items[i].columns.operator_id);
     if (!withOp.length) return;
     const ids = [...new Set(withOp.map((i) => items[i].columns.operator_id as string))].sort();
-    await c.query(
-      `INSERT INTO operators (operator_id, level, xp, sessions) SELECT unnest($1::text[]), 0, 0, 0
-       ON CONFLICT (operator_id) DO NOTHING`,
-      [ids],
-    );
-    const { rows } = await c.query<{ operator_id: string; level: number; xp: number; sessions: number }>(
-      "SELECT operator_id, level, xp, sessions FROM operators WHERE operator_id = ANY($1) ORDER BY operator_id FOR UPDATE",
-      [ids],
-    );
+    // The placeholder rows were inserted by the group statement; a new statement sees rows other servers
+    // committed meanwhile, and the lock makes every other group wait for this one's commit.
+    const { rows } = await c.query<{ operator_id: string; level: number; xp: number; sessions: number }>({
+      name: "rtt_lock_operators",
+      text: "SELECT operator_id, level, xp, sessions FROM operators WHERE operator_id = ANY($1) ORDER BY operator_id FOR UPDATE",
+      values: [ids],
+    });
+    sequenced();
     const state = new Map<string, MasteryState | undefined>(
       rows.map((r) => [
         r.operator_id,
         r.sessions > 0 ? { operator_id: r.operator_id, level: r.level, xp: r.xp } : undefined,
       ]),
     );
-    const eventValues: unknown[] = [];
-    const eventRows: string[] = [];
+    const ev: unknown[][] = Array.from({ length: 10 }, () => []);
     const touched = new Map<
       string,
       { display: string | null; team: string | null; count: number; last: { ts: string; ms: number } }
@@ -239,8 +211,7 @@ export class PostgresStore implements SessionStore {
       const update = this.masteryRule(state.get(opId), opId, items[i].mastery);
       state.set(opId, update.state);
       out[i] = { status: "created", mastery: update };
-      const n = eventValues.length;
-      eventValues.push(
+      [
         opId,
         col.session_id,
         col.timestamp,
@@ -251,8 +222,9 @@ export class PostgresStore implements SessionStore {
         col.score_final,
         col.anomaly_count,
         col.max_severity,
-      );
-      eventRows.push(`(${Array.from({ length: 10 }, (_, k) => `$${n + k + 1}`).join(",")})`);
+      ].forEach((v, k) => {
+        ev[k].push(v);
+      });
       const t = touched.get(opId);
       const last = !t || col.ts_ms >= t.last.ms ? { ts: col.timestamp, ms: col.ts_ms } : t.last;
       touched.set(opId, {
@@ -262,23 +234,14 @@ export class PostgresStore implements SessionStore {
         last,
       });
     }
+    const op: unknown[][] = Array.from({ length: 8 }, () => []);
     for (const [opId, t] of touched) {
       const s = state.get(opId) as MasteryState;
-      await c.query(
-        `UPDATE operators SET
-           operator_display = COALESCE($2, operator_display), operator_team = COALESCE($3, operator_team),
-           level = $4, xp = $5, sessions = sessions + $8,
-           last_session_at = CASE WHEN last_ts_ms IS NULL OR $7 >= last_ts_ms THEN $6 ELSE last_session_at END,
-           last_ts_ms = GREATEST(COALESCE(last_ts_ms, $7), $7)
-         WHERE operator_id = $1`,
-        [opId, t.display, t.team, s.level, s.xp, t.last.ts, t.last.ms, t.count],
-      );
+      [opId, t.display, t.team, s.level, s.xp, t.count, t.last.ts, t.last.ms].forEach((v, k) => {
+        op[k].push(v);
+      });
     }
-    await c.query(
-      `INSERT INTO mastery_events (operator_id, session_id, timestamp, level, xp, delta, reason, score_final,
-        anomaly_count, max_severity) VALUES ${eventRows.join(",")}`,
-      eventValues,
-    );
+    await c.query({ name: "rtt_apply_mastery", text: APPLY_MASTERY_SQL, values: [...op, ...ev] });
   }
 
   private async q<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []) {
@@ -381,3 +344,119 @@ export class PostgresStore implements SessionStore {
     if (this.closed) throw new StoreClosedError();
   }
 }
+
+/** Indexed columns of `sessions` in insert order, with the element type of their array parameter. */
+const SESSION_INSERT: Array<[string, string]> = [
+  ["session_id", "text"],
+  ["spec_version", "text"],
+  ["engine_version", "text"],
+  ["mode", "text"],
+  ["operator_id", "text"],
+  ["operator_display", "text"],
+  ["operator_team", "text"],
+  ["mastery_level", "int"],
+  ["timestamp", "text"],
+  ["ts_ms", "bigint"],
+  ["device", "text"],
+  ["device_type", "text"],
+  ["scenario", "text"],
+  ["difficulty", "text"],
+  ["sample_count", "int"],
+  ["segment_count", "int"],
+  ["anomaly_count", "int"],
+  ["has_anomalies", "int"],
+  ["max_severity", "int"],
+  ["score_final", "float8"],
+  ["summary", "text"],
+  ["content_sha256", "text"],
+  ["byte_length", "int"],
+];
+const SESSION_NAMES = SESSION_INSERT.map(([name]) => name).join(", ");
+const groupSqlCache = new Map<number, string>();
+
+/**
+ * The group statement for `n` candidates: sessions from arrays (item order kept through the ordinality),
+ * documents as `n` binary parameters joined by position, operator placeholders for the inserted sessions.
+ * Returns the inserted session ids.
+ */
+function insertGroupSql(n: number): string {
+  let sql = groupSqlCache.get(n);
+  if (sql) return sql;
+  const k = SESSION_INSERT.length;
+  const arrays = SESSION_INSERT.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
+  const docs = Array.from({ length: n }, (_, i) => `(${i + 1}::bigint, $${k + 2 + i}::bytea)`).join(", ");
+  sql = `WITH input AS (
+  SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS x(${SESSION_NAMES}, ord)
+), ins AS (
+  INSERT INTO sessions (${SESSION_NAMES}, ingested_at)
+  SELECT ${SESSION_NAMES}, $${k + 1}::text FROM input ORDER BY ord
+  ON CONFLICT (session_id) DO NOTHING RETURNING session_id, seq
+), docs AS (
+  INSERT INTO session_documents (seq, document)
+  SELECT ins.seq, d.document FROM ins JOIN input USING (session_id) JOIN (VALUES ${docs}) AS d(ord, document)
+    ON d.ord = input.ord
+), ops AS (
+  INSERT INTO operators (operator_id, level, xp, sessions)
+  SELECT DISTINCT input.operator_id, 0, 0, 0 FROM ins JOIN input USING (session_id)
+  WHERE input.operator_id IS NOT NULL ORDER BY 1
+  ON CONFLICT (operator_id) DO NOTHING
+)
+SELECT session_id FROM ins`;
+  groupSqlCache.set(n, sql);
+  return sql;
+}
+
+function insertGroupValues(items: IngestItem[], candidates: number[]): unknown[] {
+  const cols: unknown[][] = SESSION_INSERT.map(() => new Array(candidates.length));
+  candidates.forEach((index, j) => {
+    const it = items[index];
+    const c = it.columns;
+    const row = [
+      c.session_id,
+      c.spec_version,
+      c.engine_version,
+      c.mode,
+      c.operator_id,
+      c.operator_display,
+      c.operator_team,
+      c.mastery_level,
+      c.timestamp,
+      c.ts_ms,
+      c.device,
+      c.device_type,
+      c.scenario,
+      c.difficulty,
+      c.sample_count,
+      c.segment_count,
+      c.anomaly_count,
+      c.anomaly_count > 0 ? 1 : 0,
+      c.max_severity,
+      c.score_final,
+      JSON.stringify(it.summary),
+      it.sha256,
+      it.document.length,
+    ];
+    for (let k = 0; k < row.length; k++) cols[k][j] = row[k];
+  });
+  return [...cols, new Date().toISOString(), ...candidates.map((i) => items[i].document)];
+}
+
+/** Every touched operator updated (arrays $1–$8) and every mastery event inserted in item order ($9–$18). */
+const APPLY_MASTERY_SQL = `WITH upd AS (
+  UPDATE operators o SET
+    operator_display = COALESCE(u.display, o.operator_display), operator_team = COALESCE(u.team, o.operator_team),
+    level = u.level, xp = u.xp, sessions = o.sessions + u.n,
+    last_session_at = CASE WHEN o.last_ts_ms IS NULL OR u.last_ms >= o.last_ts_ms THEN u.last_at
+      ELSE o.last_session_at END,
+    last_ts_ms = GREATEST(COALESCE(o.last_ts_ms, u.last_ms), u.last_ms)
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::int[], $7::text[], $8::bigint[])
+    AS u(operator_id, display, team, level, xp, n, last_at, last_ms)
+  WHERE o.operator_id = u.operator_id
+)
+INSERT INTO mastery_events (operator_id, session_id, timestamp, level, xp, delta, reason, score_final,
+  anomaly_count, max_severity)
+SELECT operator_id, session_id, timestamp, level, xp, delta, reason, score_final, anomaly_count, max_severity
+FROM unnest($9::text[], $10::text[], $11::text[], $12::int[], $13::float8[], $14::float8[], $15::text[],
+  $16::float8[], $17::int[], $18::int[]) WITH ORDINALITY
+  AS e(operator_id, session_id, timestamp, level, xp, delta, reason, score_final, anomaly_count, max_severity, ord)
+ORDER BY ord`;

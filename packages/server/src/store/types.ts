@@ -158,10 +158,20 @@ export interface MasteryEvent {
   max_severity: number;
 }
 
+export interface IngestOptions {
+  /**
+   * Called once the group's place in the commit order is fixed (its rows are written and its operators
+   * locked, or its message is queued to a serial writer): the caller may then start the next group while this
+   * one is still committing. Called at the latest when the promise settles. Stores that cannot overlap groups
+   * need not call it.
+   */
+  sequenced?: () => void;
+}
+
 export interface SessionStore {
   readonly kind: "sqlite" | "postgres";
   /** Writes all items in one durable transaction; one outcome per item, in order. */
-  ingest(items: IngestItem[]): Promise<IngestOutcome[]>;
+  ingest(items: IngestItem[], opts?: IngestOptions): Promise<IngestOutcome[]>;
   getSession(sessionId: string): Promise<SessionRecord | undefined>;
   getDocument(sessionId: string): Promise<Buffer | undefined>;
   listSessions(q: ListQuery): Promise<ListPage>;
