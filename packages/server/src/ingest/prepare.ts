@@ -3,7 +3,7 @@ import { type SessionLog, type ValidationIssue, validateSessionLog } from "@rtt/
 import type { ErrorDetail } from "../errors.js";
 import type { RejectReason } from "../metrics.js";
 import { type Derived, deriveSession, storageChecks } from "./derive.js";
-import { describeParseError, exceedsDepth, findNonFinite, MAX_JSON_DEPTH } from "./json-guard.js";
+import { describeParseError, findNonFinite, MAX_JSON_DEPTH, scanJson } from "./json-guard.js";
 
 export interface PreparedSession {
   log: SessionLog;
@@ -36,8 +36,9 @@ const reject = (reason: RejectReason, error: string, details: ErrorDetail[] = []
 /** Raw bytes → parsed, validated (schema + semantics + storage rules), derived session — or a located rejection. */
 export function prepareSession(raw: Buffer): PrepareResult {
   if (isBlank(raw)) return reject("bad_json", "empty body");
-  const deep = exceedsDepth(raw);
-  if (deep >= 0) return reject("bad_json", `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${deep})`);
+  const scan = scanJson(raw);
+  if (scan.deepAt >= 0)
+    return reject("bad_json", `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${scan.deepAt})`);
   let text: string;
   try {
     text = utf8.decode(raw);
@@ -50,7 +51,7 @@ export function prepareSession(raw: Buffer): PrepareResult {
   } catch (e) {
     return reject("bad_json", describeParseError(e, text.length));
   }
-  const nonFinite = findNonFinite(value);
+  const nonFinite = scan.mayOverflow ? findNonFinite(value) : undefined;
   if (nonFinite !== undefined)
     return reject("schema", "session log does not match the schema", [
       { path: nonFinite, message: "number out of range (not a finite double)" },
