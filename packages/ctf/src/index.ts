@@ -25,7 +25,7 @@ export { validateEventSchema } from "./schema.js";
 export { ctfSpecDir, readCtfSchema } from "./spec.js";
 export { CorridorState, CRITICAL_STREAK, round6, type StatusResult, type StepNode } from "./state.js";
 export { formatSummary, loadEvents, loadEventsText, sparkline, summarize, type TraceSummary } from "./summary.js";
-export { cosine, type Embedder, forEachToken, type TermVector, TfIdfCorpus, termCounts } from "./text.js";
+export { cosine, type Embedder, forEachToken, TermVector, TfIdfCorpus, termCounts } from "./text.js";
 export { type LoadedTrace, loadTrace, loadTraceText } from "./trace.js";
 export * from "./types.js";
 export {

@@ -1,13 +1,5 @@
-import { cosine, type Embedder, type TermVector, TfIdfCorpus } from "./text.js";
-import {
-  type CorridorSpec,
-  type CorridorStatus,
-  Q_METRICS,
-  type QMetricName,
-  type QMetrics,
-  type StepEvent,
-  type Violation,
-} from "./types.js";
+import { cosine, type Embedder, TermVector, TfIdfCorpus } from "./text.js";
+import type { CorridorSpec, CorridorStatus, QMetrics, StepEvent, Violation } from "./types.js";
 
 /** A step in the replayed step tree. */
 export interface StepNode {
@@ -38,14 +30,6 @@ export interface StatusResult {
 }
 
 export const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
-
-const THRESHOLD: Record<QMetricName, keyof CorridorSpec> = {
-  semantic_drift: "max_semantic_drift",
-  tool_entropy: "max_tool_entropy",
-  latency_drift: "max_latency_drift",
-  branching_pressure: "max_branching_pressure",
-  retry_ratio: "max_retry_ratio",
-};
 
 /** Consecutive over-threshold steps after which a single violation escalates to `critical`. */
 export const CRITICAL_STREAK = 3;
@@ -96,10 +80,13 @@ export class CorridorState {
   private readonly corpus = new TfIdfCorpus();
   /** Every (tool, normalised action) written so far, valid or rewound: what makes a step a retry. */
   private readonly seenActions = new Map<string, Set<string>>();
-  private refTerms: TermVector;
+  private readonly refTerms = new TermVector();
   private refVector: ArrayLike<number> | undefined;
-  /** Term counts of the head's action, tokenised once when it entered the lineage. */
-  private headTerms: TermVector | null = null;
+  /** Term counts of the head's step text, tokenised once when it entered the lineage (reused buffer). */
+  private readonly headBuf = new TermVector();
+  private headFresh = false;
+  /** Scratch for a step leaving the lineage. */
+  private readonly leaveBuf = new TermVector();
 
   private readonly embedder: Embedder | undefined;
   /** False for a pure replay (diff, listing): skips tokenising and retry keys, metrics() is unavailable. */
@@ -112,7 +99,7 @@ export class CorridorState {
   ) {
     this.embedder = opts.embedder;
     this.tracksMetrics = opts.trackMetrics ?? true;
-    this.refTerms = this.corpus.vector(task ?? "");
+    this.corpus.vectorInto(this.refTerms, task ?? "");
     if (task !== undefined) this.corpus.addVector(this.refTerms);
   }
 
@@ -135,8 +122,8 @@ export class CorridorState {
         seen = new Set();
         this.seenActions.set(tool, seen);
       }
-      retry = seen.has(action);
-      seen.add(action);
+      const size = seen.size;
+      retry = seen.add(action).size === size; // one hash lookup instead of has + add
     }
     const node: StepNode = {
       ord: this.nodes.length,
@@ -166,7 +153,7 @@ export class CorridorState {
       this.root = node;
       // Without a task text the root's action is the reference (q_metrics.md).
       if (this.task === undefined) {
-        this.refTerms = this.stepTerms(event);
+        this.stepTerms(event, this.refTerms);
         this.corpus.addVector(this.refTerms);
       }
     }
@@ -184,7 +171,7 @@ export class CorridorState {
       n = n.parent;
     }
     this.head = to;
-    this.headTerms = null;
+    this.headFresh = false;
   }
 
   /** True when `anc` is a strict ancestor of `node`. */
@@ -222,7 +209,14 @@ export class CorridorState {
    */
   status(q: QMetrics): StatusResult {
     const h = this.head;
-    const violations: Violation[] = Q_METRICS.filter((m) => q[m] > this.spec[THRESHOLD[m]]);
+    // Q_METRICS order, written out: a filter with keyed lookups costs more than the rest of the status.
+    const spec = this.spec;
+    const violations: Violation[] = [];
+    if (q.semantic_drift > spec.max_semantic_drift) violations.push("semantic_drift");
+    if (q.tool_entropy > spec.max_tool_entropy) violations.push("tool_entropy");
+    if (q.latency_drift > spec.max_latency_drift) violations.push("latency_drift");
+    if (q.branching_pressure > spec.max_branching_pressure) violations.push("branching_pressure");
+    if (q.retry_ratio > spec.max_retry_ratio) violations.push("retry_ratio");
     const streak = violations.length > 0 ? (h?.parent?.streak ?? 0) + 1 : 0;
     if (h) h.streak = streak;
     const halted = this.stepsWritten >= this.spec.max_steps;
@@ -234,9 +228,9 @@ export class CorridorState {
     return { corridor_status, violations };
   }
 
-  /** Terms of a step's text (action, then observation) without building the joined string. */
-  private stepTerms(e: StepEvent): TermVector {
-    return this.corpus.vector(e.action, e.observation);
+  /** Terms of a step's text (action, then observation) into `out`, without building the joined string. */
+  private stepTerms(e: StepEvent, out: TermVector): TermVector {
+    return this.corpus.vectorInto(out, e.action, e.observation);
   }
 
   private drift(h: StepNode): number {
@@ -245,8 +239,11 @@ export class CorridorState {
       return 1 - Math.max(0, Math.min(1, cosine(this.refVector, this.embedder.embed(stepText(h.event)))));
     }
     // Retokenise only when the head changed by a rewind or fork; a plain step reuses enter()'s counts.
-    this.headTerms ??= this.stepTerms(h.event);
-    const cos = this.corpus.cosineVectors(this.refTerms, this.headTerms);
+    if (!this.headFresh) {
+      this.stepTerms(h.event, this.headBuf);
+      this.headFresh = true;
+    }
+    const cos = this.corpus.cosineVectors(this.refTerms, this.headBuf);
     return Math.max(0, Math.min(1, 1 - cos));
   }
 
@@ -261,7 +258,7 @@ export class CorridorState {
     for (let n = this.head; n && n !== t; n = n.parent) this.leave(n);
     for (let i = path.length - 1; i >= 0; i--) this.enter(path[i]);
     this.head = target;
-    this.headTerms = null;
+    this.headFresh = false;
   }
 
   private enter(n: StepNode): void {
@@ -278,9 +275,8 @@ export class CorridorState {
     if (!this.tracksMetrics) return;
     // Terms are not stored per step (millions of small strings are what GC pays for); they are
     // recomputed on the rare occasions a step leaves the lineage.
-    const terms = this.stepTerms(n.event);
-    this.corpus.addVector(terms);
-    this.headTerms = terms;
+    this.corpus.addVector(this.stepTerms(n.event, this.headBuf));
+    this.headFresh = true;
   }
 
   private leave(n: StepNode): void {
@@ -296,7 +292,7 @@ export class CorridorState {
       else this.tools.set(tool, c);
       this.toolSteps--;
     }
-    if (this.tracksMetrics) this.corpus.removeVector(this.stepTerms(n.event));
+    if (this.tracksMetrics) this.corpus.removeVector(this.stepTerms(n.event, this.leaveBuf));
   }
 
   private invalidate(n: StepNode): void {

@@ -1,4 +1,4 @@
-import { TfIdfCorpus, termCounts } from "@rtt/ctf";
+import { TermVector, TfIdfCorpus, termCounts } from "@rtt/ctf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -58,5 +58,38 @@ describe("TfIdfCorpus", () => {
     c.remove(["quantum"]);
     expect(c.size).toBe(1);
     expect(c.idf("quantum")).toBeCloseTo(Math.log(2 / 2) + 1, 12);
+  });
+
+  it("interned term vectors hold exactly the tokens of termCounts (ASCII fast path and Unicode path)", () => {
+    const alphabet = fc.constantFrom(
+      ..."ab Zé9_-'() .ÄİßΩΣж字😀\u0301\n\tTHE".split(""),
+      "𝒜",
+      "😀",
+      "\u212A",
+      "Of",
+      "xY",
+    );
+    const text = fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(text, text, text, (a, b, c) => {
+        const corpus = new TfIdfCorpus();
+        // A shared, growing vocabulary: later texts hit terms interned by earlier ones.
+        const va = corpus.vectorInto(new TermVector(), a);
+        const vab = corpus.vector(a, b);
+        const vc = corpus.vectorInto(new TermVector(), c, a);
+        for (const [v, ref] of [
+          [va, termCounts(a)],
+          [vab, termCounts(b, termCounts(a))],
+          [vc, termCounts(a, termCounts(c))],
+        ] as const) {
+          expect(v.length).toBe(ref.size);
+          expect([...v.counts.subarray(0, v.length)]).toEqual([...ref.values()]);
+          corpus.addVector(v);
+        }
+        // Same ids for the same terms: the cosine of the interned vectors equals the string-keyed one.
+        expect(corpus.cosineVectors(va, vc)).toBe(corpus.cosine(termCounts(a), termCounts(a, termCounts(c))));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
