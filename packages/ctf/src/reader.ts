@@ -10,6 +10,8 @@ export type CTFLine =
 export type LineHandler = (item: CTFLine) => void;
 /** A raw, unparsed non-empty line; `terminated` is false for a last line without its newline. */
 export type RawLineHandler = (raw: string, line: number, terminated: boolean) => void;
+/** A parsed line's value and line number. */
+export type ValueHandler = (value: unknown, line: number) => void;
 
 /**
  * Splits text into lines and parses each one; keeps the unfinished tail for the next chunk.
@@ -22,6 +24,8 @@ class LineSplitter {
     private readonly onLine: LineHandler,
     /** When set, lines are handed over unparsed (callers that can skip lines they do not need). */
     private readonly onRaw?: RawLineHandler,
+    /** When set, parsed lines go here without a CTFLine wrapper (one object less per event); issues still go to onLine. */
+    private readonly onValue?: ValueHandler,
   ) {}
 
   push(text: string): void {
@@ -70,7 +74,8 @@ class LineSplitter {
       this.onLine({ line, raw, issue });
       return;
     }
-    this.onLine({ line, value, raw });
+    if (this.onValue) this.onValue(value, line);
+    else this.onLine({ line, value, raw });
   }
 }
 
@@ -88,6 +93,16 @@ export function parseCTFText(text: string, onLine: LineHandler): number {
  */
 export function readCTFFile(path: string, onLine: LineHandler, chunkBytes = 1 << 20): Promise<number> {
   return streamLines(path, new LineSplitter(onLine), chunkBytes);
+}
+
+/** Like readCTFFile, but parsed values go to `onValue` unwrapped; only unparsable lines reach `onLine`. */
+export function readCTFValues(
+  path: string,
+  onValue: ValueHandler,
+  onLine: LineHandler,
+  chunkBytes = 1 << 20,
+): Promise<number> {
+  return streamLines(path, new LineSplitter(onLine, undefined, onValue), chunkBytes);
 }
 
 /** Streams a file's non-empty lines without parsing them. */
