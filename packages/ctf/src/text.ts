@@ -86,9 +86,31 @@ function scan(s: string, ascii: boolean): boolean {
   return true;
 }
 
-/** ln(1 + k) for small k: idf needs one per term per step, a table lookup beats Math.log. */
-const LN1P = Float64Array.from({ length: 4096 }, (_, k) => Math.log(1 + k));
-const ln1p = (k: number) => (k < 4096 ? LN1P[k] : Math.log(1 + k));
+/**
+ * ln(1 + k), memoised: idf needs one per term per step, and the document frequencies of common terms
+ * climb into the hundreds of thousands on long traces, where Math.log on every lookup was most of the
+ * cosine. Entries are filled on first use (0 = not yet; ln(1 + k) > 0 for k ≥ 1) with exactly
+ * Math.log(1 + k), so results are the same bits as calling it. Grows by doubling up to LN1P_MAX.
+ */
+let LN1P = Float64Array.from({ length: 4096 }, (_, k) => Math.log(1 + k));
+const LN1P_MAX = 1 << 21;
+
+function ln1pSlow(k: number): number {
+  if (k >= LN1P.length) {
+    if (k >= LN1P_MAX) return Math.log(1 + k);
+    let n = LN1P.length * 2;
+    while (n <= k) n *= 2;
+    const t = new Float64Array(n);
+    t.set(LN1P);
+    LN1P = t;
+  }
+  return (LN1P[k] = Math.log(1 + k));
+}
+
+function ln1p(k: number): number {
+  const v = k < LN1P.length ? LN1P[k] : 0;
+  return v !== 0 || k === 0 ? v : ln1pSlow(k);
+}
 
 /**
  * A text as term ids (first-occurrence order) with their counts, in the first `length` slots of
@@ -362,7 +384,7 @@ export class TfIdfCorpus {
     for (let i = 0; i < na_; i++) {
       const id = aIds[i];
       const d = df[id];
-      const idf = lnN - (d < 4096 ? LN1P[d] : Math.log(1 + d)) + 1;
+      const idf = lnN - ln1p(d) + 1;
       const w = aCounts[i] * idf;
       na += w * w;
       const p = pos[id];
@@ -371,7 +393,7 @@ export class TfIdfCorpus {
     for (let i = 0; i < nb_; i++) {
       const id = bIds[i];
       const d = df[id];
-      const w = bCounts[i] * (lnN - (d < 4096 ? LN1P[d] : Math.log(1 + d)) + 1);
+      const w = bCounts[i] * (lnN - ln1p(d) + 1);
       nb += w * w;
       pos[id] = 0;
     }
