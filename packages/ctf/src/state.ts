@@ -9,8 +9,13 @@ export interface StepNode {
   line: number;
   event: StepEvent;
   parent: StepNode | null;
-  /** Child steps; null until the first one (most steps have exactly one child, a million arrays cost GC time). */
-  children: StepNode[] | null;
+  /**
+   * First child step, null until there is one. Most steps have exactly one child: a one-element
+   * array per step was a sixth of the memory a replay keeps, and GC time to match.
+   */
+  child: StepNode | null;
+  /** Children after the first (forks, branches abandoned by rewinds); null until there is one. */
+  moreChildren: StepNode[] | null;
   depth: number;
   onLineage: boolean;
   /** False once a rewind abandoned this step (or an ancestor). */
@@ -28,6 +33,9 @@ export interface StatusResult {
   corridor_status: CorridorStatus;
   violations: Violation[];
 }
+
+/** Number of child steps of a node. */
+export const childCount = (n: StepNode): number => (n.child === null ? 0 : 1 + (n.moreChildren?.length ?? 0));
 
 export const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
@@ -131,7 +139,8 @@ export class CorridorState {
       line,
       event,
       parent,
-      children: null,
+      child: null,
+      moreChildren: null,
       depth: parent ? parent.depth + 1 : 0,
       onLineage: false,
       valid: true,
@@ -146,8 +155,9 @@ export class CorridorState {
     this.byId.set(node.id, node);
     this.stepsWritten++;
     if (parent) {
-      if (parent.children) parent.children.push(node);
-      else parent.children = [node];
+      if (parent.child === null) parent.child = node;
+      else if (parent.moreChildren === null) parent.moreChildren = [node];
+      else parent.moreChildren.push(node);
       if (parent.onLineage) this.childSum++;
     } else {
       this.root = node;
@@ -266,7 +276,7 @@ export class CorridorState {
     this.len++;
     this.latencySum += n.event.latency_ms;
     if (n.retry) this.retries++;
-    this.childSum += n.children?.length ?? 0;
+    this.childSum += childCount(n);
     const tool = n.event.tool;
     if (tool) {
       this.tools.set(tool, (this.tools.get(tool) ?? 0) + 1);
@@ -284,7 +294,7 @@ export class CorridorState {
     this.len--;
     this.latencySum -= n.event.latency_ms;
     if (n.retry) this.retries--;
-    this.childSum -= n.children?.length ?? 0;
+    this.childSum -= childCount(n);
     const tool = n.event.tool;
     if (tool) {
       const c = (this.tools.get(tool) ?? 0) - 1;
@@ -301,7 +311,8 @@ export class CorridorState {
       const x = stack.pop()!;
       if (!x.valid) continue;
       x.valid = false;
-      if (x.children) for (const c of x.children) stack.push(c);
+      if (x.child) stack.push(x.child);
+      if (x.moreChildren) for (const c of x.moreChildren) stack.push(c);
     }
   }
 }
