@@ -6,6 +6,7 @@ import { StoreClosedError } from "./sqlite.js";
 import type {
   Facets,
   IngestItem,
+  IngestOptions,
   IngestOutcome,
   ListPage,
   ListQuery,
@@ -95,8 +96,11 @@ export class ThreadedSqliteStore implements SessionStore {
     });
   }
 
-  async ingest(items: IngestItem[]): Promise<IngestOutcome[]> {
-    const out = await this.call<IngestOutcome[]>("ingest", items);
+  /** The worker writes groups in the order they are posted, so a group is sequenced once it is posted. */
+  async ingest(items: IngestItem[], opts: IngestOptions = {}): Promise<IngestOutcome[]> {
+    const result = this.call<IngestOutcome[]>("ingest", items);
+    opts.sequenced?.();
+    const out = await result;
     for (const o of out) if (o.status === "exists") o.stored = asBuffer(o.stored);
     return out;
   }

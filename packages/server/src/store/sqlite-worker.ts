@@ -1,10 +1,12 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { SqliteStore } from "./sqlite.js";
 import type { IngestItem, MasteryRule } from "./types.js";
 
 /**
  * Worker thread owning the SQLite connection (see sqlite-threaded.ts). Messages: {id, method, args};
  * replies: {id, result} or {id, error}. Posts {ready} (or {ready: false, error}) once the database is open.
+ * Ingest groups that queued up while the previous transaction was committing are written together in one
+ * transaction (one fsync), each still answered on its own.
  */
 const port = parentPort!;
 const data = workerData as { path: string; masteryRuleModule?: string };
@@ -21,15 +23,57 @@ try {
   process.exit(0);
 }
 
-const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+interface Message {
+  id: number;
+  method: keyof SqliteStore;
+  args: unknown[];
+}
 
-port.on("message", async (msg: { id: number; method: keyof SqliteStore; args: unknown[] }) => {
+/** Most sessions written in one merged transaction. */
+const MAX_MERGED_ITEMS = 1024;
+
+const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const errorOf = (e: unknown) => ({ name: (e as Error).name, message: (e as Error).message });
+
+function ingestItems(msg: Message): IngestItem[] {
+  const items = msg.args[0] as IngestItem[];
+  for (const it of items) it.document = asBuffer(it.document as Uint8Array);
+  return items;
+}
+
+async function handle(msg: Message): Promise<void> {
   try {
-    if (msg.method === "ingest")
-      for (const it of msg.args[0] as IngestItem[]) it.document = asBuffer(it.document as Uint8Array);
     const result = await (store[msg.method] as (...a: unknown[]) => Promise<unknown>).apply(store, msg.args);
     port.postMessage({ id: msg.id, result });
   } catch (e) {
-    port.postMessage({ id: msg.id, error: { name: (e as Error).name, message: (e as Error).message } });
+    port.postMessage({ id: msg.id, error: errorOf(e) });
   }
+}
+
+port.on("message", async (first: Message) => {
+  if (first.method !== "ingest") return handle(first);
+  const group: Message[] = [first];
+  let size = (first.args[0] as IngestItem[]).length;
+  let after: Message | undefined;
+  while (size < MAX_MERGED_ITEMS) {
+    const next = receiveMessageOnPort(port)?.message as Message | undefined;
+    if (!next) break;
+    if (next.method !== "ingest") {
+      after = next;
+      break;
+    }
+    group.push(next);
+    size += (next.args[0] as IngestItem[]).length;
+  }
+  let results: ReturnType<SqliteStore["ingestGroups"]>;
+  try {
+    results = store.ingestGroups(group.map(ingestItems));
+  } catch (e) {
+    results = group.map(() => ({ error: e as Error }));
+  }
+  group.forEach((m, i) => {
+    const r = results[i];
+    port.postMessage("error" in r ? { id: m.id, error: errorOf(r.error) } : { id: m.id, result: r.outcomes });
+  });
+  if (after) await handle(after);
 });

@@ -168,6 +168,33 @@ export class SqliteStore implements SessionStore {
     return this.ingestTx(items);
   }
 
+  /**
+   * Several groups, queued one after another, in one transaction (one fsync); if it fails, each group in a
+   * transaction of its own, so a failing group takes only itself down. One result per group, in order.
+   */
+  ingestGroups(groups: IngestItem[][]): Array<{ outcomes: IngestOutcome[] } | { error: Error }> {
+    this.assertOpen();
+    if (groups.length > 1) {
+      try {
+        const all = this.ingestTx(groups.flat());
+        let at = 0;
+        return groups.map((g) => {
+          at += g.length;
+          return { outcomes: all.slice(at - g.length, at) };
+        });
+      } catch {
+        // fall through: group by group
+      }
+    }
+    return groups.map((g) => {
+      try {
+        return { outcomes: this.ingestTx(g) };
+      } catch (e) {
+        return { error: e as Error };
+      }
+    });
+  }
+
   async getSession(sessionId: string): Promise<SessionRecord | undefined> {
     this.assertOpen();
     const row = this.stmts.get.get(sessionId) as Record<string, unknown> | undefined;
