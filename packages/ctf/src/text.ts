@@ -104,7 +104,9 @@ function ln1pSlow(k: number): number {
     t.set(LN1P);
     LN1P = t;
   }
-  return (LN1P[k] = Math.log(1 + k));
+  const v = Math.log(1 + k);
+  LN1P[k] = v;
+  return v;
 }
 
 function ln1p(k: number): number {
