@@ -1,17 +1,20 @@
 import { createHash } from "node:crypto";
-import { type SessionLog, type ValidationIssue, validateSessionLog } from "@rtt/core";
+import { type SessionLog, summarizeSession, type ValidationIssue, validateSessionLog } from "@rtt/core";
 import type { ErrorDetail } from "../errors.js";
 import type { RejectReason } from "../metrics.js";
 import { type Derived, deriveSession, storageChecks } from "./derive.js";
 import { describeParseError, findNonFinite, MAX_JSON_DEPTH, scanJson } from "./json-guard.js";
 
 export interface PreparedSession {
+  /** The parsed document (prepared off the request thread: parsed again from `raw` when first read). */
   log: SessionLog;
   /** The bytes exactly as received; stored and exported unchanged. */
   raw: Buffer;
   sha256: string;
   derived: Derived;
   warnings: ValidationIssue[];
+  /** core's `summarizeSession(log)` for the mastery rule, when already computed (sessions with an operator). */
+  masterySummary?: unknown;
 }
 
 export interface Rejection {
@@ -87,4 +90,71 @@ function isBlank(b: Buffer): boolean {
     if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
   }
   return true;
+}
+
+/**
+ * A PreparedSession as plain data, to cross a thread boundary: everything but the parsed document and the
+ * bytes (the receiver has those), plus the mastery summary and the document's `mastery_level`.
+ */
+export type PreparedWire =
+  | {
+      ok: true;
+      sha256: string;
+      derived: Derived;
+      warnings: ValidationIssue[];
+      masterySummary?: unknown;
+      masteryLevel: unknown;
+    }
+  | ({ ok: false } & Rejection);
+
+/** The transferable form of a preparation (computed where `prepareSession` ran). */
+export function toWire(r: PrepareResult): PreparedWire {
+  if (!r.ok) return r;
+  const p = r.session;
+  return {
+    ok: true,
+    sha256: p.sha256,
+    derived: p.derived,
+    warnings: p.warnings,
+    masterySummary: p.derived.columns.operator_id ? summarizeSession(p.log) : undefined,
+    masteryLevel: (p.log as unknown as Record<string, unknown>).mastery_level,
+  };
+}
+
+/** Back to a PrepareResult on the receiving thread; `raw` is the receiver's own copy of the bytes. */
+export function fromWire(w: PreparedWire, raw: Buffer): PrepareResult {
+  if (!w.ok) return { ok: false, reason: w.reason, error: w.error, details: w.details };
+  return {
+    ok: true,
+    session: {
+      log: lazyDocument(raw, w.masteryLevel),
+      raw,
+      sha256: w.sha256,
+      derived: w.derived,
+      warnings: w.warnings,
+      masterySummary: w.masterySummary,
+    },
+  };
+}
+
+/**
+ * The document of already validated bytes, parsed only when first needed: reading `mastery_level` (all the
+ * Loki line of a compact document needs) does not parse; any other access, enumeration or change does, and
+ * from then on the proxy is the parsed document.
+ */
+function lazyDocument(raw: Buffer, masteryLevel: unknown): SessionLog {
+  let doc: Record<string | symbol, unknown> | undefined;
+  const real = () => {
+    doc ??= JSON.parse(utf8.decode(raw)) as Record<string | symbol, unknown>;
+    return doc;
+  };
+  return new Proxy({} as Record<string | symbol, unknown>, {
+    get: (_t, k) => (k === "mastery_level" && doc === undefined ? masteryLevel : real()[k]),
+    has: (_t, k) => k in real(),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_t, k) => Reflect.getOwnPropertyDescriptor(real(), k),
+    set: (_t, k, v) => Reflect.set(real(), k, v),
+    defineProperty: (_t, k, d) => Reflect.defineProperty(real(), k, d),
+    deleteProperty: (_t, k) => Reflect.deleteProperty(real(), k),
+  }) as unknown as SessionLog;
 }

@@ -28,7 +28,7 @@ export class IngestService {
       summary: p.derived.summary,
       document: p.raw,
       sha256: p.sha256,
-      mastery: p.derived.columns.operator_id ? summarizeSession(p.log) : undefined,
+      mastery: p.derived.columns.operator_id ? (p.masterySummary ?? summarizeSession(p.log)) : undefined,
     };
   }
 

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AppContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { splitNdjson } from "../ingest/ndjson.js";
-import { type PreparedSession, prepareSession } from "../ingest/prepare.js";
+import type { PreparedSession } from "../ingest/prepare.js";
+import { prepareBodies, sharedPreparePool } from "../ingest/prepare-pool.js";
 import type { IngestResult } from "../ingest/service.js";
 
 const JSON_TYPE = "application/json";
@@ -24,6 +25,7 @@ const STATUS: Record<IngestResult["status"], number> = { created: 201, duplicate
  * byte) and any other content type is a 415.
  */
 export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  sharedPreparePool(); // start the prepare workers now, not on the first request
   app.removeAllContentTypeParsers();
   const raw = (_req: unknown, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
   app.addContentTypeParser(JSON_TYPE, { parseAs: "buffer" }, raw);
@@ -54,7 +56,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
 }
 
 async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
-  const prepared = prepareSession(body);
+  const [prepared] = await prepareBodies([body]);
   if (!prepared.ok) {
     ctx.metrics.rejected(prepared.reason);
     throw new HttpError(400, prepared.error, prepared.details);
@@ -84,8 +86,9 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   }
   const results: LineResult[] = new Array(lines.length);
   const accepted: Array<{ index: number; session: PreparedSession }> = [];
-  lines.forEach(({ line, bytes }, index) => {
-    const prepared = prepareSession(bytes);
+  const preparedLines = await prepareBodies(lines.map((l) => l.bytes));
+  lines.forEach(({ line }, index) => {
+    const prepared = preparedLines[index];
     if (prepared.ok) accepted.push({ index, session: prepared.session });
     else {
       ctx.metrics.rejected(prepared.reason);

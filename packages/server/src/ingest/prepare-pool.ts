@@ -1,0 +1,148 @@
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { fromWire, type PreparedWire, type PrepareResult, prepareSession } from "./prepare.js";
+
+/** Bodies smaller than this (in total) are prepared on the calling thread: messaging would cost more. */
+export const INLINE_BYTES = 4096;
+
+interface Call {
+  bodies: Buffer[];
+  resolve: (r: PrepareResult[]) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (w: PreparedWire[]) => void; reject: () => void }>;
+}
+
+/**
+ * Parsing and validating a session log (scan, UTF-8, JSON.parse, schema, semantics, derive, SHA-256, mastery
+ * summary) is most of the CPU a request costs. The pool does it on worker threads so the request thread only
+ * moves bytes, and several sessions are prepared at once on a multi-core machine. Results are exactly
+ * `prepareSession`'s (same code); a body is sent as a copy, so the request keeps its own bytes. If a worker
+ * fails, its bodies are prepared on the calling thread instead.
+ */
+export class PreparePool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private queue: Call[] = [];
+  /** Bodies prepared on a worker so far. */
+  prepared = 0;
+
+  constructor(url: URL, size: number, execArgv?: string[]) {
+    for (let i = 0; i < size; i++) this.spawn(url, execArgv);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(url: URL, execArgv?: string[]): void {
+    const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
+    slot.worker.unref(); // never keeps the process alive
+    slot.worker.on("message", (m: { id: number; results: PreparedWire[] }) => {
+      const p = slot.pending.get(m.id);
+      slot.pending.delete(m.id);
+      p?.resolve(m.results);
+    });
+    const fail = () => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      for (const p of slot.pending.values()) p.reject();
+      slot.pending.clear();
+    };
+    slot.worker.on("error", fail);
+    slot.worker.on("exit", fail);
+    this.slots.push(slot);
+  }
+
+  /**
+   * Prepares each body (in order); same results as `prepareSession` on each. Calls made in the same event-loop
+   * turn travel to one worker in one message, so the per-message cost is shared under load.
+   */
+  prepare(bodies: Buffer[]): Promise<PrepareResult[]> {
+    if (this.slots.length === 0) return Promise.resolve(bodies.map(prepareSession));
+    return new Promise((resolve) => {
+      this.queue.push({ bodies, resolve });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Sends the calls of this turn, spread over the least busy workers, one message per worker. */
+  private flush(): void {
+    const calls = this.queue.splice(0);
+    const slots = [...this.slots].sort((a, b) => a.pending.size - b.pending.size);
+    const n = Math.min(slots.length, calls.length);
+    if (n === 0) for (const c of calls) c.resolve(c.bodies.map(prepareSession));
+    for (let k = 0; k < n; k++)
+      this.send(
+        slots[k],
+        calls.filter((_, i) => i % n === k),
+      );
+  }
+
+  private send(slot: Slot, calls: Call[]): void {
+    const copies = calls.flatMap((c) =>
+      c.bodies.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
+    );
+    const id = this.nextId++;
+    slot.pending.set(id, {
+      resolve: (wires) => {
+        this.prepared += wires.length;
+        let at = 0;
+        for (const c of calls) {
+          c.resolve(c.bodies.map((b, i) => fromWire(wires[at + i], b)));
+          at += c.bodies.length;
+        }
+      },
+      // The worker failed: prepare here instead.
+      reject: () => {
+        for (const c of calls) c.resolve(c.bodies.map(prepareSession));
+      },
+    });
+    slot.worker.postMessage({ id, bodies: copies }, copies);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+}
+
+/** The worker entry beside this module, when compiled (from TypeScript sources it would need a loader). */
+function workerUrl(): URL | undefined {
+  const url = new URL("./prepare-worker.js", import.meta.url);
+  return import.meta.url.endsWith(".js") && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+let shared: PreparePool | null | undefined;
+
+/**
+ * The process-wide pool: one worker per core beyond the first (at least one, at most four), or none when
+ * RTT_PREPARE_THREADS=0 or the compiled worker is missing. Workers are unref'd and hold no resources.
+ */
+export function sharedPreparePool(): PreparePool | null {
+  if (shared !== undefined) return shared;
+  const url = workerUrl();
+  const configured = process.env.RTT_PREPARE_THREADS;
+  const size = configured !== undefined ? Number(configured) : Math.min(4, Math.max(1, availableParallelism() - 1));
+  shared = url && Number.isInteger(size) && size > 0 ? new PreparePool(url, size) : null;
+  return shared;
+}
+
+/** Replaces the process-wide pool (tests run one from TypeScript sources); `undefined` detects it again. */
+export function usePreparePool(pool: PreparePool | null | undefined): void {
+  shared = pool;
+}
+
+/** Prepares request bodies off the request thread when a pool exists and they are big enough to be worth it. */
+export function prepareBodies(
+  bodies: Buffer[],
+  pool = sharedPreparePool(),
+): Promise<PrepareResult[]> | PrepareResult[] {
+  let total = 0;
+  for (const b of bodies) total += b.length;
+  if (!pool || total < INLINE_BYTES) return bodies.map(prepareSession);
+  return pool.prepare(bodies);
+}
