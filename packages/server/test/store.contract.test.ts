@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveSession } from "../src/ingest/derive.js";
@@ -350,5 +351,30 @@ describe.each(backends)("SessionStore contract, grouped and overlapping: $name",
     } finally {
       await c.end();
     }
+  });
+});
+
+describe("SQLite file layout", () => {
+  it("creates new databases with 16 KiB pages and keeps an existing file's page size", async () => {
+    const fresh = join(dir, "layout-new.db");
+    await (await ThreadedSqliteStore.open(fresh, threaded)).close();
+    const old = join(dir, "layout-old.db");
+    const pre = new Database(old);
+    pre.pragma("page_size = 4096");
+    pre.exec("CREATE TABLE t (x)");
+    pre.close();
+    const s = new SqliteStore(old, testRule);
+    await s.ingest([item(makeV2("L-1"))]);
+    await s.close();
+    const size = (f: string) => {
+      const db = new Database(f, { readonly: true });
+      try {
+        return db.pragma("page_size", { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    expect(size(fresh)).toBe(16384);
+    expect(size(old)).toBe(4096);
   });
 });
