@@ -84,10 +84,15 @@ describe("prepare pool", () => {
     }
   });
 
-  it("prepares small bodies inline and falls back to inline when a worker dies", async () => {
+  it("prepares small bodies inline, and inline again what a worker could not prepare or lost", async () => {
     const tiny = Buffer.from('{"a":1}');
     expect(tiny.length).toBeLessThan(INLINE_BYTES);
     expect(Array.isArray(prepareBodies([tiny], pool))).toBe(true);
+
+    const throwing = new PreparePool(new URL("./support/null-prepare-worker.mjs", import.meta.url), 1);
+    const redone = await throwing.prepare([bodies.v2, bodies.badJson]);
+    expect(redone.map(plain)).toEqual([prepareSession(bodies.v2), prepareSession(bodies.badJson)].map(plain));
+    await throwing.close();
 
     const broken = new PreparePool(new URL("./support/no-such-worker.mjs", import.meta.url), 1, loader);
     const out = await broken.prepare([bodies.v2, bodies.schema]);

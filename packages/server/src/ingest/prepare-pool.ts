@@ -10,11 +10,21 @@ export const INLINE_BYTES = 4096;
 interface Call {
   bodies: Buffer[];
   resolve: (r: PrepareResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Settles a call with `make`'s results, or with its error (an inline `prepareSession` may throw). */
+function settle(c: Call, make: () => PrepareResult[]): void {
+  try {
+    c.resolve(make());
+  } catch (e) {
+    c.reject(e);
+  }
 }
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (w: PreparedWire[]) => void; reject: () => void }>;
+  pending: Map<number, { resolve: (w: Array<PreparedWire | null>) => void; reject: () => void }>;
 }
 
 /**
@@ -42,7 +52,7 @@ export class PreparePool {
   private spawn(url: URL, execArgv?: string[]): void {
     const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
     slot.worker.unref(); // never keeps the process alive
-    slot.worker.on("message", (m: { id: number; results: PreparedWire[] }) => {
+    slot.worker.on("message", (m: { id: number; results: Array<PreparedWire | null> }) => {
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
       p?.resolve(m.results);
@@ -64,8 +74,8 @@ export class PreparePool {
    */
   prepare(bodies: Buffer[]): Promise<PrepareResult[]> {
     if (this.slots.length === 0) return Promise.resolve(bodies.map(prepareSession));
-    return new Promise((resolve) => {
-      this.queue.push({ bodies, resolve });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ bodies, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -75,7 +85,7 @@ export class PreparePool {
     const calls = this.queue.splice(0);
     const slots = [...this.slots].sort((a, b) => a.pending.size - b.pending.size);
     const n = Math.min(slots.length, calls.length);
-    if (n === 0) for (const c of calls) c.resolve(c.bodies.map(prepareSession));
+    if (n === 0) for (const c of calls) settle(c, () => c.bodies.map(prepareSession));
     for (let k = 0; k < n; k++)
       this.send(
         slots[k],
@@ -93,13 +103,15 @@ export class PreparePool {
         this.prepared += wires.length;
         let at = 0;
         for (const c of calls) {
-          c.resolve(c.bodies.map((b, i) => fromWire(wires[at + i], b)));
+          const mine = wires.slice(at, at + c.bodies.length);
           at += c.bodies.length;
+          // null: preparing the body threw in the worker; doing it here lets the error reach the request.
+          settle(c, () => c.bodies.map((b, i) => (mine[i] ? fromWire(mine[i], b) : prepareSession(b))));
         }
       },
       // The worker failed: prepare here instead.
       reject: () => {
-        for (const c of calls) c.resolve(c.bodies.map(prepareSession));
+        for (const c of calls) settle(c, () => c.bodies.map(prepareSession));
       },
     });
     slot.worker.postMessage({ id, bodies: copies }, copies);
