@@ -92,6 +92,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   });
   app.addHook("preClose", async () => ctx.streams.stopAll());
   app.addHook("onClose", async () => {
+    // The HTTP server has stopped; a request whose client disconnected may still be mid-ingest.
+    await ctx.ingest.drained();
     await committer.close();
   });
 

@@ -37,6 +37,8 @@ export interface StartOptions extends ServerOptions {
   selfCheck?: () => ValidationIssue[];
   /** Log level of the stderr logger; "silent" for tests. */
   logLevel?: string;
+  /** Where server logs go instead of stderr (tests read them). */
+  logDestination?: { write(line: string): void };
   /** Node flags for the SQLite worker thread (tests running TypeScript sources pass their loader). */
   workerExecArgv?: string[];
   /** Where the Loki lines go when no logFile is given; null = nowhere. Default stdout. */
@@ -69,7 +71,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       base: { app: "rtt-server" },
       redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
     },
-    pino.destination(2),
+    opts.logDestination ?? pino.destination(2),
   );
 
   const conformance = new ConformanceMonitor(opts.selfCheck);

@@ -16,11 +16,30 @@ export type IngestResult =
  * A session is acknowledged only after its transaction committed; metrics and the Loki line follow the commit.
  */
 export class IngestService {
+  private active = 0;
+  private drainWaiters: Array<() => void> = [];
+
   constructor(
     private readonly committer: GroupCommitter,
     private readonly metrics: Metrics,
     private readonly emitter: SessionEmitter | null,
   ) {}
+
+  /** Counts a request's ingest work until it settles; see `drained`. */
+  async track<T>(work: Promise<T>): Promise<T> {
+    this.active++;
+    try {
+      return await work;
+    } finally {
+      if (--this.active === 0) for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves once no tracked request is being prepared or stored. */
+  drained(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
 
   toItem(p: PreparedSession): IngestItem {
     return {

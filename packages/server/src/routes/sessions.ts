@@ -50,8 +50,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
       .split(";")[0]
       .trim()
       .toLowerCase();
-    if (NDJSON_TYPES.includes(type)) return ingestBatch(ctx, body, reply);
-    return ingestOne(ctx, body, reply);
+    // Tracked so shutdown finishes bodies already received, even when their client has gone.
+    return ctx.ingest.track(NDJSON_TYPES.includes(type) ? ingestBatch(ctx, body, reply) : ingestOne(ctx, body, reply));
   });
 }
 
