@@ -1,7 +1,7 @@
 // GET /replay/{id}/segment/{seg}/columns with from_t / to_t / max_points: ranges and decimation for plotting.
 import { buildSessionV2, type Sample } from "@rtt/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decimateIndices, type PlotColumns } from "../src/replay/model.js";
+import { decimateIndices, type PlotColumns, plotColumns, type ReplaySegment } from "../src/replay/model.js";
 import { JSON_HEADERS, type TestApp, testApp } from "./support/app.js";
 import { json, makeV2 } from "./support/fixtures.js";
 
@@ -228,22 +228,11 @@ describe("GET /replay/{id}/segment/{seg}/columns — ranges and decimation", () 
 
 describe("decimateIndices", () => {
   const make = (n: number, f: (i: number) => number[]): PlotColumns => {
-    const c = {
-      t: new Float64Array(n),
-      C: new Float64Array(n),
-      D: new Float64Array(n),
-      Q: new Float64Array(n),
-      R: new Float64Array(n),
-    };
-    for (let i = 0; i < n; i++) {
+    const samples = Array.from({ length: n }, (_, i) => {
       const [C, D, Q, R] = f(i);
-      c.t[i] = i;
-      c.C[i] = C;
-      c.D[i] = D;
-      c.Q[i] = Q;
-      c.R[i] = R;
-    }
-    return c;
+      return { t: i, C, D, Q, R };
+    });
+    return plotColumns({ samples } as ReplaySegment);
   };
 
   it("keeps per bucket the first, last and each series' min and max, sorted and distinct", () => {
