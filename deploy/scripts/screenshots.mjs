@@ -79,6 +79,32 @@ start("prometheus", [
 ]);
 await until("prometheus", async () => (await fetch(`${prom}/-/ready`)).ok);
 
+mkdirSync(OUT, { recursive: true });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+
+// RTT's own UI on the demo data alone (before the traffic below adds look-alike runs): the session browser with
+// a session's summary open, its replay and curriculum views, and an operator's mastery view.
+const uiShot = async (file, query) => {
+  await page.goto(`${rtt}/${query}`, { waitUntil: "networkidle" });
+  await sleep(1500);
+  await page.screenshot({ path: join(OUT, file) });
+  console.log("wrote", file);
+};
+{
+  const list = await (await fetch(`${rtt}/replay/sessions?has_anomalies=true&limit=50`)).json();
+  const rows = Array.isArray(list) ? list : list.sessions;
+  // The most telling replay: a v2 session with the most anomalies, severe ones included.
+  const pick = [...rows].filter((r) => r.spec_version === "v2").sort((a, b) => b.anomaly_count - a.anomaly_count)[0];
+  await uiShot("rtt-ui-sessions.png", `?sel=${encodeURIComponent(pick.session_id)}`);
+  const meta = await (await fetch(`${rtt}/replay/${encodeURIComponent(pick.session_id)}`)).json();
+  const seg = meta.segments.reduce((a, b) => (b.anomaly_count > a.anomaly_count ? b : a));
+  const at = `session=${encodeURIComponent(pick.session_id)}&segment=${encodeURIComponent(seg.segment_id)}`;
+  await uiShot("rtt-ui-replay.png", `?view=replay&${at}&t=${seg.t_min}`);
+  await uiShot("rtt-ui-curriculum.png", `?view=curriculum&${at}`);
+  await uiShot("rtt-ui-mastery.png", `?view=mastery&operator=${encodeURIComponent(pick.operator_id)}`);
+}
+
 // Traffic: runs of three operators with different policies, in waves, so the graphs have shape.
 const post = (path, body) =>
   fetch(`${rtt}${path}`, {
@@ -128,9 +154,6 @@ const shots = [
   ],
 ];
 
-mkdirSync(OUT, { recursive: true });
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 for (const [file, expr] of shots) {
   const q = new URLSearchParams({
     "g0.expr": expr,
@@ -150,18 +173,5 @@ await sleep(1000);
 await page.screenshot({ path: join(OUT, "prom-alerts.png"), fullPage: true });
 console.log("wrote prom-alerts.png");
 
-// RTT's own UI: the session browser and an operator's mastery view.
-await page.goto(`${rtt}/`, { waitUntil: "networkidle" });
-await sleep(1500);
-await page.screenshot({ path: join(OUT, "rtt-ui-sessions.png") });
-console.log("wrote rtt-ui-sessions.png");
-const ops = await (await fetch(`${rtt}/api/operators`)).json();
-const op = ops[0]?.operator_id;
-if (op) {
-  await page.goto(`${rtt}/?view=mastery&operator=${encodeURIComponent(op)}`, { waitUntil: "networkidle" });
-  await sleep(1500);
-  await page.screenshot({ path: join(OUT, "rtt-ui-mastery.png") });
-  console.log("wrote rtt-ui-mastery.png");
-}
 await browser.close();
 process.exit(0);
