@@ -1,13 +1,12 @@
 import { type RefObject, useCallback, useEffect, useRef, useState } from "react";
-import { type Anomaly, api, type Sample, type SegmentInfo } from "../api.js";
+import { api, type Sample, type SegmentInfo } from "../api.js";
 import { type Params, update } from "../route.js";
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
 
-/** The latest sample and anomaly received from the replay stream. */
+/** The latest sample received from the replay stream (anomalies at t come from the loaded markers). */
 export interface LiveEvents {
   sample?: Sample;
-  anomaly?: Anomaly;
 }
 
 /**
@@ -73,10 +72,6 @@ export function usePlayback(opts: {
     es.addEventListener("sample", (e) => {
       pending = JSON.parse((e as MessageEvent).data) as Sample;
       if (!raf) raf = requestAnimationFrame(flush);
-    });
-    es.addEventListener("anomaly", (e) => {
-      const a = JSON.parse((e as MessageEvent).data) as Anomaly;
-      setLive((l) => ({ ...l, anomaly: a }));
     });
     es.addEventListener("end", () => {
       es.close();

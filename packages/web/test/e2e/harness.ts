@@ -1,7 +1,7 @@
 // Shared plumbing for the browser tests and the replay-UI bench: start the real `rtt serve --demo`
 // as a child process, launch Debian's Chromium through playwright-core, save screenshots.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,15 +18,22 @@ export function unavailableReason(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (install it: apt-get install -y chromium)`;
   if (process.env.RTT_E2E_URL) return null;
   if (!existsSync(CLI)) return `the CLI is not built (${CLI} missing): run npm run build`;
-  const help = spawnSync(process.execPath, [CLI, "serve", "--help"], { encoding: "utf8", timeout: 20_000 });
-  if (help.status !== 0 || !/--demo/.test(help.stdout + help.stderr))
-    return "this build's `rtt serve` has no --demo yet (packages/server + packages/cli serve not landed)";
   return null;
 }
 
-/** Build packages/web when its dist is missing (the server serves it at `/`). */
+/** Newest modification time of the files a web build reads. */
+function newestWebSource(): number {
+  const dir = join(ROOT, "packages/web/src");
+  const files = [
+    join(ROOT, "packages/web/index.html"),
+    ...readdirSync(dir, { recursive: true }).map((f) => join(dir, String(f))),
+  ];
+  return Math.max(...files.map((f) => statSync(f).mtimeMs));
+}
+
+/** Build packages/web when its dist is missing or older than its sources (the server serves it at `/`). */
 export function ensureWebBuilt(): void {
-  if (existsSync(WEB_DIST)) return;
+  if (existsSync(WEB_DIST) && statSync(WEB_DIST).mtimeMs >= newestWebSource()) return;
   const r = spawnSync("npm", ["run", "build", "-w", "packages/web"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
   if (r.status !== 0) throw new Error(`web build failed:\n${r.stdout}\n${r.stderr}`);
 }
