@@ -56,8 +56,10 @@ export function Plots(props: {
   onDrawn?: (columns: Columns) => void;
   detail?: PlotDetail | null;
   onZoom?: (range: XRange | null) => void;
+  /** Zoom to apply when the plots are built for new columns (a shared link's zoom). */
+  initialZoom?: XRange | null;
 }) {
-  const { columns, overlays, t, onSeek, onDrawn, detail, onZoom } = props;
+  const { columns, overlays, t, onSeek, onDrawn, detail, onZoom, initialZoom } = props;
   const host = useRef<HTMLDivElement>(null);
   const plots = useRef<uPlot[]>([]);
   const heads = useRef<HTMLDivElement[]>([]);
@@ -69,6 +71,8 @@ export function Plots(props: {
   drawnRef.current = onDrawn;
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
+  const initialZoomRef = useRef(initialZoom);
+  initialZoomRef.current = initialZoom;
   const tRef = useRef(t);
   tRef.current = t;
   /** The current zoom (null: whole overview); set from plot 0's x scale. */
@@ -241,6 +245,10 @@ export function Plots(props: {
     });
     plots.current = created;
     heads.current = createdHeads;
+    const z = initialZoomRef.current;
+    // Only a range inside the data and narrower than it is a zoom; plot 0's setScale hook reports it.
+    if (z && z.min >= t0 && z.max <= t1 && z.max - z.min > eps && z.max - z.min < t1 - t0 - eps)
+      for (const u of created) u.setScale("x", { min: z.min, max: z.max });
     resetRef.current = () => {
       delete el.dataset.detail;
       // Back to the overview data; uPlot re-fits x to it, and plot 0's setScale hook reports onZoom(null).

@@ -78,7 +78,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
     },
     [stop, goTo],
   );
-  const samples = useSegmentSamples({ id, seg, t, tRef, setT, playing });
+  const samples = useSegmentSamples({ id, seg, t, tRef, setT, playing, urlZoom: params.zoom });
   const { cols, hit } = samples;
   const step = (dir: number) => {
     stop();
@@ -189,6 +189,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
             onSeek={(tt) => seek(seg.segment_id, tt)}
             detail={samples.zoomDetail}
             onZoom={samples.onZoom}
+            initialZoom={samples.initialZoom}
           />
           <p className="muted small keys">
             Keys: <kbd>Space</kbd> play/pause · <kbd>←</kbd>/<kbd>→</kbd> step (<kbd>Shift</kbd> ×10) · <kbd>[</kbd>/

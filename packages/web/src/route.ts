@@ -3,7 +3,7 @@ import { useEffect, useSyncExternalStore } from "react";
 // Every view is a shareable URL: the state lives in the query string of `/`
 // (paths under /replay and /api belong to the API, so the UI never claims them).
 //   /?                                        session browser (+ filters, sel=<session>)
-//   /?view=replay&session=ID&segment=SEG&t=T  replay timeline
+//   /?view=replay&session=ID&segment=SEG&t=T  replay timeline (+ zoom=MIN,MAX, ov, speed, loop, from_t, to_t)
 //   /?view=curriculum&session=ID&segment=SEG&t=T
 //   /?view=mastery&operator=OP
 

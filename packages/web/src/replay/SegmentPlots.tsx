@@ -17,8 +17,9 @@ export function SegmentPlots(props: {
   onSeek: (t: number) => void;
   detail: PlotDetail | null;
   onZoom: (range: XRange | null) => void;
+  initialZoom: XRange | null;
 }) {
-  const { seg, cols, reload, nTotal, overlays, t, onSeek, detail, onZoom } = props;
+  const { seg, cols, reload, nTotal, overlays, t, onSeek, detail, onZoom, initialZoom } = props;
   const [drawn, setDrawn] = useState<{ cols: Columns; at: number } | null>(null);
   const drawnFor = useRef<Columns | null>(null);
   const onDrawn = useCallback((forCols: Columns) => {
@@ -47,6 +48,7 @@ export function SegmentPlots(props: {
         onDrawn={onDrawn}
         detail={detail}
         onZoom={onZoom}
+        initialZoom={initialZoom}
       />
       <span
         className="sr-only"

@@ -36,13 +36,13 @@ export function useReplayTime(params: Params, seg: SegmentInfo) {
   }, [t]);
   useEffect(() => () => clearTimeout(urlTimer.current), []);
 
-  /** Move to t in a segment; another segment is a new history entry, written at once. */
+  /** Move to t in a segment; another segment is a new history entry, written at once, shown unzoomed. */
   const goTo = useCallback(
     (segmentId: string, tt: number) => {
       if (segmentId !== seg.segment_id) {
         const v = String(Number(tt.toFixed(6)));
         lastWritten.current = v;
-        update({ segment: segmentId, t: v });
+        update({ segment: segmentId, t: v, zoom: undefined });
       }
       setT(tt);
     },

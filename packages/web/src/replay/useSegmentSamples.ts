@@ -1,7 +1,9 @@
 import { type RefObject, useCallback, useEffect, useRef, useState } from "react";
 import { api, type Columns, plotPointBudget, type SegmentInfo } from "../api.js";
 import type { PlotDetail, XRange } from "../Plots.js";
+import { update } from "../route.js";
 import { nearestIndex, useAsync } from "../util.js";
+import { formatZoom, parseZoom } from "./zoomParam.js";
 
 /** Wait this long after a zoom before fetching its range (a burst of zooms fetches once). */
 const ZOOM_DEBOUNCE_MS = 150;
@@ -32,8 +34,10 @@ export function useSegmentSamples(opts: {
   tRef: RefObject<number>;
   setT: (t: number) => void;
   playing: boolean;
+  /** The `zoom` URL parameter ("min,max"), so a shared link opens zoomed in. */
+  urlZoom?: string;
 }) {
-  const { id, seg, t, tRef, setT, playing } = opts;
+  const { id, seg, t, tRef, setT, playing, urlZoom } = opts;
   const [budget] = useState(plotPointBudget);
   const [cols, reloadCols] = useAsync(
     (s) => api.columns(id, seg.segment_id, { max_points: budget }, s),
@@ -52,9 +56,13 @@ export function useSegmentSamples(opts: {
   const [zoomState, setZoomState] = useState<{ of: Columns; range: XRange } | null>(null);
   const zoom = overview && zoomState?.of === overview ? zoomState.range : null;
   const onZoom = useCallback(
-    (range: XRange | null) => setZoomState(range && overview ? { of: overview, range } : null),
+    (range: XRange | null) => {
+      setZoomState(range && overview ? { of: overview, range } : null);
+      update({ zoom: range ? formatZoom(range) : undefined }, { replace: true });
+    },
     [overview],
   );
+  const initialZoom = parseZoom(urlZoom);
   const [detailState, setDetailState] = useState<(PlotDetail & { of: Columns }) | null>(null);
   const zoomDetail = zoom && detailState?.of === overview ? detailState : null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: dtEst follows overview
@@ -176,5 +184,5 @@ export function useSegmentSamples(opts: {
     };
   }, [needWindow, t, overview]);
 
-  return { cols, reloadCols, nTotal, dtEst, zoomDetail, onZoom, hit, step };
+  return { cols, reloadCols, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
 }

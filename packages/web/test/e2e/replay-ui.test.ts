@@ -398,11 +398,24 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await testid("reset-zoom").waitFor();
     await shot("12-zoomed-large-session");
 
-    // Reset: back to the overview, nothing refetched.
+    // The zoom is part of the address: opening the link again shows the same range, refined.
+    await expect.poll(() => new URL(page.url()).searchParams.get("zoom")).not.toBeNull();
+    const [zMin, zMax] = new URL(page.url()).searchParams.get("zoom")!.split(",").map(Number);
+    expect(zMin).toBeCloseTo(xMin, 5);
+    expect(zMax).toBeCloseTo(xMax, 5);
+    await page.goto(page.url());
+    await drawn.waitFor();
+    await expect.poll(() => plots.getAttribute("data-detail")).not.toBeNull();
+    expect(Number(await plots.getAttribute("data-x-min"))).toBeCloseTo(zMin, 5);
+    expect(Number(await plots.getAttribute("data-x-max"))).toBeCloseTo(zMax, 5);
+    await testid("reset-zoom").waitFor();
+
+    // Reset: back to the overview, nothing refetched, and the address forgets the zoom.
     await testid("reset-zoom").click();
     await expect.poll(() => plots.getAttribute("data-points")).toBe(String(overviewN));
     expect(await plots.getAttribute("data-detail")).toBeNull();
     expect(Number(await plots.getAttribute("data-x-max"))).toBe(xMax0);
+    await expect.poll(() => new URL(page.url()).searchParams.get("zoom")).toBeNull();
 
     // The inspector shows real samples (not decimated neighbours) and steps sample by sample.
     await over.click({ position: { x: box.width * 0.3, y: box.height / 2 } });
