@@ -32,7 +32,8 @@ export function parse(search: string): Params {
 export function href(params: Params): string {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") u.set(k, v);
-  const s = u.toString();
+  // Commas are legal in a query and keep lists (ov, zoom) readable in a shared link.
+  const s = u.toString().replaceAll("%2C", ",");
   return `${location.pathname}${s ? `?${s}` : ""}`;
 }
 
