@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import type { Anomaly, Columns, Note } from "./api.js";
-import { sevColor } from "./util.js";
+import { sevColor, useLatest } from "./util.js";
 
 export interface Band {
   t_from: number;
@@ -63,18 +63,8 @@ export function Plots(props: {
   const host = useRef<HTMLDivElement>(null);
   const plots = useRef<uPlot[]>([]);
   const heads = useRef<HTMLDivElement[]>([]);
-  const ov = useRef(overlays);
-  ov.current = overlays;
-  const seekRef = useRef(onSeek);
-  seekRef.current = onSeek;
-  const drawnRef = useRef(onDrawn);
-  drawnRef.current = onDrawn;
-  const zoomRef = useRef(onZoom);
-  zoomRef.current = onZoom;
-  const initialZoomRef = useRef(initialZoom);
-  initialZoomRef.current = initialZoom;
-  const tRef = useRef(t);
-  tRef.current = t;
+  // The plots are rebuilt only for new columns; their hooks and listeners read everything else from here.
+  const latest = useLatest({ overlays, onSeek, onDrawn, onZoom, initialZoom, t });
   /** The current zoom (null: whole overview); set from plot 0's x scale. */
   const zoom = useRef<XRange | null>(null);
   const resetRef = useRef<() => void>(() => {});
@@ -94,12 +84,12 @@ export function Plots(props: {
     const eps = (t1 - t0) * 1e-9;
     const placeHead = (u: uPlot, head: HTMLDivElement | undefined) => {
       if (!head) return;
-      const x = u.valToPos(tRef.current, "x");
+      const x = u.valToPos(latest.current.t, "x");
       head.style.transform = `translateX(${x}px)`;
       head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
     };
     const drawOverlays = (u: uPlot) => {
-      const o = ov.current;
+      const o = latest.current.overlays;
       const ctx = u.ctx;
       const { top, height, left, width: w } = u.bbox;
       const xs = (v: number) => u.valToPos(v, "x", true);
@@ -201,7 +191,7 @@ export function Plots(props: {
                 el.dataset.xMin = String(u.scales.x.min);
                 el.dataset.xMax = String(u.scales.x.max);
               }
-              if (++drawnCount === SERIES.length) drawnRef.current?.(columns);
+              if (++drawnCount === SERIES.length) latest.current.onDrawn?.(columns);
             },
           ],
           setScale: [
@@ -219,7 +209,7 @@ export function Plots(props: {
                 return;
               zoom.current = next;
               setZoomed(next !== null);
-              zoomRef.current?.(next);
+              latest.current.onZoom?.(next);
             },
           ],
         },
@@ -234,7 +224,7 @@ export function Plots(props: {
       u.over.addEventListener("click", (e) => {
         if (Math.abs(e.clientX - downX) > 3) return;
         const rect = u.over.getBoundingClientRect();
-        seekRef.current(u.posToVal(e.clientX - rect.left, "x"));
+        latest.current.onSeek(u.posToVal(e.clientX - rect.left, "x"));
       });
       u.over.addEventListener("dblclick", () => resetRef.current());
       const head = document.createElement("div");
@@ -245,7 +235,7 @@ export function Plots(props: {
     });
     plots.current = created;
     heads.current = createdHeads;
-    const z = initialZoomRef.current;
+    const z = latest.current.initialZoom;
     // Only a range inside the data and narrower than it is a zoom; plot 0's setScale hook reports it.
     if (z && z.min >= t0 && z.max <= t1 && z.max - z.min > eps && z.max - z.min < t1 - t0 - eps)
       for (const u of created) u.setScale("x", { min: z.min, max: z.max });
@@ -288,7 +278,7 @@ export function Plots(props: {
   }, [detail]);
 
   // Overlay changes: redraw without rebuilding paths.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the draw hook reads overlays from a ref
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the draw hook reads overlays from `latest`
   useEffect(() => {
     for (const u of plots.current) u.redraw(false, false);
   }, [overlays]);

@@ -1,4 +1,4 @@
-import { type DependencyList, type ReactNode, useEffect, useState } from "react";
+import { type DependencyList, type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import { ApiError } from "./api.js";
 
 // Severity colours of the wireframe: 1 grey, 2 blue, 3 yellow, 4 orange, 5 red.
@@ -44,6 +44,16 @@ export type Async<T> =
   | { state: "error"; error: Error; data?: undefined };
 
 /** Run an async loader whenever deps change; aborts the previous run. `reload` re-runs it. */
+/**
+ * A ref that always holds the value of the latest render: long-lived listeners (uPlot hooks, a document keydown
+ * handler) read it instead of being torn down and rebuilt on every change.
+ */
+export function useLatest<T>(value: T): RefObject<T> {
+  const ref = useRef(value);
+  ref.current = value;
+  return ref;
+}
+
 export function useAsync<T>(fn: (signal: AbortSignal) => Promise<T>, deps: DependencyList): [Async<T>, () => void] {
   const [res, setRes] = useState<Async<T>>({ state: "loading" });
   const [nonce, setNonce] = useState(0);

@@ -1,5 +1,6 @@
-import { useEffect, useRef } from "react";
+import { useEffect } from "react";
 import type { SegmentInfo } from "../api.js";
+import { useLatest } from "../util.js";
 
 /**
  * Keyboard shortcuts of the replay: Space (or k) play/pause, ←/→ step (Shift: ×10), [ ] previous/next anomaly,
@@ -14,8 +15,7 @@ export function useReplayKeys(actions: {
   seg: SegmentInfo;
 }) {
   // One listener for the page's lifetime; it reads the latest actions from a ref.
-  const latest = useRef(actions);
-  latest.current = actions;
+  const latest = useLatest(actions);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const el = e.target as HTMLElement;
