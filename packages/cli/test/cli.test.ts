@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli } from "./run-cli.js";
+import { cli, RTT_BIN } from "./run-cli.js";
 
 let dir: string;
 const at = (name: string) => join(dir, name);
@@ -155,6 +156,48 @@ describe("rtt upgrade", () => {
 });
 
 describe("rtt", () => {
+  it("stops quietly when the reader of its output leaves (rtt … | head)", async () => {
+    // A long run: megabytes of output, far more than one pipe buffer, so writes continue after the reader left.
+    const child = spawn(process.execPath, [RTT_BIN, "run", "--steps", "50000"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  });
+
+  it("serve outlives a closed stdout: the Loki feed stops, the server keeps answering", async () => {
+    const child = spawn(process.execPath, [RTT_BIN, "serve", "--port", "0", "--db", ":memory:"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RTT_LOG_LEVEL: "warn" },
+    });
+    try {
+      let stderr = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on("data", (c) => {
+          stderr += c;
+          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(stderr);
+          if (m) resolve(m[0]);
+        });
+        child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+      });
+      child.stdout.destroy(); // the collector reading the feed went away
+      for (let i = 0; i < 3; i++) expect((await fetch(`${url}/run/v2`, { method: "POST" })).status).toBe(200);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(child.exitCode).toBeNull();
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+
   it("prints help and fails on an unknown command", () => {
     expect(cli("rtt", ["--help"]).stdout).toContain("validate");
     const r = cli("rtt", ["frobnicate"]);

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = (name: string) => fileURLToPath(new URL(`../dist/bin/${name}.js`, import.meta.url));
+export const RTT_BIN = BIN("rtt");
 
 export interface CliResult {
   code: number | null;

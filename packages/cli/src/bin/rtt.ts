@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerAll } from "../commands/index.js";
-import { CliExit, EXIT_USAGE } from "../lib/exit.js";
+import { CliExit, EXIT_USAGE, exitQuietlyWhenStdoutCloses } from "../lib/exit.js";
 import { VERSION } from "../lib/version.js";
 
 const program = new Command("rtt")
@@ -10,6 +10,7 @@ const program = new Command("rtt")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
+exitQuietlyWhenStdoutCloses();
 try {
   await registerAll(program);
   await program.parseAsync(process.argv);

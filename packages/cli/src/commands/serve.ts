@@ -1,6 +1,9 @@
-import { DEFAULTS, parseSize, type RunningServer, StartupError, startServer } from "@rtt/server";
+import type { RunningServer } from "@rtt/server";
+// Only the option defaults at registration: the server itself (Fastify, stores, ~0.5 s to load) is imported when
+// `serve` runs, so every other rtt command starts without it.
+import { DEFAULTS, parseSize } from "@rtt/server/config.js";
 import { type Command, InvalidArgumentError } from "commander";
-import { CliExit, EXIT_INVALID, EXIT_USAGE } from "../lib/exit.js";
+import { CliExit, EXIT_INVALID, EXIT_USAGE, keepRunningWhenStdoutCloses } from "../lib/exit.js";
 
 interface ServeOptions {
   host: string;
@@ -68,6 +71,8 @@ export function register(program: Command): void {
 }
 
 async function serve(opts: ServeOptions): Promise<void> {
+  keepRunningWhenStdoutCloses();
+  const { StartupError, startServer } = await import("@rtt/server");
   let server: RunningServer;
   try {
     server = await startServer({

@@ -14,3 +14,18 @@ export class CliExit extends Error {
     super(message);
   }
 }
+
+/** `rtt … | head`: when the reader leaves, stop quietly as Unix tools do instead of crashing on EPIPE. */
+function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code === "EPIPE") process.exit(EXIT_OK);
+  throw e;
+}
+
+export function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on("error", onStdoutError);
+}
+
+/** `rtt serve` outlives its stdout reader: a closed Loki pipe is reported by the emitter, never fatal. */
+export function keepRunningWhenStdoutCloses(): void {
+  process.stdout.off("error", onStdoutError);
+}
