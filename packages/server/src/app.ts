@@ -67,6 +67,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const metrics = new Metrics(opts.maxOperatorSeries ?? DEFAULTS.maxOperatorSeries);
   const conformance = opts.conformance ?? new ConformanceMonitor();
   metrics.conformanceOk.set(conformance.ok ? 1 : 0);
+  const emitter = opts.emitter;
+  if (emitter) metrics.watchSessionLog(() => emitter.dropped);
   const committer = new GroupCommitter(opts.store);
   const ctx: AppContext = {
     store: opts.store,

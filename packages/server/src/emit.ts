@@ -4,6 +4,9 @@ import type { Writable } from "node:stream";
 import type { PreparedSession } from "./ingest/prepare.js";
 import type { MasteryUpdate } from "./store/types.js";
 
+/** Unwritten bytes the Loki feed may hold before it drops lines: about 3,000 sessions of 20 KB. */
+export const DEFAULT_MAX_BUFFERED = 64 * 2 ** 20;
+
 /**
  * The Loki feed: one NDJSON line per accepted session (the document plus the seed's top-level fields it lacked),
  * then one line per anomaly with segment_label, severity, type and session_id, plus the stream label fields,
@@ -11,10 +14,19 @@ import type { MasteryUpdate } from "./store/types.js";
  */
 export class SessionEmitter {
   private failed = false;
+  /** Sessions whose lines were not written because the output fell behind (see `maxBuffered`). */
+  dropped = 0;
+  private droppedHere = 0;
 
+  /**
+   * `maxBuffered`: bytes the output may hold unwritten. A reader that stalls (a stopped collector on a pipe, a
+   * slow disk) must cost a bounded amount of memory, never the server: past this, whole sessions' lines are
+   * dropped and counted until it catches up. Ingest itself is never held back by the feed.
+   */
   constructor(
     private readonly out: Writable,
     private readonly onError: (message: string) => void = () => {},
+    private readonly maxBuffered = DEFAULT_MAX_BUFFERED,
   ) {
     // A closed pipe or full disk must never take the server down; it is reported once.
     out.on("error", (e: NodeJS.ErrnoException) => {
@@ -32,6 +44,18 @@ export class SessionEmitter {
 
   accepted(p: PreparedSession, mastery?: MasteryUpdate): void {
     if (this.failed) return;
+    if (this.out.writableLength > this.maxBuffered) {
+      if (this.droppedHere++ === 0)
+        this.onError(
+          `session log output is ${Math.round(this.out.writableLength / 2 ** 20)} MiB behind; dropping lines until it catches up`,
+        );
+      this.dropped++;
+      return;
+    }
+    if (this.droppedHere) {
+      this.onError(`session log output caught up; lines of ${this.droppedHere} sessions were dropped`);
+      this.droppedHere = 0;
+    }
     const doc = p.log as Record<string, unknown>;
     const extra: Record<string, unknown> = { ...p.derived.missingTopLevel };
     if (doc.mastery_level === undefined && mastery) extra.mastery_level = mastery.state.level;

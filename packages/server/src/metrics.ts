@@ -136,6 +136,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Reads the Loki feed's drop count at scrape time (see `watchSessionLog`). */
+  private readSessionLogDropped: () => number = () => 0;
+  private sessionLogReported = 0;
+  readonly sessionLogDrops = new Counter({
+    name: "rtt_session_log_dropped_total",
+    help: "Accepted sessions whose Loki NDJSON lines were dropped because the session log output fell behind.",
+    registers: [this.registry],
+    collect: () => {
+      const now = this.readSessionLogDropped();
+      if (now > this.sessionLogReported) this.sessionLogDrops.inc(now - this.sessionLogReported);
+      this.sessionLogReported = now;
+    },
+  });
+
+  /** Counts what the emitter drops; the counter reads it when scraped, so the hot path only bumps an integer. */
+  watchSessionLog(dropped: () => number): void {
+    this.readSessionLogDropped = dropped;
+  }
+
   constructor(readonly maxOperatorSeries = 200) {
     collectDefaultMetrics({ register: this.registry });
     // prom-client's *_total gauges break Prometheus naming rules (promtool); the per-type gauges
