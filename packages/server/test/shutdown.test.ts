@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,5 +69,34 @@ describe("shutdown while a received session is still being prepared", () => {
       await store.close();
     }
     expect(logs).toEqual([]);
+  }, 30_000);
+});
+
+/**
+ * An embedding process (tests, a host app) must end on its own after `close()`. The compiled package is used
+ * because only it runs the prepare pool's worker threads, whose ports once kept the process alive.
+ */
+describe("after close, nothing of the server keeps the process alive", () => {
+  it("a process that starts, uses and closes the server exits by itself", () => {
+    const dist = new URL("../dist/index.js", import.meta.url);
+    if (!existsSync(dist)) throw new Error(`${dist.pathname} is missing: run \`npm run build\` first`);
+    const script = `
+      const { startServer } = await import(${JSON.stringify(dist.href)});
+      const s = await startServer({ port: 0, db: ":memory:", logLevel: "silent", sessionOutput: null });
+      const r = await fetch(s.url + "/run/v2", { method: "POST" });
+      await r.arrayBuffer();
+      await s.close();
+      console.log("closed " + r.status);
+    `;
+    // A file, not --eval: worker threads inherit the flags of the process.
+    const dir = mkdtempSync(join(tmpdir(), "rtt-embed-"));
+    const file = join(dir, "embed.mjs");
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 20_000 });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("closed 200");
+    expect(r.signal, "the process had to be killed: something kept it alive").toBeNull();
+    expect(r.status).toBe(0);
   }, 30_000);
 });

@@ -51,10 +51,10 @@ export class PreparePool {
 
   private spawn(url: URL, execArgv?: string[]): void {
     const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
-    slot.worker.unref(); // never keeps the process alive
     slot.worker.on("message", (m: { id: number; results: Array<PreparedWire | null> }) => {
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
+      if (slot.pending.size === 0) slot.worker.unref();
       p?.resolve(m.results);
     });
     const fail = () => {
@@ -65,6 +65,9 @@ export class PreparePool {
     };
     slot.worker.on("error", fail);
     slot.worker.on("exit", fail);
+    // An idle pool never keeps the process alive; a worker with work pending does (see `send`). Unref'd after
+    // the listeners: adding a "message" listener refs the worker's port again.
+    slot.worker.unref();
     this.slots.push(slot);
   }
 
@@ -114,6 +117,7 @@ export class PreparePool {
         for (const c of calls) settle(c, () => c.bodies.map(prepareSession));
       },
     });
+    if (slot.pending.size === 1) slot.worker.ref();
     slot.worker.postMessage({ id, bodies: copies }, copies);
   }
 
