@@ -197,7 +197,7 @@ export function register(program: Command): void {
     });
 }
 
-/** Streams live messages until the trace's footer arrives or the server closes; returns the exit code. */
+/** Streams live messages until the trace's footer (or a gap notice past it) arrives or the server closes. */
 async function follow(url: string, updates: boolean): Promise<number> {
   // Node 22 has a global WebSocket; on Node 20 use `ws` (installed with @fastify/websocket).
   type WsLike = { on(ev: string, fn: (...a: unknown[]) => void): void; close(): void };
@@ -210,6 +210,8 @@ async function follow(url: string, updates: boolean): Promise<number> {
         process.stderr.write(
           `rtt ctf cat: ${msg.dropped} events dropped (slow reader); fetch /api/corridor for the full trace\n`,
         );
+        // The footer itself was among the dropped: nothing more will come.
+        if (msg.complete) ws.close();
         return;
       }
       if (updates) process.stdout.write(`${JSON.stringify({ step: msg.step, q: msg.q, status: msg.status })}\n`);

@@ -58,7 +58,10 @@ export class Subscriber {
   }
 
   private sendGap(nextSeq: number): void {
-    const { complete } = this.position();
+    // "complete" promises that nothing follows this notice: a gap sent just before the rest of a batch that
+    // ended with the footer must not say so, or a viewer stops reading while events are still on the way.
+    const at = this.position();
+    const complete = at.complete && nextSeq >= at.next_seq;
     this.socket.send(JSON.stringify({ type: "gap", dropped: this.dropped, next_seq: nextSeq, complete }));
     this.dropped = 0;
     this.close();
