@@ -17,7 +17,9 @@ import {
   type OperatorRecord,
   rowToRecord,
   type SessionRecord,
+  type SessionRow,
   type SessionStore,
+  sessionRow,
 } from "./rows.js";
 import { StoreClosedError } from "./sqlite.js";
 
@@ -346,7 +348,7 @@ export class PostgresStore implements SessionStore {
 }
 
 /** Indexed columns of `sessions` in insert order, with the element type of their array parameter. */
-const SESSION_INSERT: Array<[string, string]> = [
+const SESSION_INSERT: Array<[keyof SessionRow, string]> = [
   ["session_id", "text"],
   ["spec_version", "text"],
   ["engine_version", "text"],
@@ -409,34 +411,10 @@ SELECT session_id FROM ins`;
 function insertGroupValues(items: IngestItem[], candidates: number[]): unknown[] {
   const cols: unknown[][] = SESSION_INSERT.map(() => new Array(candidates.length));
   candidates.forEach((index, j) => {
-    const it = items[index];
-    const c = it.columns;
-    const row = [
-      c.session_id,
-      c.spec_version,
-      c.engine_version,
-      c.mode,
-      c.operator_id,
-      c.operator_display,
-      c.operator_team,
-      c.mastery_level,
-      c.timestamp,
-      c.ts_ms,
-      c.device,
-      c.device_type,
-      c.scenario,
-      c.difficulty,
-      c.sample_count,
-      c.segment_count,
-      c.anomaly_count,
-      c.anomaly_count > 0 ? 1 : 0,
-      c.max_severity,
-      c.score_final,
-      JSON.stringify(it.summary),
-      it.sha256,
-      it.document.length,
-    ];
-    for (let k = 0; k < row.length; k++) cols[k][j] = row[k];
+    const row = sessionRow(items[index]);
+    SESSION_INSERT.forEach(([name], k) => {
+      cols[k][j] = row[name];
+    });
   });
   return [...cols, new Date().toISOString(), ...candidates.map((i) => items[i].document)];
 }

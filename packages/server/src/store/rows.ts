@@ -1,6 +1,25 @@
 export * from "./types.js";
 
-import type { SessionRecord, SessionSummaryJson } from "./types.js";
+import type { IngestItem, SessionColumns, SessionRecord, SessionSummaryJson } from "./types.js";
+
+/** The `sessions` row of an ingested item, as both backends insert it (all but `seq` and `ingested_at`). */
+export type SessionRow = SessionColumns & {
+  has_anomalies: 0 | 1;
+  summary: string;
+  content_sha256: string;
+  byte_length: number;
+};
+
+export function sessionRow(it: IngestItem): SessionRow {
+  const c = it.columns;
+  return {
+    ...c,
+    has_anomalies: c.anomaly_count > 0 ? 1 : 0,
+    summary: JSON.stringify(it.summary),
+    content_sha256: it.sha256,
+    byte_length: it.document.length,
+  };
+}
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 

@@ -19,6 +19,7 @@ import {
   rowToRecord,
   type SessionRecord,
   type SessionStore,
+  sessionRow,
 } from "./rows.js";
 
 /**
@@ -127,14 +128,7 @@ export class SqliteStore implements SessionStore {
       return { status: "exists", stored: stored.document };
     }
     const c = it.columns;
-    const info = this.stmts.insert.run({
-      ...c,
-      has_anomalies: c.anomaly_count > 0 ? 1 : 0,
-      summary: JSON.stringify(it.summary),
-      content_sha256: it.sha256,
-      byte_length: it.document.length,
-      ingested_at: new Date().toISOString(),
-    });
+    const info = this.stmts.insert.run({ ...sessionRow(it), ingested_at: new Date().toISOString() });
     this.stmts.insertDoc.run(info.lastInsertRowid, it.document);
     if (!c.operator_id) return { status: "created" };
     const prevRow = this.stmts.operator.get(c.operator_id) as { level: number; xp: number } | undefined;
