@@ -37,6 +37,12 @@ export function parseQuery<S extends ParamSpec>(query: unknown, spec: S): Parsed
   return out as Parsed<S>;
 }
 
+/** A `from_t`/`to_t` pair, where given both, must not run backwards (a 400 naming from_t otherwise). */
+export function assertTimeRange(q: { from_t?: number; to_t?: number }): void {
+  if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
+    throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
+}
+
 export const p = {
   string:
     (max = 1024): ParamParser<string> =>

@@ -4,7 +4,7 @@ import type { AppContext } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
 import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "../replay/model.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
-import { p, parseQuery } from "./params.js";
+import { assertTimeRange, p, parseQuery } from "./params.js";
 
 const SORTS = ["timestamp", "-timestamp", "score_final", "-score_final", "mastery_level", "-mastery_level"] as const;
 
@@ -162,8 +162,7 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get<{ Params: SegParams }>("/replay/:id/segment/:seg/events", async (req) => {
     const q = parseQuery(req.query, EVENTS_PARAMS);
-    if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
-      throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
+    assertTimeRange(q);
     const seg = await loadSegment(ctx, req.params.id, req.params.seg);
     const start = q.from_t === undefined ? 0 : lowerBound(seg.times, q.from_t);
     const end = q.to_t === undefined ? seg.times.length : upperBound(seg.times, q.to_t);
@@ -176,8 +175,7 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get<{ Params: SegParams }>("/replay/:id/segment/:seg/columns", async (req, reply) => {
     const q = parseQuery(req.query, COLUMNS_PARAMS);
-    if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
-      throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
+    assertTimeRange(q);
     const seg = await loadSegment(ctx, req.params.id, req.params.seg);
     // Without parameters: the full-resolution body, byte for byte as it always was (cached on the segment).
     const body =

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { badRequest } from "../errors.js";
 import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "../replay/model.js";
-import { ParamError, p, parseQuery } from "./params.js";
+import { assertTimeRange, ParamError, p, parseQuery } from "./params.js";
 import { loadSegment } from "./replay.js";
 
 /** `speed` is a factor on real time (Δt seconds of session time take Δt/speed seconds); `max` is unpaced. */
@@ -42,8 +42,7 @@ function sseFrame(event: string, id: number | undefined, data: string): string {
 export function sseRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { id: string; seg: string } }>("/replay/:id/segment/:seg/stream", async (req, reply) => {
     const q = parseQuery(req.query, STREAM_PARAMS);
-    if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
-      throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
+    assertTimeRange(q);
     let lastId = q.last_event_id;
     const header = req.headers["last-event-id"];
     if (header !== undefined) {
