@@ -26,6 +26,14 @@ const SERIES = [
   { key: "R", label: "R(t)", color: "#c2410c" },
 ] as const;
 
+/** Moves a plot's playhead line to t, hidden when t is outside the visible x range. */
+function placeHead(u: uPlot, head: HTMLDivElement | undefined, t: number): void {
+  if (!head) return;
+  const x = u.valToPos(t, "x");
+  head.style.transform = `translateX(${x}px)`;
+  head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
+}
+
 /** The visible x range after a zoom. */
 export interface XRange {
   min: number;
@@ -82,12 +90,6 @@ export function Plots(props: {
     const t0 = n ? columns.t[0] : 0;
     const t1 = n ? columns.t[n - 1] : 0;
     const eps = (t1 - t0) * 1e-9;
-    const placeHead = (u: uPlot, head: HTMLDivElement | undefined) => {
-      if (!head) return;
-      const x = u.valToPos(latest.current.t, "x");
-      head.style.transform = `translateX(${x}px)`;
-      head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
-    };
     const drawOverlays = (u: uPlot) => {
       const o = latest.current.overlays;
       const ctx = u.ctx;
@@ -185,7 +187,7 @@ export function Plots(props: {
           draw: [
             (u) => {
               drawOverlays(u);
-              placeHead(u, createdHeads[i]);
+              placeHead(u, createdHeads[i], latest.current.t);
               if (i === 0) {
                 el.dataset.points = String(u.data[0].length);
                 el.dataset.xMin = String(u.scales.x.min);
@@ -287,11 +289,7 @@ export function Plots(props: {
   // biome-ignore lint/correctness/useExhaustiveDependencies: columns rebuilds the plots
   useEffect(() => {
     plots.current.forEach((u, i) => {
-      const head = heads.current[i];
-      if (!head) return;
-      const x = u.valToPos(t, "x");
-      head.style.transform = `translateX(${x}px)`;
-      head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
+      placeHead(u, heads.current[i], t);
     });
   }, [t, columns]);
 

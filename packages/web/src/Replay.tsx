@@ -146,7 +146,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
         anomalies={anoms?.bySeg ?? {}}
         notes={notes.notes}
         bands={bands.timeline}
-        showAnomalies={ov.has("anomalies")}
+        showAnomalies={showAnoms}
         showBoundaries={ov.has("boundaries")}
         onSeek={seek}
       />

@@ -197,7 +197,9 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 }
 
 const enc = encodeURIComponent;
+/** Columns requests started ahead of their view, by `columnsKey`; each is handed out once. */
 const prefetched = new Map<string, Promise<Columns>>();
+const columnsKey = (id: string, seg: string, query: string) => `${id}\u0000${seg}\u0000${query}`;
 
 export interface ColumnsQuery {
   from_t?: number;
@@ -257,7 +259,7 @@ export const api = {
    */
   async columns(id: string, seg: string, q: ColumnsQuery = {}, signal?: AbortSignal): Promise<Columns> {
     const query = qs({ ...q });
-    const key = `${id}\u0000${seg}\u0000${query}`;
+    const key = columnsKey(id, seg, query);
     const pre = prefetched.get(key);
     if (pre) {
       prefetched.delete(key);
@@ -273,7 +275,7 @@ export const api = {
   },
   /** Start loading a segment's columns before the session metadata arrives (a deep link names the segment). */
   prefetchColumns(id: string, seg: string, q: ColumnsQuery = {}) {
-    const key = `${id}\u0000${seg}\u0000${qs({ ...q })}`;
+    const key = columnsKey(id, seg, qs({ ...q }));
     if (prefetched.has(key)) return;
     const p = api.columns(id, seg, q);
     p.catch(() => prefetched.delete(key));

@@ -43,7 +43,6 @@ export type Async<T> =
   | { state: "ok"; data: T; error?: undefined }
   | { state: "error"; error: Error; data?: undefined };
 
-/** Run an async loader whenever deps change; aborts the previous run. `reload` re-runs it. */
 /**
  * A ref that always holds the value of the latest render: long-lived listeners (uPlot hooks, a document keydown
  * handler) read it instead of being torn down and rebuilt on every change.
@@ -54,6 +53,33 @@ export function useLatest<T>(value: T): RefObject<T> {
   return ref;
 }
 
+/**
+ * For an effect that loads something once its inputs have settled: after `ms` without a cleanup, `load` runs
+ * and gets a signal; the returned cleanup cancels the wait or aborts the load. A result arriving after the
+ * cleanup is dropped, so `onResult` only ever sees the current inputs' data. Load errors are ignored (the view
+ * keeps what it shows).
+ */
+export function debouncedLoad<T>(
+  ms: number,
+  load: (signal: AbortSignal) => Promise<T>,
+  onResult: (value: T) => void,
+): () => void {
+  const ctl = new AbortController();
+  const timer = window.setTimeout(() => {
+    load(ctl.signal).then(
+      (value) => {
+        if (!ctl.signal.aborted) onResult(value);
+      },
+      () => {},
+    );
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    ctl.abort();
+  };
+}
+
+/** Run an async loader whenever deps change; aborts the previous run. `reload` re-runs it. */
 export function useAsync<T>(fn: (signal: AbortSignal) => Promise<T>, deps: DependencyList): [Async<T>, () => void] {
   const [res, setRes] = useState<Async<T>>({ state: "loading" });
   const [nonce, setNonce] = useState(0);

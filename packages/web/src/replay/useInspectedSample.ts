@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, type Sample, type SegmentInfo } from "../api.js";
+import { debouncedLoad } from "../util.js";
 import type { LiveEvents } from "./usePlayback.js";
 import type { SampleHit } from "./useSegmentSamples.js";
 
@@ -36,20 +37,14 @@ export function useInspectedSample(opts: {
   const [payload, setPayload] = useState<Sample | null>(null);
   useEffect(() => {
     if (playing || sampleT === undefined) return;
-    const ctl = new AbortController();
-    const timer = setTimeout(() => {
-      api.events(id, seg.segment_id, { from_t: sampleT, to_t: sampleT, limit: 8 }, ctl.signal).then(
-        (r) => {
-          const s = r.events.find((e) => e.kind === "sample");
-          setPayload(s ? (s.payload as Sample) : null);
-        },
-        () => {},
-      );
-    }, PAYLOAD_DEBOUNCE_MS);
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
+    return debouncedLoad(
+      PAYLOAD_DEBOUNCE_MS,
+      (signal) => api.events(id, seg.segment_id, { from_t: sampleT, to_t: sampleT, limit: 8 }, signal),
+      (r) => {
+        const s = r.events.find((e) => e.kind === "sample");
+        setPayload(s ? (s.payload as Sample) : null);
+      },
+    );
   }, [id, seg.segment_id, sampleT, playing]);
   const fullSample: Sample | null =
     (playing ? live?.sample : undefined) ?? (payload && payload.t === sampleT ? payload : null);

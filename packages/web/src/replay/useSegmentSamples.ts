@@ -2,7 +2,7 @@ import { type RefObject, useCallback, useEffect, useRef, useState } from "react"
 import { api, type Columns, plotPointBudget, type SegmentInfo } from "../api.js";
 import type { PlotDetail, XRange } from "../Plots.js";
 import { update } from "../route.js";
-import { nearestIndex, useAsync } from "../util.js";
+import { debouncedLoad, nearestIndex, useAsync } from "../util.js";
 import { formatZoom, parseZoom } from "./zoomParam.js";
 
 /** Wait this long after a zoom before fetching its range (a burst of zooms fetches once). */
@@ -69,23 +69,14 @@ export function useSegmentSamples(opts: {
   useEffect(() => {
     // A decimated overview is refined on zoom; a complete one already holds every sample.
     if (!zoom || !overview?.decimated) return;
-    const ctl = new AbortController();
     // A little beyond the view so the lines run to the plot's edges.
     const pad = (zoom.max - zoom.min) * 0.02 + 2 * dtEst;
-    const timer = window.setTimeout(() => {
-      api
-        .columns(id, seg.segment_id, { from_t: zoom.min - pad, to_t: zoom.max + pad, max_points: budget }, ctl.signal)
-        .then(
-          (columns) => {
-            if (!ctl.signal.aborted) setDetailState({ of: overview, range: zoom, columns });
-          },
-          () => {},
-        );
-    }, ZOOM_DEBOUNCE_MS);
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
+    return debouncedLoad(
+      ZOOM_DEBOUNCE_MS,
+      (signal) =>
+        api.columns(id, seg.segment_id, { from_t: zoom.min - pad, to_t: zoom.max + pad, max_points: budget }, signal),
+      (columns) => setDetailState({ of: overview, range: zoom, columns }),
+    );
   }, [zoom, overview, id, seg.segment_id, budget]);
 
   const [win, setWin] = useState<{ of: Columns; columns: Columns } | null>(null);
@@ -169,19 +160,11 @@ export function useSegmentSamples(opts: {
   // biome-ignore lint/correctness/useExhaustiveDependencies: fetchWindow is rebuilt each render from these
   useEffect(() => {
     if (!needWindow || !overview) return;
-    const ctl = new AbortController();
-    const timer = window.setTimeout(() => {
-      fetchWindow(t, ctl.signal).then(
-        (w) => {
-          if (!ctl.signal.aborted) setWin({ of: overview, columns: w });
-        },
-        () => {},
-      );
-    }, WINDOW_DEBOUNCE_MS);
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
+    return debouncedLoad(
+      WINDOW_DEBOUNCE_MS,
+      (signal) => fetchWindow(t, signal),
+      (w) => setWin({ of: overview, columns: w }),
+    );
   }, [needWindow, t, overview]);
 
   return { cols, reloadCols, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
