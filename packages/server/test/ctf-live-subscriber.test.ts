@@ -1,5 +1,6 @@
+import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
 import { describe, expect, it } from "vitest";
-import { GAP_POLL_MS, type LiveSocket, Subscriber } from "../src/ctf/live.js";
+import { GAP_POLL_MS, type LiveSocket, LiveTrace, Subscriber } from "../src/ctf/live.js";
 
 /** A socket whose unsent byte count the test sets; it records what was sent. */
 function fakeSocket() {
@@ -38,6 +39,65 @@ describe("live subscriber gap notices", () => {
     // Heard from the poll after the end: now nothing follows.
     expect(sent[2]).toEqual({ type: "gap", dropped: 2, next_seq: 10, complete: true });
     expect(sent).toHaveLength(3);
+    sub.close();
+  });
+});
+
+/** A short finished run: header, steps with their q and status, footer. */
+function finishedRun(): CTFEvent[] {
+  const sink = new MemorySink();
+  let t = 1736280000;
+  const c = createCorridor({
+    taskId: "live-position",
+    spec: {
+      max_semantic_drift: 0.8,
+      max_tool_entropy: 2,
+      max_latency_drift: 1.5,
+      max_branching_pressure: 3,
+      max_retry_ratio: 0.5,
+      max_steps: 100,
+    },
+    writer: sink,
+    task: "boil water",
+    now: () => (t += 0.01),
+  });
+  for (let i = 0; i < 3; i++) c.step({ action: `heat ${i}`, observation: "warmer", tool: "stove", latencyMs: 100 });
+  c.end();
+  return sink.events;
+}
+
+describe("a live trace's position, as its subscribers are told", () => {
+  it("counts only events already offered to them, so a batch still being stored is never reported complete", async () => {
+    const trace = new LiveTrace("live-position");
+    const { socket, sent } = fakeSocket();
+    socket.bufferedAmount = 100; // a stalled viewer: everything is dropped and counted
+    const sub = new Subscriber(socket, 100, () => trace.position());
+    trace.subscribers.add(sub);
+    const events = finishedRun();
+    const publish = (batch: CTFEvent[]) => {
+      const prepared = batch.map((e, i) => {
+        trace.validator.push(e, trace.seq + i + 1);
+        return trace.prepare(e);
+      });
+      return () => {
+        for (const p of prepared) trace.publish(p.seq, p.message);
+      };
+    };
+    publish(events.slice(0, 4))();
+    // The last batch, footer included, is accepted but not yet published (its append is being written).
+    const rest = publish(events.slice(4));
+    expect(trace.complete).toBe(true);
+    expect(trace.position()).toEqual({ next_seq: 4, complete: false });
+    socket.bufferedAmount = 0; // the viewer drains meanwhile: the poll tells it what it missed so far
+    await new Promise((r) => setTimeout(r, GAP_POLL_MS * 3));
+    expect(sent).toEqual([{ type: "gap", dropped: 4, next_seq: 4, complete: false }]);
+
+    socket.bufferedAmount = 100;
+    rest();
+    expect(trace.position()).toEqual({ next_seq: events.length, complete: true });
+    socket.bufferedAmount = 0;
+    await new Promise((r) => setTimeout(r, GAP_POLL_MS * 3));
+    expect(sent[1]).toEqual({ type: "gap", dropped: events.length - 4, next_seq: events.length, complete: true });
     sub.close();
   });
 });

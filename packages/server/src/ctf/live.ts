@@ -80,7 +80,13 @@ export interface AppendResult {
  */
 export class LiveTrace {
   validator: CTFValidator;
+  /** Sequence number of the next event accepted (prepared). */
   seq = 0;
+  /**
+   * Sequence number of the next event handed to subscribers. Behind `seq` while an accepted batch is being
+   * stored: subscribers must not be told about events (or a footer) they have not been offered yet.
+   */
+  published = 0;
   lastQ: QEvent | null = null;
   readonly subscribers = new Set<Subscriber>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -108,11 +114,17 @@ export class LiveTrace {
     });
     this.validator = v;
     this.seq = seq;
+    this.published = seq;
     this.lastQ = lastQ;
   }
 
   get complete(): boolean {
     return this.validator.footer !== null;
+  }
+
+  /** Where the trace stands for its subscribers: the next seq they will be offered, and whether none will follow. */
+  position(): { next_seq: number; complete: boolean } {
+    return { next_seq: this.published, complete: this.complete && this.published === this.seq };
   }
 
   /** Runs `fn` after every earlier append/subscription of this trace has finished. */
@@ -148,5 +160,6 @@ export class LiveTrace {
   /** Hands a prepared message to every subscriber without waiting for any of them. */
   publish(seq: number, message: string): void {
     for (const s of this.subscribers) s.offer(seq, message);
+    this.published = seq + 1;
   }
 }

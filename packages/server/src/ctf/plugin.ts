@@ -216,10 +216,11 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         return;
       }
       let trace: LiveTrace | undefined;
-      const sub = new Subscriber(socket as unknown as LiveSocket, maxBuffered, () => ({
-        next_seq: trace?.seq ?? 0,
-        complete: trace?.complete ?? false,
-      }));
+      const sub = new Subscriber(
+        socket as unknown as LiveSocket,
+        maxBuffered,
+        () => trace?.position() ?? { next_seq: 0, complete: false },
+      );
       socket.on("close", () => {
         sub.close();
         trace?.subscribers.delete(sub);
