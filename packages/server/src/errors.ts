@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { StoreBusyError } from "./store/types.js";
 
 /** One located problem: a JSON pointer into the document, or a 1-based NDJSON line. */
 export interface ErrorDetail {
@@ -43,8 +44,9 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
 };
 
 /**
- * The single error handler: client mistakes become 4xx with `{error, details?}`; anything else is a 500
- * with a request id to correlate, logged without stack trace or request body.
+ * The single error handler: client mistakes become 4xx with `{error, details?}`; a store busy with another
+ * writer is a 503 with Retry-After (nothing was stored, the same request may succeed shortly); anything else
+ * is a 500 with a request id to correlate, logged without stack trace or request body.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) => {
@@ -52,6 +54,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (err.headers) reply.headers(err.headers);
       return reply.code(err.statusCode).send(err.body());
     }
+    if (err instanceof StoreBusyError)
+      return reply.code(503).header("retry-after", String(err.retryAfterSeconds)).send({ error: err.message });
     const known = err.code ? FASTIFY_CLIENT_ERRORS[err.code] : undefined;
     if (known) return reply.code(known[0]).send({ error: known[1] });
     const status = typeof err.statusCode === "number" ? err.statusCode : 500;

@@ -100,7 +100,9 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
         return { ...d, id: Number(r.lastInsertRowid) };
       });
     });
-    return tx();
+    // IMMEDIATE: the sessions store writes to the same file from another connection; taking the write lock
+    // up front waits out its commit (busy timeout) instead of failing on a lock upgrade.
+    return tx.immediate();
   }
 
   async listBeacons(site: string, limit: number): Promise<StoredBeacon[]> {

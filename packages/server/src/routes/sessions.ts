@@ -124,6 +124,8 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
           ? [...failures][0]
           : 400;
   const summary = { created, duplicate, failed, results };
+  // Only storage failures make every line 503: the whole batch may be sent again shortly.
+  if (status === 503) reply.header("retry-after", "1");
   if (status >= 400)
     return reply.code(status).send({
       error: "no line of the batch was accepted",

@@ -1,4 +1,4 @@
-import type { IngestItem, IngestOutcome, SessionStore } from "./types.js";
+import { type IngestItem, type IngestOutcome, type SessionStore, StoreBusyError } from "./types.js";
 
 interface Pending {
   item: IngestItem;
@@ -13,7 +13,7 @@ interface Pending {
  * starts once the store reports the current one sequenced (its place in the commit order fixed, see
  * `IngestOptions.sequenced`) — so a store may overlap one group's commit with the next group's work — or
  * once it settled. If a grouped transaction fails, its items are retried one by one so one bad item cannot
- * sink the others.
+ * sink the others — unless the store was busy: that is no item's fault, and each retry would wait again.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
@@ -89,8 +89,8 @@ export class GroupCommitter {
       });
       return;
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0].reject(e);
+      if (batch.length === 1 || e instanceof StoreBusyError) {
+        for (const p of batch) p.reject(e);
         return;
       }
     }

@@ -3,19 +3,20 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { StoreClosedError } from "./sqlite.js";
-import type {
-  Facets,
-  IngestItem,
-  IngestOptions,
-  IngestOutcome,
-  ListPage,
-  ListQuery,
-  MasteryEvent,
-  Note,
-  NoteInput,
-  OperatorRecord,
-  SessionRecord,
-  SessionStore,
+import {
+  type Facets,
+  type IngestItem,
+  type IngestOptions,
+  type IngestOutcome,
+  type ListPage,
+  type ListQuery,
+  type MasteryEvent,
+  type Note,
+  type NoteInput,
+  type OperatorRecord,
+  type SessionRecord,
+  type SessionStore,
+  StoreBusyError,
 } from "./types.js";
 
 interface Pending {
@@ -24,6 +25,13 @@ interface Pending {
 }
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** The worker's error as the type callers branch on (the HTTP layer maps these to 503). */
+function errorFrom(e: { name: string; message: string }): Error {
+  if (e.name === "StoreClosedError") return new StoreClosedError();
+  if (e.name === "StoreBusyError") return new StoreBusyError(e.message);
+  return new Error(e.message);
+}
 
 /** The worker entry beside this module: compiled `.js` in dist, `.ts` when run from sources with a TS loader. */
 export function sqliteWorkerUrl(): URL | undefined {
@@ -52,7 +60,7 @@ export class ThreadedSqliteStore implements SessionStore {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.error) p.reject(m.error.name === "StoreClosedError" ? new StoreClosedError() : new Error(m.error.message));
+      if (m.error) p.reject(errorFrom(m.error));
       else p.resolve(m.result);
     });
     const fail = (e: Error) => {
@@ -67,13 +75,13 @@ export class ThreadedSqliteStore implements SessionStore {
 
   static async open(
     path: string,
-    opts: { execArgv?: string[]; workerUrl?: URL; masteryRuleModule?: string } = {},
+    opts: { execArgv?: string[]; workerUrl?: URL; masteryRuleModule?: string; busyTimeoutMs?: number } = {},
   ): Promise<ThreadedSqliteStore> {
     const url = opts.workerUrl ?? sqliteWorkerUrl();
     if (!url) throw new Error("SQLite worker module not found");
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const worker = new Worker(url, {
-      workerData: { path, masteryRuleModule: opts.masteryRuleModule },
+      workerData: { path, masteryRuleModule: opts.masteryRuleModule, busyTimeoutMs: opts.busyTimeoutMs },
       execArgv: opts.execArgv,
     });
     const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {

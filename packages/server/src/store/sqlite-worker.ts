@@ -9,14 +9,14 @@ import type { IngestItem, MasteryRule } from "./types.js";
  * transaction (one fsync), each still answered on its own.
  */
 const port = parentPort!;
-const data = workerData as { path: string; masteryRuleModule?: string };
+const data = workerData as { path: string; masteryRuleModule?: string; busyTimeoutMs?: number };
 let store: SqliteStore;
 try {
   // Tests substitute the mastery rule with a module exporting `masteryRule`; the server uses core's.
   const rule = data.masteryRuleModule
     ? ((await import(data.masteryRuleModule)) as { masteryRule: MasteryRule }).masteryRule
     : undefined;
-  store = new SqliteStore(data.path, rule);
+  store = new SqliteStore(data.path, rule, { busyTimeoutMs: data.busyTimeoutMs });
   port.postMessage({ ready: true });
 } catch (e) {
   port.postMessage({ ready: false, error: (e as Error).message });

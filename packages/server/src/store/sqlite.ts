@@ -21,10 +21,23 @@ import {
   type SessionStore,
   sessionRow,
 } from "./rows.js";
+import { StoreBusyError } from "./types.js";
+
+/** How long a write waits for the other connection to the file (diagnostics) before giving up. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteStoreOptions {
+  /** Busy timeout in ms; tests shorten it to reach the give-up path quickly. */
+  busyTimeoutMs?: number;
+}
 
 /**
  * SQLite backend. WAL journal with synchronous=FULL: a commit has reached the disk when `ingest` resolves,
  * so an acknowledged session survives a crash or power loss. Writes are grouped by the caller (group commit).
+ * Another connection writes to the same file (diagnostics), so every write transaction starts with
+ * BEGIN IMMEDIATE: a deferred one that read first cannot take the write lock once the other connection holds
+ * it — SQLite fails it at once ("database is locked") instead of waiting out the busy timeout. A lock still
+ * held after the timeout is a StoreBusyError.
  */
 export class SqliteStore implements SessionStore {
   readonly kind = "sqlite" as const;
@@ -35,16 +48,17 @@ export class SqliteStore implements SessionStore {
   constructor(
     path: string,
     private readonly masteryRule: MasteryRule = coreMasteryRule,
+    opts: SqliteStoreOptions = {},
   ) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    // Set at open, so the pragmas below (journal_mode takes a lock) wait for the other connection too.
+    this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // New files only (an existing database keeps its page size): a 20 KB session log spans 2 pages instead of
     // 6, so fewer WAL frames, checksums and writes per session: ~0.27 -> ~0.18 ms of CPU per ingested session.
     this.db.pragma("page_size = 16384");
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
-    this.db.pragma("busy_timeout = 5000");
     this.migrate();
     const db = this.db;
     this.stmts = {
@@ -93,7 +107,8 @@ export class SqliteStore implements SessionStore {
       facetScenarios: db.prepare("SELECT DISTINCT scenario AS v FROM sessions ORDER BY v"),
       facetDifficulties: db.prepare("SELECT DISTINCT difficulty AS v FROM sessions ORDER BY v"),
     };
-    this.ingestTx = this.db.transaction((items: IngestItem[]) => items.map((it) => this.ingestOne(it)));
+    const tx = this.db.transaction((items: IngestItem[]) => items.map((it) => this.ingestOne(it)));
+    this.ingestTx = (items) => tx.immediate(items);
   }
 
   private readonly ingestTx: (items: IngestItem[]) => IngestOutcome[];
@@ -161,31 +176,33 @@ export class SqliteStore implements SessionStore {
   }
 
   async ingest(items: IngestItem[]): Promise<IngestOutcome[]> {
-    this.assertOpen();
-    return this.ingestTx(items);
+    return this.use(() => this.ingestTx(items));
   }
 
   /**
    * Several groups, queued one after another, in one transaction (one fsync); if it fails, each group in a
    * transaction of its own, so a failing group takes only itself down. One result per group, in order.
+   * A busy database fails every group at once: no group is at fault, and each retry would wait out the busy
+   * timeout again.
    */
   ingestGroups(groups: IngestItem[][]): Array<{ outcomes: IngestOutcome[] } | { error: Error }> {
     this.assertOpen();
     if (groups.length > 1) {
       try {
-        const all = this.ingestTx(groups.flat());
+        const all = this.use(() => this.ingestTx(groups.flat()));
         let at = 0;
         return groups.map((g) => {
           at += g.length;
           return { outcomes: all.slice(at - g.length, at) };
         });
-      } catch {
-        // fall through: group by group
+      } catch (e) {
+        if (e instanceof StoreBusyError) return groups.map(() => ({ error: e }));
+        // otherwise group by group
       }
     }
     return groups.map((g) => {
       try {
-        return { outcomes: this.ingestTx(g) };
+        return { outcomes: this.use(() => this.ingestTx(g)) };
       } catch (e) {
         return { error: e as Error };
       }
@@ -229,9 +246,8 @@ export class SqliteStore implements SessionStore {
   }
 
   async addNote(n: NoteInput): Promise<Note> {
-    this.assertOpen();
     const created_at = new Date().toISOString();
-    const info = this.stmts.addNote.run({ ...n, created_at });
+    const info = this.use(() => this.stmts.addNote.run({ ...n, created_at }));
     return { id: Number(info.lastInsertRowid), ...n, created_at };
   }
 
@@ -266,6 +282,17 @@ export class SqliteStore implements SessionStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
+  }
+
+  /** Runs a write; a lock the other connection held past the busy timeout becomes a StoreBusyError. */
+  private use<T>(write: () => T): T {
+    this.assertOpen();
+    try {
+      return write();
+    } catch (e) {
+      if (e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) throw new StoreBusyError();
+      throw e;
+    }
   }
 }
 

@@ -191,3 +191,17 @@ export const SORT_COLUMN: Record<SortKey, string> = {
   score_final: "COALESCE(score_final, -1e308)",
   mastery_level: "COALESCE(mastery_level, -1)",
 };
+
+/**
+ * The database is locked by another writer for longer than the store waits (SQLite's busy timeout). Nothing of
+ * the failed call was written and nothing is wrong with the input: the same request may succeed a moment later,
+ * so the HTTP layer answers 503 with Retry-After.
+ */
+export class StoreBusyError extends Error {
+  /** Seconds a client should wait before retrying. */
+  readonly retryAfterSeconds = 1;
+  constructor(message = "the session store is busy (database locked by another writer); retry shortly") {
+    super(message);
+    this.name = "StoreBusyError";
+  }
+}
