@@ -7,6 +7,43 @@ export const MAX_SESSION_ID_LENGTH = 256;
 /** Longest value accepted in any indexed string column. */
 export const MAX_INDEXED_LENGTH = 1024;
 
+/** A UTF-16 code unit that is half of no pair. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Index of the first C0 (but NUL, reported on its own), DEL or C1 control character, or -1. */
+function controlAt(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x01 && c <= 0x1f) || (c >= 0x7f && c <= 0x9f)) return i;
+  }
+  return -1;
+}
+/** Names of static routes beside /replay/{id}, which would answer instead of the session. */
+const RESERVED_IDS = new Set(["sessions", "facets"]);
+
+const codePoint = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * Why a session_id cannot be acknowledged, or undefined. The id is a URL path segment (/replay/{id}) for as long
+ * as the session is kept, so the server refuses here what no URL could reach afterwards: a lone surrogate has no
+ * UTF-8 form (encodeURIComponent throws; SQLite keeps bytes that are not UTF-8, which no decoded URL matches),
+ * a control character breaks the log lines, headers and file names the id is written into, "." and ".." are
+ * removed from paths by every URL parser, and a static route name is answered by that route. A server rule,
+ * not a schema rule: `rtt validate` still accepts such ids in files.
+ */
+export function sessionIdProblem(id: string): string | undefined {
+  const lone = LONE_SURROGATE.exec(id);
+  if (lone)
+    return `session_id is not well-formed Unicode (lone surrogate ${codePoint(lone[0])} at index ${lone.index}): it could not be put in a URL`;
+  const control = controlAt(id);
+  if (control >= 0)
+    return `session_id contains control character ${codePoint(id[control])} at index ${control}: ids appear in URLs, headers and log lines`;
+  if (id === "." || id === "..")
+    return `session_id ${JSON.stringify(id)} cannot be a URL path segment: clients resolve it away, so /replay/{id} would not reach the session`;
+  if (RESERVED_IDS.has(id))
+    return `session_id ${JSON.stringify(id)} is the name of a route: /replay/${id} answers with that route, not the session`;
+  return undefined;
+}
+
 export interface AnomalyFact {
   segment_id: string;
   segment_label: string;
@@ -36,6 +73,8 @@ export function storageChecks(log: SessionLog): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   if (log.session_id.length > MAX_SESSION_ID_LENGTH)
     problems.push({ path: "/session_id", message: `session_id longer than ${MAX_SESSION_ID_LENGTH} characters` });
+  const idProblem = sessionIdProblem(log.session_id);
+  if (idProblem) problems.push({ path: "/session_id", message: idProblem });
   if (Number.isNaN(Date.parse(log.timestamp)))
     problems.push({ path: "/timestamp", message: "timestamp is not a parseable date-time" });
   for (const field of [
