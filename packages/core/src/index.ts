@@ -1,6 +1,7 @@
 export * from "./adapter.js";
 export * from "./conformance.js";
 export * from "./engine.js";
+export * from "./json-guard.js";
 export * from "./reference.js";
 export * from "./schema.js";
 export * from "./semantic.js";

@@ -47,6 +47,8 @@ function handWritten(): Array<[string, Buffer | string, Record<string, string>]>
   j("huge negative", valid.replace('"C":0.1,', '"C":-1e400,'));
   j("huge score", valid.replace('"final":70', '"final":1e309'));
   j("huge integer count", valid.replace('"sample_count":20', '"sample_count":99999999999999999999999'));
+  j("duplicate key", valid.replace('"C":0.1,', '"C":0.1,"C":0.2,'));
+  j("duplicate escaped key", valid.replace('"C":0.1,', '"C":0.1,"\\u0043":0.1,'));
   j("NaN literal", valid.replace('"C":0.1,', '"C":NaN,'));
   j("Infinity literal", valid.replace('"C":0.1,', '"C":Infinity,'));
   j("invalid utf-8", Buffer.concat([Buffer.from('{"session_id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]));
@@ -85,6 +87,11 @@ function handWritten(): Array<[string, Buffer | string, Record<string, string>]>
   cases.push(["no content type", valid, {}]);
   cases.push(["ndjson all bad", "x\n{\n[1,2]\n", { "content-type": "application/x-ndjson" }]);
   cases.push(["ndjson deep", `${"[".repeat(1000)}\n`, { "content-type": "application/x-ndjson" }]);
+  cases.push([
+    "ndjson duplicate key",
+    `${valid.replace('"final":70', '"final":70,"final":71')}\n`,
+    { "content-type": "application/x-ndjson" },
+  ]);
   cases.push(["ndjson empty", "\n\n\r\n", { "content-type": "application/x-ndjson" }]);
   return cases;
 }

@@ -1,6 +1,7 @@
+import { countMembers, findDuplicateKey, findNonFinite, jsonProblem, MAX_JSON_DEPTH, scanJson } from "@rtt/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findNonFinite, MAX_JSON_DEPTH, scanJson } from "../src/ingest/json-guard.js";
+import { prepareSession } from "../src/ingest/prepare.js";
 import { json, makeV2 } from "./support/fixtures.js";
 
 const scan = (s: string) => scanJson(Buffer.from(s));
@@ -14,7 +15,7 @@ describe("scanJson", () => {
   });
 
   it("lets a realistic session log skip the non-finite walk", () => {
-    expect(scan(json(makeV2("G-1", { samples: 400 })))).toEqual({ deepAt: -1, mayOverflow: false });
+    expect(scan(json(makeV2("G-1", { samples: 400 })))).toMatchObject({ deepAt: -1, mayOverflow: false });
     expect(scan(JSON.stringify(makeV2("G-2"), null, 2)).mayOverflow).toBe(false);
     expect(scan('{"ok":true,"no":false,"n":null,"x":1.5e-7,"y":-2E+12}').mayOverflow).toBe(false);
   });
@@ -51,5 +52,83 @@ describe("scanJson", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+/** A JSON tree whose objects are entry lists, so a key can repeat (which a JS object cannot express). */
+type Tree = number | string | Tree[] | { entries: Array<[string, Tree]> };
+const keyText = fc.constantFrom("a", "b", "a:b", "", "~/", 'q"');
+const stringText = fc.constantFrom("x", "http://h:1", "a\\:", ':"{', "\u00e9:");
+const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
+  t: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.integer(),
+    stringText,
+    fc.array(tie("t"), { maxLength: 3 }),
+    fc.record({ entries: fc.array(fc.tuple(keyText, tie("t")), { maxLength: 4 }) }),
+  ),
+})).t;
+/** Keys are sometimes written with \u escapes: duplicates are about decoded keys. */
+const writeString = (s: string, escaped: boolean) =>
+  escaped
+    ? `"${[...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"`
+    : JSON.stringify(s);
+function write(t: Tree, escaped: boolean, ws: string): string {
+  if (typeof t === "number") return String(t);
+  if (typeof t === "string") return writeString(t, escaped);
+  if (Array.isArray(t)) return `[${t.map((x) => write(x, escaped, ws)).join(`,${ws}`)}]`;
+  return `{${t.entries.map(([k, v]) => `${writeString(k, escaped)}${ws}:${ws}${write(v, escaped, ws)}`).join(",")}}`;
+}
+/** Pointer of the first repeated key in document order, by brute force. */
+function firstDuplicate(t: Tree, path = ""): string | undefined {
+  if (Array.isArray(t)) {
+    for (let i = 0; i < t.length; i++) {
+      const d = firstDuplicate(t[i], `${path}/${i}`);
+      if (d !== undefined) return d;
+    }
+  } else if (typeof t === "object") {
+    const seen = new Set<string>();
+    for (const [k, v] of t.entries) {
+      const at = `${path}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (seen.has(k)) return at;
+      seen.add(k);
+      const d = firstDuplicate(v, at);
+      if (d !== undefined) return d;
+    }
+  }
+  return undefined;
+}
+
+describe("duplicate keys", () => {
+  it("scanJson counts the key/value pairs written (colons outside strings)", () => {
+    expect(scan('{"a:b":1,"c":{"d":[":",{"e":2}]}}').pairs).toBe(4);
+    expect(scan('{"a":1,"a":2}').pairs).toBe(2);
+  });
+
+  it("jsonProblem and findDuplicateKey find exactly the repeated keys, with their pointer (property)", () => {
+    fc.assert(
+      fc.property(tree, fc.boolean(), fc.constantFrom("", " "), (t, escaped, ws) => {
+        const text = write(t, escaped, ws);
+        const value = JSON.parse(text);
+        const expected = firstDuplicate(t);
+        expect(findDuplicateKey(text)?.path, text).toBe(expected);
+        const problem = jsonProblem(text, value);
+        expect(problem?.path, text).toBe(expected);
+        if (expected !== undefined) expect(problem?.code).toBe("duplicate_key");
+        // The byte scan agrees: more pairs written than members parsed iff a key repeated.
+        expect(scan(text).pairs > countMembers(value), text).toBe(expected !== undefined);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("POST /sessions's preparation refuses a repeated key with its pointer", () => {
+    const body = json(makeV2("DUP-1")).replace('"C":0.1,', '"C":0.1,"C":0.9,');
+    const r = prepareSession(Buffer.from(body));
+    expect(r).toMatchObject({ ok: false, reason: "bad_json" });
+    if (r.ok) return;
+    expect(r.error).toBe('duplicate key "C" at /segments/0/samples/0/C');
+    expect(r.details).toEqual([{ path: "/segments/0/samples/0/C", message: 'duplicate key "C"' }]);
+    expect(prepareSession(Buffer.from(json(makeV2("DUP-2")))).ok).toBe(true);
   });
 });

@@ -1,9 +1,20 @@
 import { createHash } from "node:crypto";
-import { type SessionLog, summarizeSession, type ValidationIssue, validateSessionLog } from "@rtt/core";
+import {
+  countMembers,
+  describeParseError,
+  duplicateKeyMessage,
+  findDuplicateKey,
+  findNonFinite,
+  MAX_JSON_DEPTH,
+  type SessionLog,
+  scanJson,
+  summarizeSession,
+  type ValidationIssue,
+  validateSessionLog,
+} from "@rtt/core";
 import type { ErrorDetail } from "../errors.js";
 import type { RejectReason } from "../metrics.js";
 import { type Derived, deriveSession, storageChecks } from "./derive.js";
-import { describeParseError, findNonFinite, MAX_JSON_DEPTH, scanJson } from "./json-guard.js";
 
 export interface PreparedSession {
   /** The parsed document (prepared off the request thread: parsed again from `raw` when first read). */
@@ -54,6 +65,12 @@ export function prepareSession(raw: Buffer): PrepareResult {
   } catch (e) {
     return reject("bad_json", describeParseError(e, text.length));
   }
+  // Every member was written with one colon outside strings: fewer members means JSON.parse dropped a repeat.
+  const dup = countMembers(value) === scan.pairs ? undefined : findDuplicateKey(text);
+  if (dup)
+    return reject("bad_json", duplicateKeyMessage(dup), [
+      { path: dup.path, message: `duplicate key ${JSON.stringify(dup.key)}` },
+    ]);
   const nonFinite = scan.mayOverflow ? findNonFinite(value) : undefined;
   if (nonFinite !== undefined)
     return reject("schema", "session log does not match the schema", [
