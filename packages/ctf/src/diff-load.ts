@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { type DiffSide, sideFromLineage } from "./diff.js";
-import { readCTFRawLines } from "./reader.js";
+import { lineProblem, readCTFRawLines } from "./reader.js";
 import type { CorridorStatus, StatusEvent } from "./types.js";
 import { CTFValidator } from "./validator.js";
 
@@ -38,6 +38,11 @@ export async function loadDiffSide(path: string): Promise<DiffSide> {
         message: terminated ? (err as Error).message : "last line is incomplete",
         severity: "error",
       });
+      return;
+    }
+    const issue = lineProblem(raw, value, line);
+    if (issue) {
+      v.pushIssue(issue);
       return;
     }
     if (v.push(value, line).length === 0 && (value as { type: string }).type === "rewind") rewinds++;

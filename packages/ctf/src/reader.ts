@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { jsonProblem } from "@rtt/core";
 import type { CTFIssue } from "./types.js";
 
 /** One non-empty line of a trace, parsed or not. */
@@ -51,6 +52,8 @@ class LineSplitter {
   private emit(chunk: string, from: number, to: number, terminated: boolean): void {
     const line = ++this.lineNo;
     if (to > from && chunk.charCodeAt(to - 1) === 13) to--; // tolerate \r\n
+    // A byte order mark opening the text is dropped, as POST /sessions's decoder does; anywhere else it is data.
+    if (line === 1 && to > from && chunk.charCodeAt(from) === 0xfeff) from++;
     const raw = chunk.slice(from, to);
     // Only a line starting with whitespace can be blank; checking the first char avoids a trim per line.
     if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim().length === 0)) return;
@@ -74,9 +77,24 @@ class LineSplitter {
       this.onLine({ line, raw, issue });
       return;
     }
+    const issue = lineProblem(raw, value, line);
+    if (issue) {
+      this.onLine({ line, raw, issue });
+      return;
+    }
     if (this.onValue) this.onValue(value, line);
     else this.onLine({ line, value, raw });
   }
+}
+
+/**
+ * The issue of a line that parsed but must not be used: nested deeper than MAX_JSON_DEPTH (every recursive
+ * consumer — JSON.stringify of a live message, an export — would overflow the stack on it) or with a repeated
+ * key (which value counts would depend on the parser). Undefined for a good line, at the cost of one bounded walk.
+ */
+export function lineProblem(raw: string, value: unknown, line: number): CTFIssue | undefined {
+  const p = jsonProblem(raw, value);
+  return p && { line, field: p.path, code: p.code, message: p.message, severity: "error" };
 }
 
 /** Parses a whole in-memory trace (an upload, a test fixture). Returns the number of lines seen. */
