@@ -11,6 +11,8 @@ export interface ErrorDetail {
 export interface ErrorBody {
   error: string;
   details?: ErrorDetail[];
+  /** A route's own fields beside `error`, e.g. a rejected CTF append's `accepted`, `body_line` and `issues`. */
+  [field: string]: unknown;
 }
 
 /** An error that is the client's to fix: it carries its status and a body safe to show. */
@@ -20,12 +22,17 @@ export class HttpError extends Error {
     message: string,
     readonly details?: ErrorDetail[],
     readonly headers?: Record<string, string>,
+    /** Added to the body after `error` and `details` (never named like those). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = "HttpError";
   }
   body(): ErrorBody {
-    return this.details?.length ? { error: this.message, details: this.details } : { error: this.message };
+    const body: ErrorBody = this.details?.length
+      ? { error: this.message, details: this.details }
+      : { error: this.message };
+    return this.extra ? { ...body, ...this.extra } : body;
   }
 }
 
