@@ -5,6 +5,7 @@ export interface LiveSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
   send(data: string): void;
+  close(code?: number, reason?: string): void;
 }
 
 const OPEN = 1;
@@ -155,6 +156,18 @@ export class LiveTrace {
     if (event.type === "q") this.lastQ = event;
     const seq = this.seq++;
     return { seq, message: this.message(event, seq) };
+  }
+
+  /**
+   * Disconnects every subscriber with `code` (1011): used when this live state cannot be trusted any more (the
+   * stored file could not be read back after a failed append), so viewers reconnect instead of waiting silently.
+   */
+  disconnectAll(code: number, reason: string): void {
+    for (const s of this.subscribers) {
+      s.close();
+      if (s.socket.readyState === OPEN) s.socket.close(code, reason);
+    }
+    this.subscribers.clear();
   }
 
   /** Hands a prepared message to every subscriber without waiting for any of them. */

@@ -1,21 +1,39 @@
 import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError, installErrorHandler } from "../errors.js";
 import { type LiveSocket, LiveTrace, Subscriber } from "./live.js";
-import { CtfStore, deriveId, ID_PATTERN } from "./store.js";
+import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 
 export interface CtfPluginOptions {
   dataDir: string;
   /** Guards the write routes (POST /ctf, POST /ctf/:id/events), e.g. a bearer-token check. */
   requireWrite?: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
-  /** Largest upload or append body (default 256 MiB). */
+  /** Largest upload or append body; default: the host's `bodyLimit` (in `rtt serve`, its `--max-body`). */
   maxBodyBytes?: number;
   /** Unsent bytes a live subscriber may hold before messages to it are dropped (default 1 MiB). */
   maxBufferedBytes?: number;
 }
 
 const MAX_ISSUES = 50;
+/**
+ * Largest WebSocket message a viewer may send. The live socket is read-only for clients, so anything bigger is
+ * refused by ws (close 1009) before it is buffered. Applies when this plugin registers @fastify/websocket; a host
+ * that registered it sets its own `options.maxPayload`.
+ */
+export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "error");
+
+const checkId = (id: string): void => {
+  if (!ID_PATTERN.test(id))
+    throw new HttpError(400, `invalid trace id ${JSON.stringify(id)}: use letters, digits, . _ - (max 128)`);
+};
+
+/** The body as text. A leading byte order mark is dropped, as POST /sessions's decoder drops it: never stored. */
+const bodyText = (req: FastifyRequest): string => {
+  const text = typeof req.body === "string" ? req.body : "";
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+};
 
 /**
  * Corridor Trace File API.
@@ -35,7 +53,7 @@ const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "er
 export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): Promise<void> {
   const store = new CtfStore(opts.dataDir);
   await store.init();
-  const bodyLimit = opts.maxBodyBytes ?? 256 * 1024 * 1024;
+  const bodyLimit = opts.maxBodyBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   // Wrapped in an async hook so a synchronous guard cannot leave Fastify waiting for a `done` callback.
   const requireWrite = opts.requireWrite;
@@ -48,16 +66,34 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     : {};
   const live = new Map<string, Promise<LiveTrace>>();
 
-  if (!app.hasDecorator("websocketServer")) await app.register(websocket);
+  if (!app.hasDecorator("websocketServer"))
+    await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  // Errors are thrown as HttpError and answered by the server's one handler, also when embedded without it.
+  installErrorHandler(app);
 
   // Bodies are CTF text whatever the declared type (curl --data-binary sends form-urlencoded by default).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
 
-  const badId = (id: string, reply: FastifyReply) => {
-    if (ID_PATTERN.test(id)) return false;
-    reply.code(400).send({ error: `invalid trace id ${JSON.stringify(id)}: use letters, digits, . _ - (max 128)` });
-    return true;
+  /**
+   * The stored text of a trace. A file that exists but cannot be read is an error that says why: 503 when it is
+   * transient (out of file handles), else 500 with the reason (a directory, no permission), logged once here.
+   */
+  const readStored = async (id: string): Promise<string> => {
+    try {
+      return await store.readText(id);
+    } catch (err) {
+      const why = readFailure(err);
+      if (why === "ENOENT") throw new HttpError(404, `no trace ${id}`);
+      if (why === "EMFILE" || why === "ENFILE") {
+        app.log.warn({ id, code: why }, "ctf: trace not read, out of file handles");
+        throw new HttpError(503, `trace ${id} cannot be read now (too many open files): retry`, undefined, {
+          "retry-after": "1",
+        });
+      }
+      app.log.error({ id, code: why }, "ctf: stored trace cannot be read");
+      throw new HttpError(500, `trace ${id} is stored but cannot be read (${why})`);
+    }
   };
 
   /**
@@ -70,7 +106,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     if (!t) {
       t = (async () => {
         const trace = new LiveTrace(id);
-        if (await store.exists(id)) trace.reload(await store.readText(id));
+        if (await store.exists(id)) trace.reload(await readStored(id));
         return trace;
       })();
       live.set(id, t);
@@ -80,19 +116,34 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     return t;
   };
 
+  /**
+   * Puts a live trace back to what is stored, after its validator saw events that were not stored (a rejected
+   * event, a failed append). If the file cannot be read back either, this live state is dropped: its viewers are
+   * disconnected (1011) and the next caller loads the trace afresh.
+   */
+  const resync = async (trace: LiveTrace): Promise<void> => {
+    try {
+      trace.reload((await store.exists(trace.id)) ? await readStored(trace.id) : "");
+    } catch {
+      const cached = live.get(trace.id);
+      if (cached && (await cached.catch(() => null)) === trace) live.delete(trace.id);
+      trace.disconnectAll(1011, "live state lost: reconnect");
+    }
+  };
+
   app.post<{ Querystring: { id?: string } }>("/ctf", { ...guard, bodyLimit }, async (req, reply) => {
-    const text = typeof req.body === "string" ? req.body : "";
-    if (!text.trim()) return reply.code(400).send({ error: "empty body: send the .ctf file as the request body" });
+    const text = bodyText(req);
+    if (!text.trim()) throw new HttpError(400, "empty body: send the .ctf file as the request body");
     const report = validateCTFText(text);
     const errors = errorsOf(report.issues);
     if (errors.length > 0) {
-      return reply
-        .code(400)
-        .send({ error: `invalid CTF: ${errors.length} errors`, issues: report.issues.slice(0, MAX_ISSUES) });
+      throw new HttpError(400, `invalid CTF: ${errors.length} errors`, undefined, undefined, {
+        issues: report.issues.slice(0, MAX_ISSUES),
+      });
     }
     const header = report.validator.header!;
     const id = req.query.id ?? deriveId(header.task_id, text);
-    if (badId(id, reply)) return reply;
+    checkId(id);
     const create = async (): Promise<boolean> => {
       if (await store.exists(id)) return false;
       await store.create(id, text);
@@ -103,20 +154,28 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     const created = waiting
       ? await (await waiting).exclusive(async () => {
           const trace = await waiting;
-          if (!(await create())) return false;
-          parseCTFText(text, (l) => {
-            if (l.issue) return;
-            trace.validator.push(l.value, l.line);
-            const { seq, message } = trace.prepare(l.value as CTFEvent);
-            trace.publish(seq, message);
-          });
+          if (await store.exists(id)) return false;
+          // Messages are built before the file is written and handed out after, as for a live append.
+          const prepared: Array<{ seq: number; message: string }> = [];
+          try {
+            parseCTFText(text, (l) => {
+              if (l.issue) return;
+              trace.validator.push(l.value, l.line);
+              prepared.push(trace.prepare(l.value as CTFEvent));
+            });
+            await store.create(id, text);
+          } catch (err) {
+            await resync(trace);
+            throw err;
+          }
+          for (const p of prepared) trace.publish(p.seq, p.message);
           return true;
         })
       : await create();
     if (!created) {
       // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
-      if ((await store.readText(id)) === text) return reply.code(200).send({ id, created: false });
-      return reply.code(409).send({ error: `trace ${id} already exists` });
+      if ((await readStored(id)) === text) return reply.code(200).send({ id, created: false });
+      throw new HttpError(409, `trace ${id} already exists`);
     }
     return reply.code(201).send({
       id,
@@ -131,16 +190,17 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   app.get("/ctf", async () => ({ traces: await store.list() }));
 
   app.get<{ Params: { id: string } }>("/ctf/:id/raw", async (req, reply) => {
-    if (badId(req.params.id, reply)) return reply;
-    if (!(await store.exists(req.params.id))) return reply.code(404).send({ error: `no trace ${req.params.id}` });
-    return reply.type("application/x-ndjson").send(await store.readText(req.params.id));
+    const { id } = req.params;
+    checkId(id);
+    if (!(await store.exists(id))) throw new HttpError(404, `no trace ${id}`);
+    return reply.type("application/x-ndjson").send(await readStored(id));
   });
 
-  app.get<{ Params: { id: string } }>("/api/corridor/:id", async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/api/corridor/:id", async (req) => {
     const { id } = req.params;
-    if (badId(id, reply)) return reply;
-    if (!(await store.exists(id))) return reply.code(404).send({ error: `no trace ${id}` });
-    const text = await store.readText(id);
+    checkId(id);
+    if (!(await store.exists(id))) throw new HttpError(404, `no trace ${id}`);
+    const text = await readStored(id);
     const { events } = loadEventsText(text, false);
     const t = loadTraceText(text, { recompute: false, requireFooter: false });
     return {
@@ -165,44 +225,48 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     };
   });
 
-  app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit }, async (req) => {
     const { id } = req.params;
-    if (badId(id, reply)) return reply;
-    const text = typeof req.body === "string" ? req.body : "";
+    checkId(id);
+    const text = bodyText(req);
     const trace = await liveTrace(id);
     return trace.exclusive(async () => {
-      if (trace.complete) return reply.code(409).send({ error: `trace ${id} is complete (footer written)` });
+      if (trace.complete) throw new HttpError(409, `trace ${id} is complete (footer written)`);
       // Check events one by one against the live replay; the valid prefix is kept, the rest refused.
       const accepted: Array<{ seq: number; message: string }> = [];
       const acceptedText: string[] = [];
       let rejected: { body_line: number; issues: CTFIssue[] } | undefined;
       const base = trace.validator.events;
-      parseCTFText(text, (l) => {
-        if (rejected) return;
-        const fileLine = base + accepted.length + 1;
-        if (l.issue) {
-          rejected = { body_line: l.line, issues: [{ ...l.issue, line: fileLine }] };
-          return;
-        }
-        const issues = trace.validator.push(l.value, fileLine);
-        const errs = errorsOf(issues);
-        if (errs.length) rejected = { body_line: l.line, issues: errs };
-        else {
-          accepted.push(trace.prepare(l.value as CTFEvent));
-          acceptedText.push(l.raw);
-        }
-      });
-      if (accepted.length) {
+      try {
+        parseCTFText(text, (l) => {
+          if (rejected) return;
+          const fileLine = base + accepted.length + 1;
+          if (l.issue) {
+            rejected = { body_line: l.line, issues: [{ ...l.issue, line: fileLine }] };
+            return;
+          }
+          const issues = trace.validator.push(l.value, fileLine);
+          const errs = errorsOf(issues);
+          if (errs.length) rejected = { body_line: l.line, issues: errs };
+          else {
+            accepted.push(trace.prepare(l.value as CTFEvent));
+            acceptedText.push(l.raw);
+          }
+        });
         // One append per request: the accepted prefix lands whole, in order, before anyone hears of it.
-        await store.append(id, `${acceptedText.join("\n")}\n`);
-        for (const a of accepted) trace.publish(a.seq, a.message);
+        if (accepted.length) await store.append(id, `${acceptedText.join("\n")}\n`);
+      } catch (err) {
+        // Validated but not stored: the validator must forget those events, or the next correct one is refused.
+        await resync(trace);
+        throw err;
       }
+      for (const a of accepted) trace.publish(a.seq, a.message);
       if (rejected) {
         // The validator saw the rejected event; rebuild it from what is actually stored.
-        trace.reload(await store.readText(id).catch(() => ""));
-        return reply.code(400).send({ error: "event rejected", accepted: accepted.length, ...rejected });
+        await resync(trace);
+        throw new HttpError(400, "event rejected", undefined, undefined, { accepted: accepted.length, ...rejected });
       }
-      return reply.code(200).send({ accepted: accepted.length, events: trace.seq, complete: trace.complete });
+      return { accepted: accepted.length, events: trace.seq, complete: trace.complete };
     });
   });
 
@@ -225,22 +289,42 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         sub.close();
         trace?.subscribers.delete(sub);
       });
-      void liveTrace(id).then((t) => {
-        trace = t;
-        return t.exclusive(async () => {
-          // Under the trace's lock no append can slip between the replay and the subscription.
-          if (req.query.from !== "end" && (await store.exists(id))) {
-            const replay = new LiveTrace(id);
-            parseCTFText(await store.readText(id), (l) => {
-              if (l.issue) return;
-              replay.validator.push(l.value, l.line);
-              const { seq, message } = replay.prepare(l.value as CTFEvent);
-              sub.offer(seq, message);
-            });
-          }
-          if (socket.readyState === 1) t.subscribers.add(sub);
-        });
-      });
+      // Nothing may escape this promise: a rejection nobody handles ends the process.
+      const fail = (err: unknown) => {
+        sub.close();
+        trace?.subscribers.delete(sub);
+        // readStored logged its own failures; anything else is unexpected and logged here, once.
+        if (!(err instanceof HttpError))
+          req.log.error(
+            { id, name: (err as Error)?.name, msg: (err as Error)?.message },
+            "ctf live: subscription failed",
+          );
+        // The reasons are ASCII (ids are); a close reason is at most 123 bytes.
+        const reason = (err instanceof HttpError ? err.message : "internal error").slice(0, 123);
+        try {
+          if (socket.readyState <= 1) socket.close(1011, reason);
+        } catch {
+          socket.terminate();
+        }
+      };
+      liveTrace(id)
+        .then((t) => {
+          trace = t;
+          return t.exclusive(async () => {
+            // Under the trace's lock no append can slip between the replay and the subscription.
+            if (req.query.from !== "end" && (await store.exists(id))) {
+              const replay = new LiveTrace(id);
+              parseCTFText(await readStored(id), (l) => {
+                if (l.issue) return;
+                replay.validator.push(l.value, l.line);
+                const { seq, message } = replay.prepare(l.value as CTFEvent);
+                sub.offer(seq, message);
+              });
+            }
+            if (socket.readyState === 1) t.subscribers.add(sub);
+          });
+        })
+        .catch(fail);
     },
   );
 }

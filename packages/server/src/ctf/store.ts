@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type LoadedTrace, loadTrace } from "@rtt/ctf";
 
@@ -15,6 +15,8 @@ export interface TraceListing {
   events: number;
   bytes: number;
   modified: string;
+  /** Why the file could not be read (a directory, no permission, …); the counts above are then zero. */
+  error?: string;
 }
 
 /** Derives an id for an upload without one: the task id plus a content hash, so re-uploading is idempotent. */
@@ -67,41 +69,80 @@ export class CtfStore {
     await rename(tmp, this.path(id));
   }
 
-  append(id: string, text: string): Promise<void> {
-    return appendFile(this.path(id), text);
+  /**
+   * Appends whole lines or nothing: a write that fails part way (disk full) is cut back to where it started, so
+   * the file never ends in half a line that the next append would be glued to.
+   */
+  async append(id: string, text: string): Promise<void> {
+    const fh = await open(this.path(id), "a");
+    try {
+      const { size } = await fh.stat();
+      try {
+        await fh.appendFile(text);
+      } catch (err) {
+        await fh.truncate(size).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
-  /** Lists every trace; per-file facts are cached until the file's size or mtime changes. */
+  /**
+   * Lists every trace; per-file facts are cached until the file's size or mtime changes. A file that cannot be
+   * read is listed with its `error` instead of failing the whole list.
+   */
   async list(): Promise<TraceListing[]> {
     const names = (await readdir(this.dir)).filter((n) => n.endsWith(".ctf")).sort();
     const out: TraceListing[] = [];
     for (const name of names) {
       const id = name.slice(0, -4);
       if (!ID_PATTERN.test(id)) continue;
-      const st = await stat(join(this.dir, name));
-      const hit = this.listingCache.get(id);
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
-        out.push(hit.listing);
-        continue;
+      try {
+        out.push(await this.listing(id, join(this.dir, name)));
+      } catch (err) {
+        out.push(unreadable(id, err));
       }
-      const t: LoadedTrace = await loadTrace(join(this.dir, name), {
-        recompute: false,
-        skipSchema: true,
-        requireFooter: false,
-      });
-      const listing: TraceListing = {
-        id,
-        task_id: t.header?.task_id ?? null,
-        steps: t.steps.length,
-        final_status: t.finalStatus,
-        complete: t.footer !== null,
-        events: t.events,
-        bytes: st.size,
-        modified: st.mtime.toISOString(),
-      };
-      this.listingCache.set(id, { size: st.size, mtimeMs: st.mtimeMs, listing });
-      out.push(listing);
     }
     return out;
   }
+
+  private async listing(id: string, path: string): Promise<TraceListing> {
+    const st = await stat(path);
+    const hit = this.listingCache.get(id);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.listing;
+    const t: LoadedTrace = await loadTrace(path, { recompute: false, skipSchema: true, requireFooter: false });
+    const listing: TraceListing = {
+      id,
+      task_id: t.header?.task_id ?? null,
+      steps: t.steps.length,
+      final_status: t.finalStatus,
+      complete: t.footer !== null,
+      events: t.events,
+      bytes: st.size,
+      modified: st.mtime.toISOString(),
+    };
+    this.listingCache.set(id, { size: st.size, mtimeMs: st.mtimeMs, listing });
+    return listing;
+  }
+}
+
+/** The short reason a stored file could not be read: its errno code (EISDIR, EACCES, EMFILE, …) or error name. */
+export function readFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code ?? (e instanceof Error ? e.name : "unknown error");
+}
+
+function unreadable(id: string, err: unknown): TraceListing {
+  return {
+    id,
+    task_id: null,
+    steps: 0,
+    final_status: "unknown",
+    complete: false,
+    events: 0,
+    bytes: 0,
+    modified: "",
+    error: `cannot be read (${readFailure(err)})`,
+  };
 }
