@@ -102,7 +102,9 @@ export interface Finding {
   code: string;
   message: string;
   path: string;
+  /** At most 100 (server limit); `subjects_omitted` counts the rest. */
   subjects?: string[];
+  subjects_omitted?: number;
 }
 
 export interface ValidateResult {
@@ -110,6 +112,8 @@ export interface ValidateResult {
   coherent: boolean;
   score: number;
   findings: Finding[];
+  /** Findings left out of `findings` (at most 1,000 are sent, the most severe first); absent from older servers. */
+  findings_omitted?: number;
   summary: { services: number; flows: number; constraints: number; checks: number; passed: number };
 }
 
@@ -147,6 +151,8 @@ export interface CorridorResult {
   edges: Array<{ from: string; to: string; flows: number; latency_ms: number; estimated: boolean }>;
   bottlenecks: Array<{ from: string; to: string; flows: number; latency_ms: number; estimated: boolean }>;
   findings: Finding[];
+  /** Findings left out of `findings` (see ValidateResult). */
+  findings_omitted?: number;
 }
 
 export interface TopologyPayload {
@@ -168,4 +174,6 @@ export interface TopologyResult {
   max_fan_in: { node: string; value: number } | null;
   max_fan_out: { node: string; value: number } | null;
   findings: Finding[];
+  /** Findings left out of `findings` (see ValidateResult). */
+  findings_omitted?: number;
 }

@@ -13,18 +13,17 @@
  *   reachable        (warning) each declared service is reached from an entrypoint (1 per service)
  *   acyclic          (warning, error with a no_cycles constraint) flows form no cycle (1)
  *   constraints      (error)   each constraint holds                              (1 per constraint)
+ *
+ * Size and work are bounded (limits.ts): a graph over MAX_NODES / MAX_EDGES is a 413, path constraints
+ * share one WorkBudget, and the answer carries at most MAX_FINDINGS findings with long paths elided.
  */
 
 import type { Finding, ValidateResult } from "@rtt/sdk";
-import {
-  Digraph,
-  isCyclic,
-  reachableFrom,
-  shortestHopPath,
-  shortestLatencyPath,
-  stronglyConnectedComponents,
-  witnessCycle,
-} from "./graph.js";
+import { Digraph, isCyclic, PathQueries, reachableFrom, stronglyConnectedComponents, witnessCycle } from "./graph.js";
+import { capFindings, capSubjects, checkCount, describePath, MAX_EDGES, MAX_NODES, WorkBudget } from "./limits.js";
+
+/** Witness cycles spelled out in the `cycle` finding; the rest are counted. */
+const CYCLES_LISTED = 5;
 
 export type ConstraintType = "no_path" | "max_hops" | "latency_budget_ms" | "requires" | "no_cycles";
 
@@ -47,6 +46,7 @@ export type { Finding, ValidateResult };
 
 export function validateCoherence(req: ValidateRequest): ValidateResult {
   const flows = req.flows ?? [];
+  checkCount("validate", "/flows", flows.length, "edges", MAX_EDGES);
   const constraints = req.constraints ?? [];
   const declared = req.system_map.services;
   const known = declared ? new Set(declared) : undefined;
@@ -95,6 +95,13 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
     }
     g.addEdge(f.from, f.to, f.latency_ms);
   });
+  checkCount(
+    "validate",
+    known && known.size > MAX_NODES ? "/system_map/services" : "/flows",
+    g.nodeCount,
+    "services",
+    MAX_NODES,
+  );
 
   // Reachability only means something once flows exist; with none we say so instead of flagging
   // every service (the seeds' first payloads have `flows: []`).
@@ -108,35 +115,67 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
   } else {
     const entry = entrypoints(g, req.system_map.entrypoints);
     const reached = reachableFrom(g, entry);
+    const firstIndex = new Map<string, number>();
+    declared?.forEach((s, i) => {
+      if (!firstIndex.has(s)) firstIndex.set(s, i);
+    });
     for (const s of declared ?? g.nodes()) {
       check(reached.has(s), () => ({
         severity: "warning",
         code: "unreachable_service",
         message:
-          g.in.get(s)!.length + g.out.get(s)!.length === 0
+          g.inDegree(s) + g.outDegree(s) === 0
             ? `service ${s} takes part in no flow`
             : `service ${s} cannot be reached from any entrypoint (${entry.join(", ") || "none"})`,
-        path: declared ? `/system_map/services/${declared.indexOf(s)}` : "/flows",
+        path: declared ? `/system_map/services/${firstIndex.get(s)}` : "/flows",
         subjects: [s],
       }));
     }
     const strict = constraints.some((c) => c.type === "no_cycles");
     const cyclic = stronglyConnectedComponents(g).filter((c) => isCyclic(g, c));
-    check(cyclic.length === 0, () => ({
-      severity: strict ? "error" : "warning",
-      code: "cycle",
-      message: `flows form ${cyclic.length} cycle(s): ${cyclic.map((c) => witnessCycle(g, c).join(" → ")).join("; ")}`,
-      path: "/flows",
-      subjects: cyclic.flat(),
-    }));
+    check(cyclic.length === 0, () => {
+      const listed = cyclic.slice(0, CYCLES_LISTED).map((c) => describePath(witnessCycle(g, c)));
+      if (cyclic.length > CYCLES_LISTED) listed.push(`… and ${cyclic.length - CYCLES_LISTED} more`);
+      return {
+        severity: strict ? "error" : "warning",
+        code: "cycle",
+        message: `flows form ${cyclic.length} cycle(s): ${listed.join("; ")}`,
+        path: "/flows",
+        ...capSubjects(cyclic.flat()),
+      };
+    });
+  }
+
+  const work = new WorkBudget();
+  const queries = new PathQueries(g, work);
+  const undeclared = (c: Constraint) =>
+    known ? [c.from, c.to].filter((s): s is string => s !== undefined && !known.has(s)) : [];
+  // Evaluated grouped by source, so a source named by many constraints is searched once; reported in order.
+  const groupOf = (c: Constraint) => {
+    const kind = pathKind(c);
+    return kind === undefined || undeclared(c).length > 0 ? "" : `${kind}\u0000${c.from}`;
+  };
+  const results = new Array<ReturnType<typeof evaluateConstraint> | undefined>(constraints.length);
+  const groups = constraints.map(groupOf);
+  constraints.forEach((c, i) => {
+    if (groups[i] !== "") queries.plan(pathKind(c)!, c.from!);
+  });
+  const evaluation = [...constraints.keys()].sort((a, b) =>
+    groups[a] < groups[b] ? -1 : groups[a] > groups[b] ? 1 : a - b,
+  );
+  for (const i of evaluation) {
+    const c = constraints[i];
+    if (c.type === "no_cycles" || undeclared(c).length > 0) continue;
+    work.at = i;
+    results[i] = evaluateConstraint(g, c, queries);
   }
 
   constraints.forEach((c, i) => {
     if (c.type === "no_cycles") return; // folded into the acyclic check above
     const path = `/constraints/${i}`;
     const named = [c.from, c.to].filter((s): s is string => s !== undefined);
-    const unknown = named.filter((s) => (known ? !known.has(s) : !g.has(s)));
-    if (unknown.length > 0 && known) {
+    const unknown = undeclared(c);
+    if (unknown.length > 0) {
       check(false, () => ({
         severity: "error",
         code: "unknown_service",
@@ -146,7 +185,7 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
       }));
       return;
     }
-    const result = evaluateConstraint(g, c);
+    const result = results[i]!;
     check(result.ok, () => ({
       severity: "error",
       code: `constraint_${c.type}`,
@@ -168,9 +207,9 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
     status: "ok",
     coherent: errors === 0,
     score: checks === 0 ? 1 : Math.round((passed / checks) * 1000) / 1000,
-    findings,
+    ...capFindings(findings),
     summary: {
-      services: declared ? new Set(declared).size : g.nodes().length,
+      services: declared ? new Set(declared).size : g.nodeCount,
       flows: flows.length,
       constraints: constraints.length,
       checks,
@@ -179,10 +218,29 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
   };
 }
 
+/**
+ * The size limits, checked before schema validation so an oversized body is a 413 naming its size rather
+ * than a 400 from the schema's maxItems (which stays as the contract's backstop). Malformed shapes are
+ * left to the schema.
+ */
+export function preflightValidate(body: unknown): void {
+  const b = body as { flows?: unknown; system_map?: { services?: unknown } } | null;
+  if (Array.isArray(b?.flows)) checkCount("validate", "/flows", b.flows.length, "edges", MAX_EDGES);
+  const services = b?.system_map?.services;
+  if (Array.isArray(services)) checkCount("validate", "/system_map/services", services.length, "services", MAX_NODES);
+}
+
+/** Which search a constraint needs, if any. */
+function pathKind(c: Constraint): "hops" | "latency" | undefined {
+  if (c.type === "no_path" || c.type === "requires" || c.type === "max_hops") return "hops";
+  if (c.type === "latency_budget_ms" && c.from !== undefined && c.to !== undefined) return "latency";
+  return undefined;
+}
+
 /** Declared entrypoints, else every service nobody calls (sources). A pure cycle has none. */
 function entrypoints(g: Digraph, declared: string[] | undefined): string[] {
   if (declared && declared.length > 0) return declared;
-  return g.nodes().filter((n) => g.in.get(n)!.length === 0 && g.out.get(n)!.length > 0);
+  return g.nodes().filter((n) => g.inDegree(n) === 0 && g.outDegree(n) > 0);
 }
 
 /**
@@ -194,41 +252,45 @@ function entrypoints(g: Digraph, declared: string[] | undefined): string[] {
  *                                   the constraint only feeds /corridor and always holds here
  *   no_cycles {}                    the flows form no cycle (cycles become errors)
  */
-export function evaluateConstraint(g: Digraph, c: Constraint): { ok: boolean; message: string; note?: string } {
+export function evaluateConstraint(
+  g: Digraph,
+  c: Constraint,
+  queries = new PathQueries(g),
+): { ok: boolean; message: string; note?: string } {
   const from = c.from ?? "";
   const to = c.to ?? "";
   switch (c.type) {
     case "no_path": {
-      const p = shortestHopPath(g, from, to);
+      const p = queries.hops(from, to);
       return p
-        ? { ok: false, message: `${to} is reachable from ${from} via ${p.join(" → ")}` }
+        ? { ok: false, message: `${to} is reachable from ${from} via ${describePath(p)}` }
         : { ok: true, message: "" };
     }
     case "requires": {
-      const p = shortestHopPath(g, from, to);
+      const p = queries.hops(from, to);
       return p
         ? { ok: true, message: "" }
         : { ok: false, message: `${from} requires ${to} but no flow path leads there` };
     }
     case "max_hops": {
-      const p = shortestHopPath(g, from, to);
+      const p = queries.hops(from, to);
       if (!p) return { ok: false, message: `no path from ${from} to ${to} (max_hops ${c.max})` };
       const hops = p.length - 1;
       return hops <= c.max!
         ? { ok: true, message: "" }
-        : { ok: false, message: `shortest path ${p.join(" → ")} has ${hops} hops, more than ${c.max}` };
+        : { ok: false, message: `shortest path ${describePath(p)} has ${hops} hops, more than ${c.max}` };
     }
     case "latency_budget_ms": {
       if (c.from === undefined || c.to === undefined)
         return { ok: true, message: "", note: "global budget: applies to /corridor only" };
-      const p = shortestLatencyPath(g, from, to);
+      const p = queries.latency(from, to);
       if (!p) return { ok: false, message: `no path from ${from} to ${to} to fit in ${c.budget_ms} ms` };
       const lower = p.unknownEdges > 0 ? ` (lower bound: ${p.unknownEdges} hop(s) without latency_ms)` : "";
       return p.latencyMs <= c.budget_ms!
         ? { ok: true, message: "", note: lower ? `fits at ${p.latencyMs} ms${lower}` : undefined }
         : {
             ok: false,
-            message: `fastest path ${p.path.join(" → ")} takes ${p.latencyMs} ms, over the ${c.budget_ms} ms budget${lower}`,
+            message: `fastest path ${describePath(p.path)} takes ${p.latencyMs} ms, over the ${c.budget_ms} ms budget${lower}`,
           };
     }
     case "no_cycles":

@@ -15,6 +15,7 @@
  */
 import type { CorridorResult, HopLatency } from "@rtt/sdk";
 import type { Constraint } from "./coherence.js";
+import { capFindings, checkCount, describePath, MAX_CORRIDOR_HOPS, MAX_EDGES } from "./limits.js";
 
 export interface CorridorFlow {
   name?: string;
@@ -51,6 +52,8 @@ const key = (from: string, to: string) => JSON.stringify([from, to]);
 export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number): CorridorResult {
   const constraints = (req.constraints ?? []).filter((c) => c.type === "latency_budget_ms");
   const findings: CorridorResult["findings"] = [];
+  checkCount("corridor", "/flows", req.flows.length, "flows", MAX_EDGES);
+  checkCount("corridor", "/flows", corridorHops(req.flows), "hops", MAX_CORRIDOR_HOPS);
 
   req.flows.forEach((f, i) => {
     if (f.hop_latency_ms && f.hop_latency_ms.length !== f.path.length - 1) {
@@ -118,7 +121,7 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
       findings.push({
         severity: "error",
         code: "over_budget",
-        message: `flow ${index} (${f.path.join(" → ")}) takes ${f.latency_ms} ms, ${-slack} ms over its ${budget} ms budget; bottleneck ${bottleneck.from} → ${bottleneck.to}`,
+        message: `flow ${index} (${describePath(f.path)}) takes ${f.latency_ms} ms, ${-slack} ms over its ${budget} ms budget; bottleneck ${bottleneck.from} → ${bottleneck.to}`,
         path: `/flows/${index}/latency_ms`,
       });
     }
@@ -168,8 +171,26 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
     flows,
     edges,
     bottlenecks,
-    findings,
+    ...capFindings(findings),
   };
+}
+
+/** The size limits, checked before schema validation (see preflightValidate). */
+export function preflightCorridor(body: unknown): void {
+  const flows = (body as { flows?: unknown } | null)?.flows;
+  if (!Array.isArray(flows)) return;
+  checkCount("corridor", "/flows", flows.length, "flows", MAX_EDGES);
+  checkCount("corridor", "/flows", corridorHops(flows), "hops", MAX_CORRIDOR_HOPS);
+}
+
+/** Hops over all flows; tolerant of malformed flows so it can run before schema validation. */
+export function corridorHops(flows: unknown[]): number {
+  let hops = 0;
+  for (const f of flows) {
+    const path = (f as { path?: unknown } | null)?.path;
+    if (Array.isArray(path) && path.length > 1) hops += path.length - 1;
+  }
+  return hops;
 }
 
 function budgetFor(

@@ -16,8 +16,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import { type ValidateRequest, validateCoherence } from "./coherence.js";
-import { analyzeCorridor, CorridorInputError, type CorridorRequest } from "./corridor.js";
+import { preflightValidate, type ValidateRequest, validateCoherence } from "./coherence.js";
+import { analyzeCorridor, CorridorInputError, type CorridorRequest, preflightCorridor } from "./corridor.js";
 import {
   applyBeacon,
   type Beacon,
@@ -31,7 +31,7 @@ import { InputError } from "./errors.js";
 import { diagnosticsMetrics, scopeLabel } from "./metrics.js";
 import { check, checkSite } from "./schemas.js";
 import type { DiagnosticsStore, Profile } from "./store.js";
-import { decomposeTopology, type TopologyRequest } from "./topology.js";
+import { decomposeTopology, preflightTopology, type TopologyRequest } from "./topology.js";
 
 export interface DiagnosticsPluginOptions {
   store: DiagnosticsStore;
@@ -146,19 +146,22 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     return { events: events.map(driftView) };
   });
 
-  app.post("/api/rtt/validate", async (req) =>
-    validateCoherence(check<ValidateRequest>("validate", req.body, "validate request")),
-  );
+  app.post("/api/rtt/validate", async (req) => {
+    preflightValidate(req.body);
+    return validateCoherence(check<ValidateRequest>("validate", req.body, "validate request"));
+  });
 
   app.post("/api/rtt/corridor", async (req) => {
+    preflightCorridor(req.body);
     const body = check<CorridorRequest>("corridor", req.body, "corridor request");
     const profile = body.site === undefined ? undefined : await store.getProfile(body.site);
     return analyzeCorridor(body, profile?.latency_budget_ms);
   });
 
-  app.post("/api/rtt/topology", async (req) =>
-    decomposeTopology(check<TopologyRequest>("topology", req.body, "topology request")),
-  );
+  app.post("/api/rtt/topology", async (req) => {
+    preflightTopology(req.body);
+    return decomposeTopology(check<TopologyRequest>("topology", req.body, "topology request"));
+  });
 }
 
 function parseLimit(raw: string | undefined): number {

@@ -11,9 +11,11 @@
  *   Self-loops are ignored for roles: a node calling itself is still a source if nobody else calls it.
  * - articulation_points / bridges: single points of failure of the undirected connectivity.
  * - fan_in / fan_out: distinct callers / callees per node.
+ * Graphs over MAX_NODES nodes or MAX_EDGES adjacency entries are a 413 (limits.ts).
  */
 import type { TopologyResult } from "@rtt/sdk";
 import { articulation, Digraph, isCyclic, stronglyConnectedComponents, witnessCycle } from "./graph.js";
+import { capFindings, checkCount, describePath, MAX_EDGES, MAX_NODES } from "./limits.js";
 
 export interface TopologyRequest {
   graph: Record<string, string[]>;
@@ -22,13 +24,31 @@ export interface TopologyRequest {
 // The response shape is the SDK's (the wire contract of /api/rtt); the server fills it.
 export type { TopologyResult };
 
+/** The size limits, checked before schema validation (see preflightValidate). */
+export function preflightTopology(body: unknown): void {
+  const graph = (body as { graph?: unknown } | null)?.graph;
+  if (graph === null || typeof graph !== "object" || Array.isArray(graph)) return;
+  checkCount("topology", "/graph", Object.keys(graph).length, "nodes", MAX_NODES);
+  checkCount("topology", "/graph", adjacencyEntries(graph), "edges", MAX_EDGES);
+}
+
+/** Adjacency entries (edges as listed, duplicates included); tolerant of malformed input so it can run before the schema. */
+export function adjacencyEntries(adjacency: unknown): number {
+  let entries = 0;
+  if (adjacency === null || typeof adjacency !== "object") return 0;
+  for (const targets of Object.values(adjacency)) if (Array.isArray(targets)) entries += targets.length;
+  return entries;
+}
+
 export function graphFromAdjacency(adjacency: Record<string, string[]>): { graph: Digraph; duplicates: string[] } {
+  checkCount("topology", "/graph", adjacencyEntries(adjacency), "edges", MAX_EDGES);
   const graph = new Digraph();
   const duplicates: string[] = [];
   for (const node of Object.keys(adjacency)) graph.addNode(node);
   for (const [node, targets] of Object.entries(adjacency)) {
     for (const t of targets) if (!graph.addEdge(node, t)) duplicates.push(`${node}→${t}`);
   }
+  checkCount("topology", "/graph", graph.nodeCount, "nodes", MAX_NODES);
   return { graph, duplicates };
 }
 
@@ -39,9 +59,10 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
   const byOrder = (a: string, b: string) => order.get(a)! - order.get(b)!;
 
   const sccs = stronglyConnectedComponents(g);
-  const compOf = new Map<string, number>();
+  const { id, start, target } = g.indexed();
+  const compOf = new Int32Array(nodes.length);
   sccs.forEach((c, i) => {
-    for (const n of c) compOf.set(n, i);
+    for (const n of c) compOf[id.get(n)!] = i;
   });
   const cyclicComps = sccs.filter((c) => isCyclic(g, c));
 
@@ -50,15 +71,17 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
   const compLayer = new Array<number>(sccs.length).fill(0);
   for (let i = sccs.length - 1; i >= 0; i--) {
     for (const n of sccs[i]) {
-      for (const m of g.out.get(n)!) {
-        const j = compOf.get(m)!;
+      const v = id.get(n)!;
+      for (let e = start[v]; e < start[v + 1]; e++) {
+        const j = compOf[target[e]];
         if (j !== i) compLayer[j] = Math.max(compLayer[j], compLayer[i] + 1);
       }
     }
   }
   const layers: string[][] = [];
-  for (const n of nodes) {
-    const l = compLayer[compOf.get(n)!];
+  for (let v = 0; v < nodes.length; v++) {
+    const n = nodes[v];
+    const l = compLayer[compOf[v]];
     if (!layers[l]) layers[l] = [];
     layers[l].push(n);
   }
@@ -68,12 +91,12 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
   let maxIn: TopologyResult["max_fan_in"] = null;
   let maxOut: TopologyResult["max_fan_out"] = null;
   for (const n of nodes) {
-    const fanIn = g.in.get(n)!.length;
-    const fanOut = g.out.get(n)!.length;
+    const fanIn = g.inDegree(n);
+    const fanOut = g.outDegree(n);
     degrees[n] = { fan_in: fanIn, fan_out: fanOut };
     if (maxIn === null || fanIn > maxIn.value) maxIn = { node: n, value: fanIn };
     if (maxOut === null || fanOut > maxOut.value) maxOut = { node: n, value: fanOut };
-    const loop = g.out.get(n)!.includes(n) ? 1 : 0;
+    const loop = g.hasEdge(n, n) ? 1 : 0;
     const i = fanIn - loop;
     const o = fanOut - loop;
     if (i === 0 && o === 0) triad.isolated.push(n);
@@ -96,7 +119,7 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
     findings.push({
       severity: "warning",
       code: "cycle",
-      message: `cycle among ${c.length} node(s): ${witnessCycle(g, c).join(" → ")}`,
+      message: `cycle among ${c.length} node(s): ${describePath(witnessCycle(g, c))}`,
       path: `/graph/${escapePointer(c[0])}`,
     });
   }
@@ -124,7 +147,7 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
     degrees,
     max_fan_in: maxIn,
     max_fan_out: maxOut,
-    findings,
+    ...capFindings(findings),
   };
 }
 
