@@ -231,3 +231,51 @@ describe("responses stay bounded whatever the request", () => {
     ]);
   });
 });
+
+describe("request bodies", () => {
+  const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+  const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}0${"}".repeat(depth)}`;
+  const beaconWith = (structureExtra: string, meta = "{}") =>
+    `{"site":"deep","session":"s","event":"heartbeat","ts":"2026-01-19T15:00:00Z","structure":{"url":"u","title":"t","nav_count":0,"main_count":0,"form_count":0,"button_count":0,"dom_nodes":0,"x":${structureExtra}},"meta":${meta}}`;
+
+  it("refuses JSON nested deeper than 64 levels with 400 before parsing (stack overflow, 500, from 3,000 levels)", async () => {
+    for (const [url, body] of [
+      ["/api/rtt/beacon", beaconWith(deepObject(3000))], // was 500
+      ["/api/rtt/beacon", beaconWith(deep(5000))], // was 500
+      ["/api/rtt/beacon", beaconWith("0", deepObject(3000))],
+      ["/api/rtt/validate", `{"system_map":{"x":${deep(100_000)}}}`],
+      ["/api/rtt/topology", `{"graph":${deep(65)}}`],
+    ] as const) {
+      const r = await post(url, body);
+      expect(r.status, `${url} ${body.length}`).toBe(400);
+      expect(JSON.parse(r.text)).toEqual({
+        error: "invalid request body",
+        details: [{ path: "", message: expect.stringMatching(/^JSON nested deeper than 64 levels \(at byte \d+\)$/) }],
+      });
+    }
+    // 64 levels are fine: the beacon's own object plus structure plus x is 3, so 61 more.
+    expect((await post("/api/rtt/beacon", beaconWith(deep(61)))).status).toBe(200);
+  });
+
+  it("keeps Fastify's prototype-poisoning check", async () => {
+    const r = await post("/api/rtt/topology", '{"graph":{},"__proto__":{"x":1}}');
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text)).toMatchObject({ error: "invalid request body", details: [{ path: "" }] });
+  });
+
+  it("answers 413 for a body over the limit and 415 for a non-JSON media type, in the API's error shape", async () => {
+    const big = JSON.stringify({ graph: { a: ["x".repeat(BODY_LIMIT)] } });
+    const tooLarge = await post("/api/rtt/topology", big);
+    expect(tooLarge.status).toBe(413);
+    expect(JSON.parse(tooLarge.text)).toEqual({
+      error: "request body too large",
+      details: [{ path: "", message: expect.stringContaining("exceeds the limit") }],
+    });
+    const xml = await post("/api/rtt/validate", "<validate/>", { "content-type": "application/xml" });
+    expect(xml.status).toBe(415);
+    expect(JSON.parse(xml.text)).toEqual({
+      error: "unsupported media type",
+      details: [{ path: "", message: expect.stringContaining("application/json") }],
+    });
+  });
+});

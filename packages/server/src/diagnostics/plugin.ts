@@ -11,9 +11,12 @@
  *   POST /api/rtt/topology          topology decomposition (pure, no write)
  *
  * Register it WITHOUT a prefix and WITHOUT fastify-plugin: the routes carry their full paths, and
- * the error handler below must stay encapsulated to these routes so every bad input here answers
- * 400 {error, details:[{path, message}]} without changing the rest of the server.
+ * the error handler and JSON parser below must stay encapsulated to these routes so every bad input
+ * here answers {error, details:[{path, message}]} (400, 413 too large, 415 not JSON) without changing
+ * the rest of the server.
  */
+
+import { exceedsDepth, MAX_JSON_DEPTH } from "@rtt/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { preflightValidate, type ValidateRequest, validateCoherence } from "./coherence.js";
@@ -60,13 +63,41 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
         .code(400)
         .send({ error: "invalid corridor request", details: [{ path: err.path, message: err.message }] });
     const status = err.statusCode ?? 500;
-    if (status === 415 || err.code?.startsWith("FST_ERR_CTP")) {
-      // Body parsing failures (bad JSON, empty body, wrong media type) are bad input like any other.
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+      return reply.code(413).send({
+        error: "request body too large",
+        details: [{ path: "", message: `the body exceeds the limit of ${req.routeOptions.bodyLimit} bytes` }],
+      });
+    if (status === 415 || err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const type = String(req.headers["content-type"] ?? "").slice(0, 100);
+      return reply.code(415).send({
+        error: "unsupported media type",
+        details: [{ path: "", message: `send application/json, not ${JSON.stringify(type)}` }],
+      });
+    }
+    if (err.code?.startsWith("FST_ERR_CTP")) {
+      // Body parsing failures (bad JSON, empty body) are bad input like any other.
       return reply.code(400).send({ error: "invalid request body", details: [{ path: "", message: err.message }] });
     }
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message, details: [] });
     req.log.error({ err }, "diagnostics request failed");
     return reply.code(500).send({ error: "internal error", details: [] });
+  });
+
+  // Deep nesting is refused from the raw bytes: parsing it costs seconds and every recursive consumer
+  // (schema validation, canonical JSON, storage) would overflow the stack. Then Fastify's own JSON
+  // parser, so prototype-poisoning checks and empty-body errors stay as they were.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const buf = body as Buffer;
+    const deepAt = exceedsDepth(buf);
+    if (deepAt >= 0) {
+      const message = `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${deepAt})`;
+      done(new InputError("invalid request body", [{ path: "", message }]), undefined);
+      return;
+    }
+    parseJson(req, buf.toString("utf8"), done);
   });
 
   // Beacons of one site are applied strictly in arrival order: drift detection is a read-modify-write
