@@ -44,6 +44,8 @@ export interface AppOptions {
   diagnostics?: DiagnosticsStore;
   /** Epoch-ms clock of the diagnostics API (drift cadence); injectable for tests. */
   clock?: () => number;
+  /** Distinct service/cluster label values of the diagnostics metrics before new sites count as "other". */
+  maxSiteSeries?: number;
   /** Corridor Trace File API (/ctf, /api/corridor) keeps its files in `<ctfDataDir>/ctf/`; omitted = not mounted. */
   ctfDataDir?: string;
 }
@@ -125,6 +127,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       registry: metrics.registry,
       requireWrite: ctx.requireWrite,
       clock: opts.clock,
+      maxSiteSeries: opts.maxSiteSeries,
     });
 
   await registerStatic(app, opts.webDir);

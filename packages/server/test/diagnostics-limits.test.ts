@@ -279,3 +279,64 @@ describe("request bodies", () => {
     });
   });
 });
+
+describe("per-site metric series are capped", () => {
+  const beacon = (site: string, dom: number) => ({
+    site,
+    session: "s",
+    event: "heartbeat",
+    ts: "2026-01-19T15:00:00Z",
+    structure: { url: "u", title: "t", nav_count: 0, main_count: 0, form_count: 0, button_count: 0, dom_nodes: dom },
+  });
+
+  it('counts sites beyond maxSiteSeries under service/cluster="other", drift included', async () => {
+    const registry = new Registry();
+    const capped = Fastify();
+    const store = new SqliteDiagnosticsStore(new Database(":memory:"));
+    await store.init();
+    await capped.register(diagnosticsPlugin, { store, registry, requireWrite: () => {}, maxSiteSeries: 3 });
+    const send = async (b: object) =>
+      (await capped.inject({ method: "POST", url: "/api/rtt/beacon", payload: b })).statusCode;
+    for (let i = 0; i < 50; i++) expect(await send(beacon(`site-${i}`, 0))).toBe(200);
+    for (let i = 0; i < 50; i++) expect(await send(beacon(`site-${i}`, 1))).toBe(200); // structure_change each
+    expect(await send({ ...beacon("dc-east", 0), event: "cluster_heartbeat" })).toBe(200);
+    const text = await registry.metrics();
+    const series = text.split("\n").filter((l) => l.startsWith("rtt_beacons_total{"));
+    expect(series).toEqual([
+      'rtt_beacons_total{service="site-0",event="heartbeat"} 2',
+      'rtt_beacons_total{service="site-1",event="heartbeat"} 2',
+      'rtt_beacons_total{service="site-2",event="heartbeat"} 2',
+      'rtt_beacons_total{service="other",event="heartbeat"} 94',
+      'rtt_beacons_total{cluster="other",event="cluster_heartbeat"} 1',
+    ]);
+    expect(text).toContain('rtt_drift_events_total{service="other",event="structure_change"} 47');
+    expect(text).toContain('rtt_drift_events_total{service="site-0",event="structure_change"} 1');
+    // The sites themselves are all listed, each with the label it is counted under.
+    const sites = (await capped.inject({ method: "GET", url: "/api/rtt/sites" })).json().sites;
+    expect(sites).toHaveLength(51);
+    const labelOf = (site: string) => sites.find((s: { site: string }) => s.site === site).labels;
+    expect(labelOf("site-2")).toEqual({ service: "site-2" });
+    expect(labelOf("site-3")).toEqual({ service: "other" });
+    expect(labelOf("dc-east")).toEqual({ cluster: "other" });
+    await capped.close();
+  });
+
+  it("rtt serve's app passes maxSiteSeries to the diagnostics API", async () => {
+    const { testApp } = await import("./support/app.js");
+    const store = new SqliteDiagnosticsStore(new Database(":memory:"));
+    await store.init();
+    const t = await testApp({ diagnostics: store, maxSiteSeries: 1 });
+    try {
+      for (const site of ["a-1", "a-2", "a-3"]) {
+        const r = await t.app.inject({ method: "POST", url: "/api/rtt/beacon", payload: beacon(site, 0) });
+        expect(r.statusCode).toBe(200);
+      }
+      const text = (await t.app.inject({ method: "GET", url: "/metrics" })).body;
+      expect(text).toContain('rtt_beacons_total{service="a-1",event="heartbeat"} 1');
+      expect(text).toContain('rtt_beacons_total{service="other",event="heartbeat"} 2');
+      expect(text).not.toContain('service="a-2"');
+    } finally {
+      await t.close();
+    }
+  });
+});

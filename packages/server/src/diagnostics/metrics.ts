@@ -10,8 +10,12 @@
  *   2. Without a profile scope: `cluster` if the site has ever sent a cluster_heartbeat, else `service`;
  *      the value is the site name.
  * `event` is the beacon event for rtt_beacons_total and the drift kind for rtt_drift_events_total.
+ *
+ * Scope values come from clients (any new site name is a new series), so they are capped like the
+ * session labels: past `maxSiteSeries` distinct values, new ones are counted as "other".
  */
 import { Counter, type Registry } from "prom-client";
+import { OVERFLOW_LABEL } from "../metrics.js";
 import type { SiteState } from "./drift.js";
 import type { Profile } from "./store.js";
 
@@ -26,6 +30,34 @@ export function scopeLabel(
   const scope = profile?.scope ?? (state?.cluster_seen ? "cluster" : "service");
   return scope === "cluster" ? { cluster: value } : { service: value };
 }
+
+/** Default of the plugin's `maxSiteSeries`: distinct service/cluster label values in /metrics. */
+export const MAX_SITE_SERIES_DEFAULT = 500;
+
+/**
+ * Keeps the first `max` distinct scope labels (service and cluster values together) and folds later ones
+ * into `{service|cluster: "other"}` — the same overflow value as the session labels (metrics.ts). A site
+ * already counted keeps its series; the key (service or cluster) is kept so the rule stays readable.
+ */
+export class ScopeLabelBudget {
+  private readonly seen = new Set<string>();
+  constructor(readonly max = MAX_SITE_SERIES_DEFAULT) {}
+
+  /** The label to count under; takes one of the `max` places when it is new and one is free. */
+  label(l: ScopeLabel): ScopeLabel {
+    const out = this.peek(l);
+    if (out === l) this.seen.add(keyOf(l));
+    return out;
+  }
+
+  /** The label `label(l)` would give, without taking a place (GET /sites shows it). */
+  peek(l: ScopeLabel): ScopeLabel {
+    if (this.seen.has(keyOf(l)) || this.seen.size < this.max) return l;
+    return "service" in l ? { service: OVERFLOW_LABEL } : { cluster: OVERFLOW_LABEL };
+  }
+}
+
+const keyOf = (l: ScopeLabel) => ("service" in l ? `s:${l.service}` : `c:${l.cluster}`);
 
 export interface DiagnosticsMetrics {
   beacons: Counter<"service" | "cluster" | "event">;

@@ -31,7 +31,7 @@ import {
   type SiteState,
 } from "./drift.js";
 import { InputError } from "./errors.js";
-import { diagnosticsMetrics, scopeLabel } from "./metrics.js";
+import { diagnosticsMetrics, ScopeLabelBudget, scopeLabel } from "./metrics.js";
 import { check, checkSite } from "./schemas.js";
 import type { DiagnosticsStore, Profile } from "./store.js";
 import { decomposeTopology, preflightTopology, type TopologyRequest } from "./topology.js";
@@ -43,6 +43,8 @@ export interface DiagnosticsPluginOptions {
   requireWrite: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
   /** Epoch-ms clock; injectable so drift tests control cadence. */
   clock?: () => number;
+  /** Distinct service/cluster label values in /metrics before new sites count as "other" (default 500). */
+  maxSiteSeries?: number;
 }
 
 export const DRIFT_LIMIT_DEFAULT = 100;
@@ -52,6 +54,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
   const { store, requireWrite } = opts;
   const clock = opts.clock ?? Date.now;
   const metrics = diagnosticsMetrics(opts.registry);
+  const siteLabels = new ScopeLabelBudget(opts.maxSiteSeries);
   const writeGuard = async (req: FastifyRequest, reply: FastifyReply) => {
     await requireWrite(req, reply);
   };
@@ -128,7 +131,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
       );
       return { state: next.state, drift: saved };
     });
-    const label = scopeLabel(beacon.site, await store.getProfile(beacon.site), state);
+    const label = siteLabels.label(scopeLabel(beacon.site, await store.getProfile(beacon.site), state));
     metrics.beacons.inc({ ...label, event: beacon.event });
     for (const d of drift) metrics.drift.inc({ ...label, event: d.kind });
     req.log.info(
@@ -150,7 +153,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
   app.get("/api/rtt/sites", async () => {
     const now = clock();
     const [sites, profiles] = await Promise.all([store.listSites(), store.listProfiles()]);
-    return { sites: sites.map((s) => siteView(s, profiles.get(s.site), now)) };
+    return { sites: sites.map((s) => siteView(s, profiles.get(s.site), now, siteLabels)) };
   });
 
   app.put<{ Params: { site: string } }>("/api/rtt/profile/:site", { preHandler: writeGuard }, async (req) => {
@@ -220,10 +223,10 @@ function driftView(d: DriftEvent) {
   };
 }
 
-function siteView(s: SiteState, profile: Profile | undefined, now: number) {
+function siteView(s: SiteState, profile: Profile | undefined, now: number, labels: ScopeLabelBudget) {
   return {
     site: s.site,
-    labels: scopeLabel(s.site, profile, s),
+    labels: labels.peek(scopeLabel(s.site, profile, s)),
     first_seen: iso(s.first_seen),
     last_seen: iso(s.last_seen),
     last_event: s.last_event,
