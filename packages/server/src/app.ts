@@ -1,5 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
 import { ConformanceMonitor } from "./conformance.js";
@@ -9,6 +9,7 @@ import { diagnosticsPlugin } from "./diagnostics/plugin.js";
 import type { DiagnosticsStore } from "./diagnostics/store.js";
 import type { SessionEmitter } from "./emit.js";
 import { installErrorHandler } from "./errors.js";
+import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
 import { ReplayCache } from "./replay/cache.js";
@@ -19,15 +20,22 @@ import { replayRoutes } from "./routes/replay.js";
 import { runnerRoutes } from "./routes/runner.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { sseRoutes } from "./routes/sse.js";
-import { makeRequireWrite } from "./security.js";
 import { registerStatic } from "./static.js";
 import { GroupCommitter } from "./store/group-commit.js";
 import type { SessionStore } from "./store/types.js";
 
 export interface AppOptions {
   store: SessionStore;
-  /** Bearer token required on writes; none = open writes (only allowed on loopback by startServer). */
+  /** Bearer token required on writes and reads; none = open (only allowed on loopback by startServer). */
   token?: string;
+  /** Bearer token that may read (and compute) but not write. */
+  readToken?: string;
+  /** The listening address; its name and loopback names are the Host values served (DNS rebinding guard). */
+  host?: string;
+  /** More Host names to serve (`.example.org` for subdomains). */
+  allowHosts?: readonly string[];
+  /** Origins besides the server's own that may write or open live sockets. */
+  allowOrigins?: readonly string[];
   maxBody?: number;
   /** Requests per minute per client address; 0 disables. */
   rateLimit?: number;
@@ -65,6 +73,14 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 120_000,
     return503OnClosing: true,
+    // Fastify answers a bad percent-encoding in the path itself, in its own body shape: use the documented one.
+    frameworkErrors: (err, req, reply: FastifyReply) => {
+      const path = JSON.stringify(req.url.split("?")[0].slice(0, 200));
+      reply.code(400).send({
+        error:
+          err.code === "FST_ERR_BAD_URL" ? `malformed URL: ${path} is not valid percent-encoded UTF-8` : "bad request",
+      });
+    },
   });
   const metrics = new Metrics(opts.maxOperatorSeries ?? DEFAULTS.maxOperatorSeries);
   const conformance = opts.conformance ?? new ConformanceMonitor();
@@ -79,10 +95,21 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     conformance,
     cache: new ReplayCache(opts.store, opts.replayCacheBytes ?? DEFAULTS.replayCacheBytes),
     streams: new StreamRegistry(),
-    requireWrite: makeRequireWrite(opts.token),
   };
 
   installErrorHandler(app);
+  const guard: GuardOptions = {
+    token: opts.token,
+    readToken: opts.readToken,
+    host: opts.host ?? DEFAULTS.host,
+    allowHosts: opts.allowHosts,
+    allowOrigins: opts.allowOrigins,
+    onRefuse: (reason, req) => {
+      metrics.requestsRefused.inc({ reason });
+      if (reason === "media_type" && req.routeOptions.url === "/sessions") metrics.rejected("unsupported_media");
+    },
+  };
+  installGuard(app, guard);
   app.addHook("onSend", async (_req, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
     return payload;
@@ -112,6 +139,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       }),
     });
 
+  authRoutes(app, guard);
   runnerRoutes(app, ctx);
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   replayRoutes(app, ctx);
@@ -120,12 +148,11 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   operatorRoutes(app, ctx);
 
   // Encapsulated: each replaces parsers or the error handler inside its own scope only.
-  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir, requireWrite: ctx.requireWrite });
+  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir });
   if (opts.diagnostics)
     await app.register(diagnosticsPlugin, {
       store: opts.diagnostics,
       registry: metrics.registry,
-      requireWrite: ctx.requireWrite,
       clock: opts.clock,
       maxSiteSeries: opts.maxSiteSeries,
     });

@@ -12,12 +12,22 @@ export interface ServerOptions {
   tokenFile?: string;
   /** The token itself (tests, embedding). Takes precedence over tokenFile. */
   token?: string;
+  /** File holding a read-only bearer token: reads and computations, no writes. */
+  readTokenFile?: string;
+  /** The read-only token itself. Takes precedence over readTokenFile. */
+  readToken?: string;
+  /** Host names served besides loopback names and --host (DNS rebinding guard); `.example.org` for subdomains. */
+  allowHosts?: string[];
+  /** Origins besides the server's own whose pages may write or open live sockets. */
+  allowOrigins?: string[];
   /** Largest accepted request body in bytes. */
   maxBody?: number;
   demo?: boolean;
   allowDegraded?: boolean;
   /** Cap on per-operator gauge series in /metrics (least recently active evicted). */
   maxOperatorSeries?: number;
+  /** Cap on distinct service/cluster label values of the diagnostics metrics; later sites count as "other". */
+  maxSiteSeries?: number;
   /** Requests per minute per client address; 0 disables rate limiting. */
   rateLimit?: number;
   /** Folder of the built web UI; defaults to packages/web/dist next to this package. */
@@ -35,6 +45,7 @@ export const DEFAULTS = {
   dataDir: ".rtt",
   maxBody: 10 * 1024 * 1024,
   maxOperatorSeries: 200,
+  maxSiteSeries: 500,
   rateLimit: 6000,
   replayCacheBytes: 256 * 1024 * 1024,
 } as const;

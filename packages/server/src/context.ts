@@ -3,7 +3,6 @@ import type { IngestService } from "./ingest/service.js";
 import type { Metrics } from "./metrics.js";
 import type { ReplayCache } from "./replay/cache.js";
 import type { StreamRegistry } from "./replay/streams.js";
-import type { RequireWrite } from "./security.js";
 import type { SessionStore } from "./store/types.js";
 
 /** What route modules share; built once per server by `buildApp`. */
@@ -14,5 +13,4 @@ export interface AppContext {
   conformance: ConformanceMonitor;
   cache: ReplayCache;
   streams: StreamRegistry;
-  requireWrite: RequireWrite;
 }

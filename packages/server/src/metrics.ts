@@ -91,6 +91,12 @@ export class Metrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  readonly requestsRefused = new Counter({
+    name: "rtt_requests_refused_total",
+    help: "Requests refused before their body was read: foreign Host or Origin, a media type no route takes, or a missing or insufficient token.",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   readonly anomalies = new Counter({
     name: "rtt_session_anomalies_total",
     help: "Anomalies in accepted sessions.",

@@ -1,8 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { FastifyReply, FastifyRequest } from "fastify";
-import { HttpError } from "./errors.js";
 
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -45,7 +43,7 @@ export function checkToken(token: string, where = "token"): void {
 export function checkExposure(host: string, token: string | undefined): void {
   if (!isLoopbackHost(host) && !token)
     throw new Error(
-      `refusing to listen on non-loopback host ${host} without a token: pass --token-file (writes then need Authorization: Bearer)`,
+      `refusing to listen on non-loopback host ${host} without a token: pass --token-file (every API request then needs Authorization: Bearer)`,
     );
 }
 
@@ -57,17 +55,4 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const given = digest(m ? m[1] : "");
   const ok = timingSafeEqual(given, digest(token));
   return ok && m !== null;
-}
-
-export type RequireWrite = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
-
-/** A preHandler for write routes: with a token configured, demands `Authorization: Bearer <token>`. */
-export function makeRequireWrite(token: string | undefined): RequireWrite {
-  return async (req) => {
-    if (!token) return;
-    if (!bearerMatches(req.headers.authorization, token))
-      throw new HttpError(401, "missing or invalid bearer token", undefined, {
-        "www-authenticate": 'Bearer realm="rtt"',
-      });
-  };
 }

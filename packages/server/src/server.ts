@@ -55,12 +55,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const host = opts.host ?? DEFAULTS.host;
   const port = opts.port ?? DEFAULTS.port;
   let token: string | undefined;
+  let readToken: string | undefined;
   try {
     if (opts.token !== undefined) {
       checkToken(opts.token);
       token = opts.token;
     } else if (opts.tokenFile) token = loadToken(opts.tokenFile);
-    checkExposure(host, token);
+    if (opts.readToken !== undefined) {
+      checkToken(opts.readToken, "read token");
+      readToken = opts.readToken;
+    } else if (opts.readTokenFile) readToken = loadToken(opts.readTokenFile);
+    if (token !== undefined && token === readToken) throw new Error("the read token must differ from the write token");
+    checkExposure(host, token ?? readToken);
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
@@ -127,9 +133,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     built = await buildApp({
       store,
       token,
+      readToken,
+      host,
+      allowHosts: opts.allowHosts,
+      allowOrigins: opts.allowOrigins,
       maxBody: opts.maxBody,
       rateLimit: opts.rateLimit,
       maxOperatorSeries: opts.maxOperatorSeries,
+      maxSiteSeries: opts.maxSiteSeries,
       emitter,
       logger,
       conformance,
@@ -163,7 +174,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       `cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  logger.info({ url, store: describeStore(db), auth: token ? "bearer" : "none" }, "listening");
+  logger.info({ url, store: describeStore(db), auth: token || readToken ? "bearer" : "none" }, "listening");
 
   let closing: Promise<void> | undefined;
   return {

@@ -30,9 +30,16 @@ export async function registerStatic(app: FastifyInstance, webDir: string | unde
   const dir = webDir ?? defaultWebDir();
   const indexPath = join(dir, "index.html");
   const hasUi = existsSync(indexPath);
-  if (hasUi) await app.register(fastifyStatic, { root: dir, prefix: "/", wildcard: true, index: ["index.html"] });
+  if (hasUi)
+    await app.register(async (scope) => {
+      // The UI's files hold no data: they load without a token, and the UI then asks for one (guard.ts).
+      scope.addHook("onRoute", (route) => {
+        route.config = { ...route.config, access: "public" };
+      });
+      await scope.register(fastifyStatic, { root: dir, prefix: "/", wildcard: true, index: ["index.html"] });
+    });
   else
-    app.get("/", async () => ({
+    app.get("/", { config: { access: "public" } }, async () => ({
       name: "rtt",
       message: "the web UI is not built (npm run build); the API is available",
       endpoints: [

@@ -181,7 +181,7 @@ describe("write authorization and rate limiting", () => {
   });
   afterAll(() => t.close());
 
-  it("writes need the bearer token; reads do not", async () => {
+  it("writes and reads of stored data need the bearer token; health does not", async () => {
     const body = json(makeV2("AUTH-1"));
     const none = await t.app.inject({ method: "POST", url: "/sessions", headers: JSON_HEADERS, payload: body });
     expect(none.statusCode).toBe(401);
@@ -203,7 +203,9 @@ describe("write authorization and rate limiting", () => {
       payload: body,
     });
     expect(ok.statusCode).toBe(201);
-    expect((await t.app.inject("/replay/AUTH-1")).statusCode).toBe(200);
+    expect((await t.app.inject("/replay/AUTH-1")).statusCode).toBe(401);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await t.app.inject({ url: "/replay/AUTH-1", headers: auth })).statusCode).toBe(200);
     expect((await t.app.inject("/healthz")).statusCode).toBe(200);
   });
 

@@ -32,12 +32,14 @@ describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () =>
     try {
       expect(s.dataDir).toBe(dir);
       expect(existsSync(join(dir, "ctf", "boiling-point-steady.ctf"))).toBe(true);
-      const list = await (await fetch(`${s.url}/ctf`)).json();
+      const auth = { headers: { authorization: `Bearer ${token}` } };
+      expect((await fetch(`${s.url}/ctf`)).status).toBe(401);
+      const list = await (await fetch(`${s.url}/ctf`, auth)).json();
       expect(list.traces.map((t: { id: string }) => t.id).sort()).toEqual([
         "boiling-point-flaky",
         "boiling-point-steady",
       ]);
-      const trace = await (await fetch(`${s.url}/api/corridor/boiling-point-flaky`)).json();
+      const trace = await (await fetch(`${s.url}/api/corridor/boiling-point-flaky`, auth)).json();
       expect(trace.header.task_id).toBe("boiling-point-flaky");
 
       const post = (auth?: string) =>
@@ -61,7 +63,9 @@ describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () =>
     // Same file, new process state: the site and its beacon are still there; demo traces are not copied twice.
     const again = await startServer({ db, port: 0, demo: true, token, logLevel: "silent", sessionOutput: null });
     try {
-      const sites = await (await fetch(`${again.url}/api/rtt/sites`)).json();
+      const sites = await (
+        await fetch(`${again.url}/api/rtt/sites`, { headers: { authorization: `Bearer ${token}` } })
+      ).json();
       expect(sites.sites.map((x: { site: string; beacons: number }) => [x.site, x.beacons])).toEqual([
         ["svc-wiring", 1],
       ]);
@@ -79,7 +83,11 @@ describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () =>
       new URL("../../../examples/agent/traces/boiling-point-steady.ctf", import.meta.url),
       "utf8",
     );
-    const up = await fetch(`${s.url}/ctf?id=scratch-1`, { method: "POST", body });
+    const up = await fetch(`${s.url}/ctf?id=scratch-1`, {
+      method: "POST",
+      headers: { "content-type": "application/x-ndjson" },
+      body,
+    });
     expect(up.status).toBe(201);
     expect(existsSync(join(scratch, "ctf", "scratch-1.ctf"))).toBe(true);
     await s.close();

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import {
   type CTFIssue,
   diffSides,
@@ -178,11 +178,17 @@ export function register(program: Command): void {
     .option("--server <url>", "RTT server base URL", "http://127.0.0.1:8080")
     .option("-f, --follow", "keep printing events as they are appended")
     .option("--updates", "print the live {step, q, status} updates instead of raw events")
-    .action(async (id: string, opts: { server: string; follow?: boolean; updates?: boolean }) => {
+    .option(
+      "--token-file <path>",
+      "the server's token (or read token), for a server started with one; default $RTT_TOKEN",
+    )
+    .action(async (id: string, opts: { server: string; follow?: boolean; updates?: boolean; tokenFile?: string }) => {
       const base = opts.server.replace(/\/$/, "");
       try {
+        const token = opts.tokenFile ? readTokenFile(opts.tokenFile) : process.env.RTT_TOKEN;
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
         if (!opts.follow) {
-          const res = await fetch(`${base}/ctf/${encodeURIComponent(id)}/raw`);
+          const res = await fetch(`${base}/ctf/${encodeURIComponent(id)}/raw`, { headers });
           if (!res.ok) return fail(`GET /ctf/${id}/raw: ${res.status} ${await res.text()}`, USAGE);
           process.stdout.write(await res.text());
           return;
@@ -190,6 +196,7 @@ export function register(program: Command): void {
         process.exitCode = await follow(
           `${base.replace(/^http/, "ws")}/ctf/${encodeURIComponent(id)}/live?from=0`,
           !!opts.updates,
+          headers,
         );
       } catch (err) {
         fail((err as Error).message, USAGE);
@@ -197,13 +204,24 @@ export function register(program: Command): void {
     });
 }
 
+/** First non-empty line of a token file, as `rtt serve --token-file` reads it. */
+function readTokenFile(path: string): string {
+  const line = readFileSync(path, "utf8")
+    .split(/\r?\n/)
+    .find((l) => l.trim() !== "");
+  if (!line) throw new Error(`token file ${path} is empty`);
+  return line.trim();
+}
+
 /** Streams live messages until the trace's footer (or a gap notice past it) arrives or the server closes. */
-async function follow(url: string, updates: boolean): Promise<number> {
+async function follow(url: string, updates: boolean, headers: Record<string, string>): Promise<number> {
   // Node 22 has a global WebSocket; on Node 20 use `ws` (installed with @fastify/websocket).
   type WsLike = { on(ev: string, fn: (...a: unknown[]) => void): void; close(): void };
-  const { default: WebSocket } = (await import("ws")) as unknown as { default: new (u: string) => WsLike };
+  const { default: WebSocket } = (await import("ws")) as unknown as {
+    default: new (u: string, o: { headers: Record<string, string> }) => WsLike;
+  };
   return new Promise((resolve) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers });
     ws.on("message", (data: unknown) => {
       const msg = JSON.parse(String(data));
       if (msg.type === "gap") {

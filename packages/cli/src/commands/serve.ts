@@ -12,10 +12,14 @@ interface ServeOptions {
   dataDir?: string;
   logFile?: string;
   tokenFile?: string;
+  readTokenFile?: string;
+  allowHost: string[];
+  allowOrigin: string[];
   maxBody: number;
   demo?: boolean;
   allowDegraded?: boolean;
   maxOperatorSeries: number;
+  maxSiteSeries: number;
   rateLimit: number;
 }
 
@@ -25,6 +29,15 @@ const intArg = (min: number, max: number) => (v: string) => {
     throw new InvalidArgumentError(`must be an integer in ${min}..${max}`);
   return n;
 };
+
+/** Repeatable, comma-separated list option: `--allow-host a,b --allow-host c` → [a, b, c]. */
+const listArg = (v: string, prev: string[]) => [
+  ...prev,
+  ...v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 const sizeArg = (v: string) => {
   try {
@@ -45,7 +58,23 @@ export function register(program: Command): void {
     .option("--db <path|url>", "SQLite file or postgres://… URL", DEFAULTS.db)
     .option("--data-dir <dir>", "folder for Corridor Trace Files (<dir>/ctf/); default: the --db file's folder")
     .option("--log-file <path>", "append the NDJSON session feed for Loki here instead of stdout")
-    .option("--token-file <path>", "bearer token (first line) required on every write request")
+    .option(
+      "--token-file <path>",
+      "bearer token (first line) required on every API request (writes and reads; /healthz, /metrics and the UI's files stay open)",
+    )
+    .option("--read-token-file <path>", "a second token that may read and compute but not write")
+    .option(
+      "--allow-host <names>",
+      "Host names to serve besides localhost, IP addresses and --host (DNS rebinding guard); .example.org matches subdomains; repeatable",
+      listArg,
+      [],
+    )
+    .option(
+      "--allow-origin <origins>",
+      "web origins besides the server's own that may write or open live sockets, e.g. https://grafana.lan; repeatable",
+      listArg,
+      [],
+    )
     .option("--max-body <size>", "largest request body, e.g. 10mb", sizeArg, DEFAULTS.maxBody)
     .option("--demo", "fill an empty store with simulated sessions of several operators")
     .option("--allow-degraded", "serve even if conformance self-validation fails (/healthz says degraded)")
@@ -54,6 +83,12 @@ export function register(program: Command): void {
       "cap on per-operator mastery series in /metrics",
       intArg(0, 1_000_000),
       DEFAULTS.maxOperatorSeries,
+    )
+    .option(
+      "--max-site-series <n>",
+      'cap on service/cluster label values of the beacon metrics (later sites count as "other")',
+      intArg(0, 1_000_000),
+      DEFAULTS.maxSiteSeries,
     )
     .option(
       "--rate-limit <n>",
@@ -82,10 +117,14 @@ async function serve(opts: ServeOptions): Promise<void> {
       dataDir: opts.dataDir,
       logFile: opts.logFile,
       tokenFile: opts.tokenFile,
+      readTokenFile: opts.readTokenFile,
+      allowHosts: opts.allowHost,
+      allowOrigins: opts.allowOrigin,
       maxBody: opts.maxBody,
       demo: opts.demo,
       allowDegraded: opts.allowDegraded,
       maxOperatorSeries: opts.maxOperatorSeries,
+      maxSiteSeries: opts.maxSiteSeries,
       rateLimit: opts.rateLimit,
       logLevel: process.env.RTT_LOG_LEVEL ?? "info",
       // The Loki feed is for pipes and collectors; on a terminal it would bury the banner under megabytes of JSON.
@@ -107,7 +146,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ? "off (stdout is a terminal: pipe it or pass --log-file)"
       : "stdout";
   process.stderr.write(
-    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.conformance.health().status} · writes: ${opts.tokenFile ? "bearer token required" : "open (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
+    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.conformance.health().status} · access: ${opts.tokenFile || opts.readTokenFile ? "bearer token required (the UI asks for it)" : "open to this machine (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
   );
 
   let stopping = false;

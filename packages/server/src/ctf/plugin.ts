@@ -7,7 +7,10 @@ import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 
 export interface CtfPluginOptions {
   dataDir: string;
-  /** Guards the write routes (POST /ctf, POST /ctf/:id/events), e.g. a bearer-token check. */
+  /**
+   * Extra guard on the write routes (POST /ctf, POST /ctf/:id/events) when the plugin is embedded alone.
+   * `rtt serve` checks tokens for every route before the body is read (guard.ts) and passes none.
+   */
   requireWrite?: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
   /** Largest upload or append body; default: the host's `bodyLimit` (in `rtt serve`, its `--max-body`). */
   maxBodyBytes?: number;

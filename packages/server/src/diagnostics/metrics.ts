@@ -14,7 +14,9 @@
  * Scope values come from clients (any new site name is a new series), so they are capped like the
  * session labels: past `maxSiteSeries` distinct values, new ones are counted as "other".
  */
+
 import { Counter, type Registry } from "prom-client";
+import { DEFAULTS } from "../config.js";
 import { OVERFLOW_LABEL } from "../metrics.js";
 import type { SiteState } from "./drift.js";
 import type { Profile } from "./store.js";
@@ -32,7 +34,7 @@ export function scopeLabel(
 }
 
 /** Default of the plugin's `maxSiteSeries`: distinct service/cluster label values in /metrics. */
-export const MAX_SITE_SERIES_DEFAULT = 500;
+export const MAX_SITE_SERIES_DEFAULT: number = DEFAULTS.maxSiteSeries;
 
 /**
  * Keeps the first `max` distinct scope labels (service and cluster values together) and folds later ones

@@ -39,8 +39,11 @@ import { decomposeTopology, preflightTopology, type TopologyRequest } from "./to
 export interface DiagnosticsPluginOptions {
   store: DiagnosticsStore;
   registry: Registry;
-  /** Authorisation for writes (beacon, profile). Reply or throw to refuse. */
-  requireWrite: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+  /**
+   * Extra authorisation for writes (beacon, profile) when the plugin is embedded alone; reply or throw to refuse.
+   * `rtt serve` checks tokens for every route before the body is read (guard.ts) and passes none.
+   */
+  requireWrite?: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
   /** Epoch-ms clock; injectable so drift tests control cadence. */
   clock?: () => number;
   /** Distinct service/cluster label values in /metrics before new sites count as "other" (default 500). */
@@ -56,7 +59,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
   const metrics = diagnosticsMetrics(opts.registry);
   const siteLabels = new ScopeLabelBudget(opts.maxSiteSeries);
   const writeGuard = async (req: FastifyRequest, reply: FastifyReply) => {
-    await requireWrite(req, reply);
+    await requireWrite?.(req, reply);
   };
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -180,19 +183,19 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     return { events: events.map(driftView) };
   });
 
-  app.post("/api/rtt/validate", async (req) => {
+  app.post("/api/rtt/validate", { config: { access: "compute" } }, async (req) => {
     preflightValidate(req.body);
     return validateCoherence(check<ValidateRequest>("validate", req.body, "validate request"));
   });
 
-  app.post("/api/rtt/corridor", async (req) => {
+  app.post("/api/rtt/corridor", { config: { access: "compute" } }, async (req) => {
     preflightCorridor(req.body);
     const body = check<CorridorRequest>("corridor", req.body, "corridor request");
     const profile = body.site === undefined ? undefined : await store.getProfile(body.site);
     return analyzeCorridor(body, profile?.latency_budget_ms);
   });
 
-  app.post("/api/rtt/topology", async (req) => {
+  app.post("/api/rtt/topology", { config: { access: "compute" } }, async (req) => {
     preflightTopology(req.body);
     return decomposeTopology(check<TopologyRequest>("topology", req.body, "topology request"));
   });

@@ -5,9 +5,7 @@ import { splitNdjson } from "../ingest/ndjson.js";
 import type { PreparedSession } from "../ingest/prepare.js";
 import { prepareBodies, sharedPreparePool } from "../ingest/prepare-pool.js";
 import type { IngestResult } from "../ingest/service.js";
-
-const JSON_TYPE = "application/json";
-const NDJSON_TYPES = ["application/x-ndjson", "application/ndjson"];
+import { JSON_TYPE, mediaType, NDJSON_TYPES } from "../media.js";
 
 export interface LineResult {
   line: number;
@@ -40,16 +38,13 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     );
   });
 
-  app.post("/sessions", { preHandler: ctx.requireWrite }, async (req, reply) => {
+  app.post("/sessions", async (req, reply) => {
     const body = req.body;
     if (!Buffer.isBuffer(body)) {
       ctx.metrics.rejected("unsupported_media");
       throw new HttpError(415, "missing content type: send application/json or application/x-ndjson");
     }
-    const type = String(req.headers["content-type"] ?? "")
-      .split(";")[0]
-      .trim()
-      .toLowerCase();
+    const type = mediaType(req.headers);
     // Tracked so shutdown finishes bodies already received, even when their client has gone.
     return ctx.ingest.track(NDJSON_TYPES.includes(type) ? ingestBatch(ctx, body, reply) : ingestOne(ctx, body, reply));
   });

@@ -1,0 +1,260 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import { isIP } from "node:net";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { BODY_TYPES, hasBody, mediaType } from "./media.js";
+import { bearerMatches, isLoopbackHost } from "./security.js";
+
+/**
+ * What a route needs from its caller when the server has a token:
+ *   public  — nothing (health, metrics, the web UI's static files)
+ *   read    — the read or the write token (stored data)
+ *   compute — the read or the write token (pure computations such as POST /api/rtt/validate: no write, but work)
+ *   write   — the write token
+ * Without a token every route is open; the exposure check keeps such a server on loopback.
+ */
+export type Access = "public" | "read" | "compute" | "write";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+export interface GuardOptions {
+  /** Bearer token for writes (and reads). */
+  token?: string;
+  /** Bearer token for reads only. */
+  readToken?: string;
+  /** The address the server listens on: its name (if it is one) is a valid Host. */
+  host: string;
+  /** More names the Host header may carry (a reverse proxy's, a LAN name); `.example.org` matches subdomains. */
+  allowHosts?: readonly string[];
+  /** Origins besides the server's own whose pages may write or open the live socket, e.g. `https://grafana.lan`. */
+  allowOrigins?: readonly string[];
+  /** Told of every refusal (metrics). */
+  onRefuse?: (reason: RefuseReason, req: FastifyRequest) => void;
+}
+
+export type RefuseReason = "host" | "origin" | "media_type" | "unauthenticated" | "forbidden";
+
+export const AUTH_COOKIE = "rtt_auth";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+type Level = "read" | "write";
+
+/** The host part of a Host header (`[::1]:8080` → `::1`, `Example.org:80` → `example.org`). */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(1, h.indexOf("]") > 0 ? h.indexOf("]") : undefined);
+  const colon = h.lastIndexOf(":");
+  return colon > 0 && h.indexOf(":") === colon ? h.slice(0, colon) : h;
+}
+
+const isWildcard = (host: string) => ["0.0.0.0", "::", "[::]", ""].includes(host.trim());
+
+/**
+ * Host check against DNS rebinding: a page on attacker.example whose name is re-pointed at 127.0.0.1 reaches
+ * a loopback server with `Host: attacker.example`. IP literals cannot be rebound, so they always pass; names
+ * must be loopback names, the listening name, or on the allow-list. A server on a wildcard address with no
+ * allow-list answers every name (it needs a token, which protects it instead).
+ */
+export function makeHostCheck(opts: GuardOptions): (header: string | undefined) => boolean {
+  const allow = (opts.allowHosts ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean);
+  if (isWildcard(opts.host) && allow.length === 0) return () => true;
+  const bound = opts.host.trim().toLowerCase();
+  return (header) => {
+    if (header === undefined || header === "") return true; // HTTP/1.0 clients; browsers always send it
+    const name = hostName(header);
+    if (isIP(name) || isLoopbackHost(name) || name.endsWith(".localhost")) return true;
+    if (name === bound) return true;
+    return allow.some((a) => (a.startsWith(".") ? name.endsWith(a) || name === a.slice(1) : name === a));
+  };
+}
+
+/** Same-origin when the Origin's host[:port] is the Host the request was sent to, or the origin is allowed. */
+export function makeOriginCheck(opts: GuardOptions): (origin: string, host: string | undefined) => boolean {
+  const allow = new Set((opts.allowOrigins ?? []).map((o) => o.trim().toLowerCase().replace(/\/+$/, "")));
+  return (origin, host) => {
+    const o = origin.trim().toLowerCase();
+    if (allow.has(o)) return true;
+    if (o === "null" || host === undefined) return false;
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/]+)$/.exec(o);
+    return m !== null && m[1] === host.trim().toLowerCase();
+  };
+}
+
+/**
+ * The browser session cookie carries a keyed digest of the token, never the token: it proves the user typed the
+ * token once (POST /auth/session), survives restarts, and stops working when the token changes.
+ */
+function cookieValue(level: Level, token: string): string {
+  return `${level[0]}.${createHmac("sha256", token).update(`rtt-ui-session:${level}`).digest("base64url")}`;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const sameText = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** What a request's credentials grant: "write", "read", or nothing. */
+export function makeCredentialCheck(opts: GuardOptions): (req: FastifyRequest) => Level | null {
+  const { token, readToken } = opts;
+  const writeCookie = token ? cookieValue("write", token) : undefined;
+  const readCookie_ = readToken ? cookieValue("read", readToken) : undefined;
+  return (req) => {
+    const authz = req.headers.authorization;
+    if (authz !== undefined) {
+      if (token && bearerMatches(authz, token)) return "write";
+      if (readToken && bearerMatches(authz, readToken)) return "read";
+      return null;
+    }
+    const c = readCookie(req.headers.cookie, AUTH_COOKIE);
+    if (c === undefined) return null;
+    if (writeCookie && sameText(c, writeCookie)) return "write";
+    if (readCookie_ && sameText(c, readCookie_)) return "read";
+    return null;
+  };
+}
+
+function answer(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+) {
+  if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") return refuseUpgrade(reply, req, status, error);
+  // A refused upload must not be read to its end: closing the connection drops the rest of the body.
+  if (hasBody(req.headers)) reply.header("connection", "close");
+  return reply.code(status).headers(headers).send({ error });
+}
+
+/**
+ * A refused WebSocket handshake is answered on the raw socket: the upgrade plugin destroys the socket when a
+ * Fastify reply ends, which can drop the response before the client reads it.
+ */
+function refuseUpgrade(reply: FastifyReply, req: FastifyRequest, status: number, error: string) {
+  reply.hijack();
+  const body = JSON.stringify({ error });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
+    "connection: close",
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${Buffer.byteLength(body)}`,
+    ...(status === 401 ? ['www-authenticate: Bearer realm="rtt"'] : []),
+  ];
+  req.raw.socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+  return reply;
+}
+
+/**
+ * One onRequest hook in front of every route, run before any body is read: Host (DNS rebinding), Origin on
+ * writes and WebSocket upgrades (CSRF, cross-site sockets), the media type of a body (only JSON and NDJSON:
+ * a cross-site form can send neither without a preflight), and the token for the route's access level.
+ */
+export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
+  const hostOk = makeHostCheck(opts);
+  const originOk = makeOriginCheck(opts);
+  const credentials = makeCredentialCheck(opts);
+  const tokenMode = Boolean(opts.token || opts.readToken);
+  const challenge = { "www-authenticate": 'Bearer realm="rtt"' };
+  const refuse = (reason: RefuseReason, ...args: Parameters<typeof answer>) => {
+    opts.onRefuse?.(reason, args[1]);
+    return answer(...args);
+  };
+
+  app.addHook("onRequest", async (req, reply) => {
+    const host = req.headers.host;
+    if (!hostOk(host))
+      return refuse(
+        "host",
+        reply,
+        req,
+        403,
+        `Host ${JSON.stringify(String(host).slice(0, 200))} is not a name of this server (DNS rebinding guard); start rtt serve with --allow-host NAME to serve it`,
+      );
+
+    const safe = SAFE_METHODS.has(req.method);
+    const upgrade = String(req.headers.upgrade ?? "").toLowerCase() === "websocket";
+    if (!safe || upgrade) {
+      const origin = req.headers.origin;
+      const site = req.headers["sec-fetch-site"];
+      if (origin !== undefined ? !originOk(origin, host) : site === "cross-site")
+        return refuse(
+          "origin",
+          reply,
+          req,
+          403,
+          `cross-origin request refused: Origin ${JSON.stringify(String(origin ?? site).slice(0, 200))} is not this server's; allow a trusted one with --allow-origin`,
+        );
+    }
+    if (!safe && hasBody(req.headers)) {
+      const type = mediaType(req.headers);
+      if (!BODY_TYPES.includes(type))
+        return refuse(
+          "media_type",
+          reply,
+          req,
+          415,
+          `unsupported content type ${JSON.stringify(type.slice(0, 100) || "(none)")}: send ${BODY_TYPES.join(" or ")}`,
+        );
+    }
+
+    if (!tokenMode) return;
+    // Unmatched paths are 404s (or the UI's index.html): nothing stored to protect.
+    const unmatched = req.routeOptions.url === undefined;
+    const access: Access = req.routeOptions.config?.access ?? (unmatched ? "public" : safe ? "read" : "write");
+    if (access === "public") return;
+    const granted = credentials(req);
+    if (granted === null) {
+      const why = req.headers.authorization === undefined ? "missing bearer token" : "invalid bearer token";
+      return refuse("unauthenticated", reply, req, 401, `${why}: send Authorization: Bearer <token>`, challenge);
+    }
+    if (access === "write" && granted !== "write")
+      return refuse("forbidden", reply, req, 403, "the read token cannot write: use the write token", challenge);
+  });
+}
+
+/**
+ * The web UI's sign-in: `POST /auth/session` with `Authorization: Bearer <token>` sets an HttpOnly, SameSite=Strict
+ * cookie that EventSource and WebSocket requests carry (neither can send an Authorization header);
+ * `DELETE /auth/session` clears it; `GET /auth/session` says whether a token is needed and what this browser has.
+ */
+export function authRoutes(app: FastifyInstance, opts: GuardOptions): void {
+  const credentials = makeCredentialCheck(opts);
+  const tokenMode = Boolean(opts.token || opts.readToken);
+  const config = { access: "public" as const };
+  const cookie = (value: string, extra = "") => `${AUTH_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${extra}`;
+
+  app.get("/auth/session", { config }, async (req) => ({
+    token_required: tokenMode,
+    access: tokenMode ? credentials(req) : "write",
+  }));
+  app.post("/auth/session", { config }, async (req, reply) => {
+    if (!tokenMode) return reply.code(200).send({ token_required: false, access: "write" });
+    const level = req.headers.authorization === undefined ? null : credentials(req);
+    if (level === null)
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="rtt"')
+        .send({ error: "send the server's token as Authorization: Bearer <token>" });
+    const token = level === "write" ? opts.token : opts.readToken;
+    return reply
+      .header("set-cookie", cookie(cookieValue(level, token as string)))
+      .send({ token_required: true, access: level });
+  });
+  app.delete("/auth/session", { config }, async (_req, reply) =>
+    reply.header("set-cookie", cookie("", "; Max-Age=0")).send({ signed_out: true }),
+  );
+}
