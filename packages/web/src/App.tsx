@@ -2,6 +2,7 @@ import { Browser } from "./Browser.js";
 import { Mastery } from "./Mastery.js";
 import { Replay } from "./Replay.js";
 import { href, onLinkClick, useParams } from "./route.js";
+import { SignIn } from "./SignIn.js";
 
 export function App() {
   const p = useParams();
@@ -44,6 +45,7 @@ export function App() {
           <Browser params={p} />
         )}
       </main>
+      <SignIn />
     </div>
   );
 }

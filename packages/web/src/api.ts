@@ -169,6 +169,19 @@ export class ApiError extends Error {
   }
 }
 
+/** Fired on `window` when the server asks for a token (401): the app shows its sign-in form. */
+export const AUTH_REQUIRED_EVENT = "rtt:auth-required";
+
+/**
+ * Signs this browser in: the server turns a valid token into an HttpOnly cookie, which every later request
+ * (fetch, EventSource, WebSocket) carries. The token itself is not kept by the page.
+ */
+export async function signIn(token: string): Promise<{ access: "read" | "write" }> {
+  return (
+    await request("/auth/session", { method: "POST", headers: { authorization: `Bearer ${token.trim()}` } })
+  ).json();
+}
+
 async function request(path: string, init?: RequestInit): Promise<Response> {
   let res: Response;
   try {
@@ -187,6 +200,7 @@ async function request(path: string, init?: RequestInit): Promise<Response> {
     } catch {
       /* body was not JSON */
     }
+    if (res.status === 401 && path !== "/auth/session") window.dispatchEvent(new Event(AUTH_REQUIRED_EVENT));
     throw new ApiError(res.status, message, details);
   }
   return res;
