@@ -1,25 +1,8 @@
-import { request } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
 import { json, makeV2 } from "./support/fixtures.js";
-
-/** One raw HTTP request; resolves with the status (0 when the server cut the connection). */
-function send(base: string, path: string, body: Buffer | string, headers: Record<string, string>, method = "POST") {
-  return new Promise<{ status: number; body: string }>((resolve) => {
-    const req = request(`${base}${path}`, { method, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        text += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on("error", () => resolve({ status: 0, body: "" }));
-    req.end(body);
-  });
-}
+import { send } from "./support/http.js";
 
 const JSON_T = { "content-type": "application/json" };
 const valid = json(makeV2("HOSTILE-BASE", { samples: 20 }));
