@@ -180,7 +180,7 @@ describe("recomputation warnings", () => {
     c.step({ action: "search('quantum turbulence')", observation: "", tool: "search", latencyMs: 100 });
     c.step({ action: "calc(2)", observation: "", tool: "calc", latencyMs: 300 });
     c.end();
-    return sink.events as Array<Record<string, unknown>>;
+    return sink.events.map((e): Record<string, unknown> => ({ ...e }));
   };
 
   it("runtime output recomputes exactly", () => {

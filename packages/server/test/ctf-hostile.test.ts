@@ -9,6 +9,7 @@ import WebSocket from "ws";
 import { ctfPlugin } from "../src/ctf/index.js";
 import { LiveTrace } from "../src/ctf/live.js";
 import { CtfStore } from "../src/ctf/store.js";
+import { type CorridorDoc, type ErrorBody, readJson, type TraceList } from "./support/json.js";
 
 /** A valid finished run from the real runtime. */
 function makeTrace(steps: number, observationBytes = 10): CTFEvent[] {
@@ -92,7 +93,7 @@ describe("deeply nested events", () => {
     const events = makeTrace(2);
     const up = await post("/ctf?id=deep", `${ndjson(events.slice(0, 2))}${deepLine(events[2], 20_000)}`);
     expect(up.status).toBe(400);
-    expect((await up.json()).issues[0]).toMatchObject({ line: 3, code: "too_deep" });
+    expect((await readJson<ErrorBody>(up)).issues?.[0]).toMatchObject({ line: 3, code: "too_deep" });
     expect((await fetch(`${base}/ctf/deep/raw`)).status).toBe(404);
 
     expect((await post("/ctf/deep-live/events", ndjson(events.slice(0, 2)))).status).toBe(200);
@@ -113,9 +114,11 @@ describe("deeply nested events", () => {
     expect(viewer.messages.map((m) => m.event)).toEqual(events.slice(0, 2));
     const doc = await fetch(`${base}/api/corridor/old`);
     expect(doc.status).toBe(200);
-    expect((await doc.json()).issues).toContainEqual(expect.objectContaining({ line: 3, code: "too_deep" }));
-    const list = await (await fetch(`${base}/ctf`)).json();
-    expect(list.traces.map((t: { id: string }) => t.id)).toEqual(["old"]);
+    expect((await readJson<CorridorDoc>(doc)).issues).toContainEqual(
+      expect.objectContaining({ line: 3, code: "too_deep" }),
+    );
+    const list = await readJson<TraceList>(await fetch(`${base}/ctf`));
+    expect(list.traces.map((t) => t.id)).toEqual(["old"]);
     viewer.ws.close();
   });
 });
@@ -129,20 +132,20 @@ describe("a stored trace that cannot be read", () => {
     for (const path of ["/api/corridor/broken", "/ctf/broken/raw"]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(500);
-      expect((await res.json()).error, path).toBe("trace broken is stored but cannot be read (EISDIR)");
+      expect((await readJson<ErrorBody>(res)).error, path).toBe("trace broken is stored but cannot be read (EISDIR)");
     }
     const append = await post("/ctf/broken/events", ndjson(makeTrace(1).slice(0, 1)));
     expect(append.status).toBe(500);
-    expect((await append.json()).error).toMatch(/cannot be read \(EISDIR\)/);
+    expect((await readJson<ErrorBody>(append)).error).toMatch(/cannot be read \(EISDIR\)/);
 
     const viewer = await connect("/ctf/broken/live");
     expect(await within(viewer.closed, 3000)).toMatchObject({ code: 1011 });
 
     const list = await fetch(`${base}/ctf`);
     expect(list.status).toBe(200);
-    const { traces } = await list.json();
-    expect(traces.map((t: { id: string }) => t.id)).toEqual(["broken", "good"]);
-    expect(traces[0].error).toMatch(/EISDIR/);
+    const { traces } = await readJson<TraceList>(list);
+    expect(traces.map((t) => t.id)).toEqual(["broken", "good"]);
+    expect(traces[0]?.error).toMatch(/EISDIR/);
 
     // Out of file handles is transient: 503 with Retry-After, not a 500.
     const emfile = Object.assign(new Error("EMFILE: too many open files"), { code: "EMFILE" });
@@ -150,7 +153,7 @@ describe("a stored trace that cannot be read", () => {
     const busy = await fetch(`${base}/api/corridor/good`);
     expect(busy.status).toBe(503);
     expect(busy.headers.get("retry-after")).toBe("1");
-    expect((await busy.json()).error).toMatch(/too many open files/);
+    expect((await readJson<ErrorBody>(busy)).error).toMatch(/too many open files/);
     expect((await fetch(`${base}/api/corridor/good`)).status).toBe(200);
   });
 });
@@ -220,7 +223,7 @@ describe("encoding", () => {
     lines[1] = lines[1].replace('"step_id":0,', '"step_id":0,"step_id":7,');
     const up = await post("/ctf?id=dup", lines.join("\n"));
     expect(up.status).toBe(400);
-    expect((await up.json()).issues[0]).toEqual({
+    expect((await readJson<ErrorBody>(up)).issues?.[0]).toEqual({
       line: 2,
       field: "/step_id",
       code: "duplicate_key",
@@ -261,7 +264,7 @@ describe("error bodies", () => {
   it("keep their shape: {error} plus the CTF fields (issues, accepted, body_line)", async () => {
     await start();
     const events = makeTrace(2);
-    const body = async (res: Response) => ({ status: res.status, body: await res.json() });
+    const body = async (res: Response) => ({ status: res.status, body: await readJson<ErrorBody>(res) });
     expect(await body(await fetch(`${base}/api/corridor/a%20b`))).toEqual({
       status: 400,
       body: { error: 'invalid trace id "a b": use letters, digits, . _ - (max 128)' },

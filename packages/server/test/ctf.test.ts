@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ctfPlugin, seedDemoTraces } from "../src/ctf/index.js";
+import { type CorridorDoc, type CtfUpload, type ErrorBody, readJson, type TraceList } from "./support/json.js";
 
 const SPEC = {
   max_steps: 10_000,
@@ -78,23 +79,21 @@ describe("CTF HTTP API", () => {
     expect((await fetch(`${base}/ctf?id=run-1`, { method: "POST", body: text })).status).toBe(200);
     expect((await fetch(`${base}/ctf?id=run-1`, { method: "POST", body: ndjson(makeTrace(3)) })).status).toBe(409);
     // Without an id one is derived from task id + content hash.
-    const anon = await (await fetch(`${base}/ctf`, { method: "POST", body: ndjson(makeTrace(3)) })).json();
+    const anon = await readJson<CtfUpload>(await fetch(`${base}/ctf`, { method: "POST", body: ndjson(makeTrace(3)) }));
     expect(anon.id).toMatch(/^live-task-[0-9a-f]{12}$/);
 
-    const list = await (await fetch(`${base}/ctf`)).json();
-    expect(list.traces.map((t: { id: string }) => t.id).sort()).toEqual([anon.id, "run-1"].sort());
-    expect(list.traces.find((t: { id: string }) => t.id === "run-1")).toMatchObject({
+    const list = await readJson<TraceList>(await fetch(`${base}/ctf`));
+    expect(list.traces.map((t) => t.id).sort()).toEqual([anon.id, "run-1"].sort());
+    expect(list.traces.find((t) => t.id === "run-1")).toMatchObject({
       task_id: "live-task",
       steps: 8,
       complete: true,
     });
 
-    const doc = await (await fetch(`${base}/api/corridor/run-1`)).json();
-    expect(doc.header.task_id).toBe("live-task");
+    const doc = await readJson<CorridorDoc>(await fetch(`${base}/api/corridor/run-1`));
+    expect(doc.header?.task_id).toBe("live-task");
     expect(doc.steps).toHaveLength(8);
-    expect(doc.steps.filter((s: { valid: boolean }) => !s.valid).map((s: { step_id: number }) => s.step_id)).toEqual([
-      4, 5,
-    ]);
+    expect(doc.steps.filter((s) => !s.valid).map((s) => s.step_id)).toEqual([4, 5]);
     expect(doc.rewinds).toHaveLength(1);
     expect(doc.lineage[0]).toBe(0);
     expect(doc.events.length).toBe(text.trim().split("\n").length);
@@ -105,19 +104,19 @@ describe("CTF HTTP API", () => {
 
   it("rejects an invalid upload with line and field, and stores nothing", async () => {
     await start();
-    const events = makeTrace(3) as Array<Record<string, unknown>>;
+    const events = makeTrace(3).map((e): Record<string, unknown> => ({ ...e }));
     events[4] = { ...events[4], parent_step_id: 42 };
     const res = await fetch(`${base}/ctf?id=bad`, { method: "POST", body: ndjson(events) });
     expect(res.status).toBe(400);
-    const body = await res.json();
-    expect(body.issues[0]).toMatchObject({ line: 5, field: "/parent_step_id", code: "unknown_step" });
+    const body = await readJson<ErrorBody>(res);
+    expect(body.issues?.[0]).toMatchObject({ line: 5, field: "/parent_step_id", code: "unknown_step" });
     expect((await fetch(`${base}/ctf/bad/raw`)).status).toBe(404);
   });
 
   it("requireWrite guards the write routes", async () => {
     await start({
       requireWrite: (req, reply) => {
-        if (req.headers.authorization !== "Bearer t0ken") return reply.code(401).send({ error: "unauthorized" });
+        if (req.headers.authorization !== "Bearer t0ken") reply.code(401).send({ error: "unauthorized" });
       },
     });
     const text = ndjson(makeTrace(2));
@@ -139,9 +138,9 @@ describe("CTF HTTP API", () => {
     const res = await fetch(url, { method: "POST", body: ndjson([events[4], events[5], bad]) });
     // events[4] is step 1 (valid), events[5] its q (valid), then the bad step.
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await readJson<ErrorBody>(res);
     expect(body).toMatchObject({ accepted: 2, body_line: 3 });
-    expect(body.issues[0]).toMatchObject({ line: 7, field: "/step_id", code: "duplicate_step_id" });
+    expect(body.issues?.[0]).toMatchObject({ line: 7, field: "/step_id", code: "duplicate_step_id" });
     // The stored file is the valid prefix; appending resumes from it.
     expect((await fetch(url, { method: "POST", body: ndjson(events.slice(6)) })).status).toBe(200);
     expect(readFileSync(join(dataDir, "ctf", "live-1.ctf"), "utf8")).toBe(ndjson(events));
@@ -153,8 +152,8 @@ describe("CTF HTTP API", () => {
     expect(ids).toEqual(["boiling-point-flaky", "boiling-point-steady"]);
     expect(await seedDemoTraces(dataDir)).toEqual([]); // never overwrites
     await start();
-    const list = await (await fetch(`${base}/ctf`)).json();
-    expect(list.traces.map((t: { id: string }) => t.id)).toEqual(ids);
+    const list = await readJson<TraceList>(await fetch(`${base}/ctf`));
+    expect(list.traces.map((t) => t.id)).toEqual(ids);
   });
 });
 

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateCoherence } from "../src/diagnostics/coherence.js";
+import { type ValidateRequest, validateCoherence } from "../src/diagnostics/coherence.js";
 import {
   MAX_EDGES,
   MAX_FINDINGS,
@@ -41,7 +41,7 @@ async function post(url: string, body: string, headers: Record<string, string> =
 
 /** A chain svc-0 → svc-1 → … → svc-(n-1), each hop 1 ms. */
 function chain(n: number) {
-  const flows: Array<{ from: string; to: string; latency_ms: number }> = [];
+  const flows: NonNullable<ValidateRequest["flows"]> = [];
   for (let i = 1; i < n; i++) flows.push({ from: `svc-${i - 1}`, to: `svc-${i}`, latency_ms: 1 });
   return flows;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Child, spawnServer, waitExit } from "./support/child.js";
 import { json, makeV2 } from "./support/fixtures.js";
+import { type BatchAnswer, type OperatorList, readJson } from "./support/json.js";
 
 const TOTAL = 2400;
 const CONCURRENCY = 16;
@@ -67,10 +68,10 @@ describe("durability under SIGKILL", () => {
             headers: { "content-type": batch ? "application/x-ndjson" : "application/json" },
             body: take.map((i) => bodies[i]).join("\n"),
           });
-          const body = await res.json();
+          const body = await readJson<BatchAnswer>(res);
           if (batch) {
             expect(res.status, JSON.stringify(body).slice(0, 300)).toBeLessThan(300);
-            body.results.forEach((r: { status: number }, k: number) => {
+            body.results.forEach((r, k) => {
               expect([200, 201]).toContain(r.status);
               acked.set(take[k], r.status);
             });
@@ -111,10 +112,8 @@ describe("durability under SIGKILL", () => {
       checked++;
     }
     expect(checked).toBe(TOTAL);
-    const ops = await (await fetch(`${final.url}/api/operators`)).json();
-    expect(ops.reduce((n: number, o: { sessions: number }) => n + o.sessions, 0)).toBe(
-      bodies.filter((_, i) => i % 4 !== 3).length,
-    );
+    const ops = await readJson<OperatorList>(await fetch(`${final.url}/api/operators`));
+    expect(ops.reduce((n, o) => n + o.sessions, 0)).toBe(bodies.filter((_, i) => i % 4 !== 3).length);
     console.info(
       `kill test: ${TOTAL} sessions, ${requests} requests, ${failures} cut by the kills, ${kills} SIGKILLs; ingest ${Math.round(ingestMs)} ms, verify ${Math.round(performance.now() - started - ingestMs)} ms`,
     );

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startServer } from "../src/server.js";
+import { type CorridorDoc, readJson, type SiteList, type TraceList } from "./support/json.js";
 
 /** What `rtt serve` mounts besides the runner and replay APIs: the CTF API and the diagnostics API. */
 describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () => {
@@ -34,13 +35,10 @@ describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () =>
       expect(existsSync(join(dir, "ctf", "boiling-point-steady.ctf"))).toBe(true);
       const auth = { headers: { authorization: `Bearer ${token}` } };
       expect((await fetch(`${s.url}/ctf`)).status).toBe(401);
-      const list = await (await fetch(`${s.url}/ctf`, auth)).json();
-      expect(list.traces.map((t: { id: string }) => t.id).sort()).toEqual([
-        "boiling-point-flaky",
-        "boiling-point-steady",
-      ]);
-      const trace = await (await fetch(`${s.url}/api/corridor/boiling-point-flaky`, auth)).json();
-      expect(trace.header.task_id).toBe("boiling-point-flaky");
+      const list = await readJson<TraceList>(await fetch(`${s.url}/ctf`, auth));
+      expect(list.traces.map((t) => t.id).sort()).toEqual(["boiling-point-flaky", "boiling-point-steady"]);
+      const trace = await readJson<CorridorDoc>(await fetch(`${s.url}/api/corridor/boiling-point-flaky`, auth));
+      expect(trace.header?.task_id).toBe("boiling-point-flaky");
 
       const post = (auth?: string) =>
         fetch(`${s.url}/api/rtt/beacon`, {
@@ -63,12 +61,10 @@ describe("rtt serve mounts the CTF and diagnostics APIs on its own store", () =>
     // Same file, new process state: the site and its beacon are still there; demo traces are not copied twice.
     const again = await startServer({ db, port: 0, demo: true, token, logLevel: "silent", sessionOutput: null });
     try {
-      const sites = await (
-        await fetch(`${again.url}/api/rtt/sites`, { headers: { authorization: `Bearer ${token}` } })
-      ).json();
-      expect(sites.sites.map((x: { site: string; beacons: number }) => [x.site, x.beacons])).toEqual([
-        ["svc-wiring", 1],
-      ]);
+      const sites = await readJson<SiteList>(
+        await fetch(`${again.url}/api/rtt/sites`, { headers: { authorization: `Bearer ${token}` } }),
+      );
+      expect(sites.sites.map((x) => [x.site, x.beacons])).toEqual([["svc-wiring", 1]]);
       expect((await again.diagnostics.listBeacons("svc-wiring", 10)).map((b) => b.event)).toEqual(["heartbeat"]);
     } finally {
       await again.close();
