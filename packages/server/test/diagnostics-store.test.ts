@@ -1,6 +1,6 @@
 // One contract suite for both DiagnosticsStore implementations. PostgreSQL runs against
 // 127.0.0.1:5432 (database `test`) in a throwaway schema, and is skipped with a printed reason when
-// unreachable.
+// unreachable (a failure with RTT_REQUIRE_PG=1, as in CI).
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,30 +8,9 @@ import { applyBeacon, type Beacon, fingerprint } from "../src/diagnostics/drift.
 import { PgDiagnosticsStore } from "../src/diagnostics/pg-store.js";
 import { SqliteDiagnosticsStore } from "../src/diagnostics/sqlite-store.js";
 import type { DiagnosticsStore } from "../src/diagnostics/store.js";
+import { PG_URL, probePostgres, uniqueSchema } from "./support/pg.js";
 
-const PG = {
-  host: "127.0.0.1",
-  port: 5432,
-  database: "test",
-  user: process.env.PGUSER ?? "postgres",
-  connectionTimeoutMillis: 2000,
-};
-
-async function pgReachable(): Promise<string | undefined> {
-  const client = new pg.Client(PG);
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const pgProblem = await pgReachable();
-if (pgProblem) console.warn(`diagnostics-store: skipping PostgreSQL contract tests: ${pgProblem}`);
+const pgProblem = await probePostgres();
 
 interface Backend {
   name: string;
@@ -58,8 +37,8 @@ const backends: Backend[] = [
     name: "postgres",
     skip: pgProblem !== undefined,
     async open() {
-      const pool = new pg.Pool(PG);
-      const schema = `rtt_diag_test_${process.pid}_${Date.now()}`;
+      const pool = new pg.Pool({ connectionString: PG_URL });
+      const schema = uniqueSchema("diag");
       return {
         store: new PgDiagnosticsStore(pool, { schema }),
         reopen: async () => new PgDiagnosticsStore(pool, { schema }),
