@@ -23,7 +23,7 @@ import { useReplayTime } from "./replay/useReplayTime.js";
 import { useSegmentSamples } from "./replay/useSegmentSamples.js";
 import { adjacentAnomaly, useSessionAnomalies } from "./replay/useSessionAnomalies.js";
 import { href, onLinkClick, type Params, useTitle } from "./route.js";
-import { Timeline } from "./Timeline.js";
+import { Timeline } from "./replay/Timeline.js";
 import { Empty, ErrorBox, Loading, useAsync } from "./util.js";
 
 const NO_ANOMALIES: Anomaly[] = [];

@@ -1,6 +1,6 @@
 import type { Sample, Triadic } from "../api.js";
 import { update } from "../route.js";
-import { DimCoreView, SetView, SnrGraph } from "../Triadic.js";
+import { DimCoreView, SetView, SnrGraph } from "./Triadic.js";
 
 const OVERLAYS = [
   ["anomalies", "Anomalies"],

@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from "react";
 import type { Columns, SegmentInfo } from "../api.js";
-import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "../Plots.js";
+import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "./Plots.js";
 import { type Async, Empty, ErrorBox, Loading } from "../util.js";
 
 /**

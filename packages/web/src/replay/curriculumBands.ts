@@ -1,6 +1,6 @@
 import type { Objective, SegmentInfo } from "../api.js";
-import type { Band } from "../Plots.js";
-import type { TimelineBand } from "../Timeline.js";
+import type { Band } from "./Plots.js";
+import type { TimelineBand } from "./Timeline.js";
 
 const PASS_COLOR = "#16a34a";
 const FAIL_COLOR = "#dc2626";

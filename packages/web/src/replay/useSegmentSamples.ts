@@ -1,6 +1,6 @@
 import { type RefObject, useCallback, useEffect, useRef, useState } from "react";
 import { api, type Columns, plotPointBudget, type SegmentInfo } from "../api.js";
-import type { PlotDetail, XRange } from "../Plots.js";
+import type { PlotDetail, XRange } from "./Plots.js";
 import { update } from "../route.js";
 import { debouncedLoad, nearestIndex, useAsync } from "../util.js";
 import { formatZoom, parseZoom } from "./zoomParam.js";

@@ -1,4 +1,4 @@
-import type { XRange } from "../Plots.js";
+import type { XRange } from "./Plots.js";
 
 /** "min,max" with six decimals, as t is written. */
 export function formatZoom(r: XRange): string {

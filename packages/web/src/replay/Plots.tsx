@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
-import type { Anomaly, Columns, Note } from "./api.js";
-import { sevColor, useLatest } from "./util.js";
+import type { Anomaly, Columns, Note } from "../api.js";
+import { sevColor, useLatest } from "../util.js";
 
 export interface Band {
   t_from: number;

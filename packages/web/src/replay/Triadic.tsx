@@ -1,7 +1,7 @@
 import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, type SimulationNodeDatum } from "d3";
 import { useMemo } from "react";
-import type { DimCore, SetValues, SnrNode } from "./api.js";
-import { fmtNum } from "./util.js";
+import type { DimCore, SetValues, SnrNode } from "../api.js";
+import { fmtNum } from "../util.js";
 
 /** SET overlay: S, E, T as horizontal bars (values are shown as numbers too). */
 export function SetView({ set }: { set: SetValues }) {

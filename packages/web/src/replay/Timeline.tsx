@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
-import type { Anomaly, Note, SegmentInfo } from "./api.js";
-import { fmtT, SEVERITY_NAMES, sevColor } from "./util.js";
+import type { Anomaly, Note, SegmentInfo } from "../api.js";
+import { fmtT, SEVERITY_NAMES, sevColor } from "../util.js";
 
 export interface TimelineBand {
   segment_id: string;
