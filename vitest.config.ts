@@ -3,6 +3,36 @@ import { defineConfig } from "vitest/config";
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
+const ALL = [
+  "packages/*/test/**/*.test.ts",
+  "bench/**/*.test.ts",
+  "deploy/**/*.test.ts",
+  "spec/**/*.test.ts",
+  "sdk-python/**/*.test.ts",
+];
+
+/**
+ * Tests that start servers, child processes, browsers, PostgreSQL or language toolchains. Everything else is `unit`:
+ * in-process and fast (`npx vitest run --project unit`). `npm test` runs both.
+ */
+const INTEGRATION = [
+  "packages/web/test/e2e/**/*.test.ts", // Chromium against `rtt serve`
+  "packages/cli/test/**/*.test.ts", // the built CLI as a child process; conformance runs C, Go, Java, Rust, Python
+  "packages/sdk/test/python-sdk.test.ts", // python3
+  "packages/sdk/test/seed-snippets.test.ts", // child processes
+  "packages/server/test/api.runner.test.ts", // a listening server, promtool
+  "packages/server/test/kill.test.ts", // SIGKILLed server processes
+  "packages/server/test/shutdown.test.ts", // server processes and signals
+  "packages/server/test/serve-wiring.test.ts", // startServer as `rtt serve` wires it
+  "packages/server/test/hostile.test.ts", // a listening server under hostile input
+  "packages/server/test/fuzz/**/*.test.ts", // a listening server, property runs
+  "packages/server/test/store.contract.test.ts", // PostgreSQL (and SQLite)
+  "packages/server/test/diagnostics-store.test.ts", // PostgreSQL (and SQLite)
+  "deploy/**/*.test.ts", // promtool, Prometheus, python3
+  "bench/**/*.test.ts", // benchmark smoke runs
+  "sdk-python/**/*.test.ts", // python3
+];
+
 // Tests import workspace packages from source so `npm test` needs no build step for library code.
 export default defineConfig({
   resolve: {
@@ -14,15 +44,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: [
-      "packages/*/test/**/*.test.ts",
-      "bench/**/*.test.ts",
-      "deploy/**/*.test.ts",
-      "spec/**/*.test.ts",
-      "sdk-python/**/*.test.ts",
-    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "unit", include: ALL, exclude: INTEGRATION } },
+      { extends: true, test: { name: "integration", include: INTEGRATION } },
+    ],
   },
 });
