@@ -8,7 +8,7 @@ import { ctfPlugin } from "./ctf/index.js";
 import { diagnosticsPlugin } from "./diagnostics/plugin.js";
 import type { DiagnosticsStore } from "./diagnostics/store.js";
 import type { SessionEmitter } from "./emit.js";
-import { installErrorHandler } from "./errors.js";
+import { httpError, installErrorHandler } from "./errors.js";
 import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
@@ -76,10 +76,11 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     // Fastify answers a bad percent-encoding in the path itself, in its own body shape: use the documented one.
     frameworkErrors: (err, req, reply: FastifyReply) => {
       const path = JSON.stringify(req.url.split("?")[0].slice(0, 200));
-      reply.code(400).send({
-        error:
-          err.code === "FST_ERR_BAD_URL" ? `malformed URL: ${path} is not valid percent-encoded UTF-8` : "bad request",
-      });
+      const e =
+        err.code === "FST_ERR_BAD_URL"
+          ? httpError("RTT_ERR_BAD_URL", `malformed URL: ${path} is not valid percent-encoded UTF-8`)
+          : httpError("RTT_ERR_BAD_REQUEST");
+      reply.code(e.statusCode).send(e.body());
     },
   });
   const metrics = new Metrics(opts.maxOperatorSeries ?? DEFAULTS.maxOperatorSeries);

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type HttpError, httpError } from "./errors.js";
 import { BODY_TYPES, hasBody, mediaType } from "./media.js";
 import { bearerMatches, isLoopbackHost } from "./security.js";
 
@@ -127,26 +128,24 @@ export function makeCredentialCheck(opts: GuardOptions): (req: FastifyRequest) =
   };
 }
 
-function answer(
-  reply: FastifyReply,
-  req: FastifyRequest,
-  status: number,
-  error: string,
-  headers: Record<string, string> = {},
-) {
-  if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") return refuseUpgrade(reply, req, status, error);
+function answer(reply: FastifyReply, req: FastifyRequest, error: HttpError) {
+  if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") return refuseUpgrade(reply, req, error);
   // A refused upload must not be read to its end: closing the connection drops the rest of the body.
   if (hasBody(req.headers)) reply.header("connection", "close");
-  return reply.code(status).headers(headers).send({ error });
+  return reply
+    .code(error.statusCode)
+    .headers(error.headers ?? {})
+    .send(error.body());
 }
 
 /**
  * A refused WebSocket handshake is answered on the raw socket: the upgrade plugin destroys the socket when a
  * Fastify reply ends, which can drop the response before the client reads it.
  */
-function refuseUpgrade(reply: FastifyReply, req: FastifyRequest, status: number, error: string) {
+function refuseUpgrade(reply: FastifyReply, req: FastifyRequest, error: HttpError) {
   reply.hijack();
-  const body = JSON.stringify({ error });
+  const status = error.statusCode;
+  const body = JSON.stringify(error.body());
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
     "connection: close",
@@ -181,8 +180,10 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
         "host",
         reply,
         req,
-        403,
-        `Host ${JSON.stringify(String(host).slice(0, 200))} is not a name of this server (DNS rebinding guard); start rtt serve with --allow-host NAME to serve it`,
+        httpError(
+          "RTT_ERR_FORBIDDEN",
+          `Host ${JSON.stringify(String(host).slice(0, 200))} is not a name of this server (DNS rebinding guard); start rtt serve with --allow-host NAME to serve it`,
+        ),
       );
 
     const safe = SAFE_METHODS.has(req.method);
@@ -195,8 +196,10 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
           "origin",
           reply,
           req,
-          403,
-          `cross-origin request refused: Origin ${JSON.stringify(String(origin ?? site).slice(0, 200))} is not this server's; allow a trusted one with --allow-origin`,
+          httpError(
+            "RTT_ERR_FORBIDDEN",
+            `cross-origin request refused: Origin ${JSON.stringify(String(origin ?? site).slice(0, 200))} is not this server's; allow a trusted one with --allow-origin`,
+          ),
         );
     }
     if (!safe && hasBody(req.headers)) {
@@ -206,8 +209,10 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
           "media_type",
           reply,
           req,
-          415,
-          `unsupported content type ${JSON.stringify(type.slice(0, 100) || "(none)")}: send ${BODY_TYPES.join(" or ")}`,
+          httpError(
+            "RTT_ERR_UNSUPPORTED_MEDIA_TYPE",
+            `unsupported content type ${JSON.stringify(type.slice(0, 100) || "(none)")}: send ${BODY_TYPES.join(" or ")}`,
+          ),
         );
     }
 
@@ -219,10 +224,24 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
     const granted = credentials(req);
     if (granted === null) {
       const why = req.headers.authorization === undefined ? "missing bearer token" : "invalid bearer token";
-      return refuse("unauthenticated", reply, req, 401, `${why}: send Authorization: Bearer <token>`, challenge);
+      return refuse(
+        "unauthenticated",
+        reply,
+        req,
+        httpError("RTT_ERR_UNAUTHORIZED", `${why}: send Authorization: Bearer <token>`, undefined, {
+          headers: challenge,
+        }),
+      );
     }
     if (access === "write" && granted !== "write")
-      return refuse("forbidden", reply, req, 403, "the read token cannot write: use the write token", challenge);
+      return refuse(
+        "forbidden",
+        reply,
+        req,
+        httpError("RTT_ERR_FORBIDDEN", "the read token cannot write: use the write token", undefined, {
+          headers: challenge,
+        }),
+      );
   });
 }
 
@@ -245,10 +264,9 @@ export function authRoutes(app: FastifyInstance, opts: GuardOptions): void {
     if (!tokenMode) return reply.code(200).send({ token_required: false, access: "write" });
     const level = req.headers.authorization === undefined ? null : credentials(req);
     if (level === null)
-      return reply
-        .code(401)
-        .header("www-authenticate", 'Bearer realm="rtt"')
-        .send({ error: "send the server's token as Authorization: Bearer <token>" });
+      throw httpError("RTT_ERR_UNAUTHORIZED", "send the server's token as Authorization: Bearer <token>", undefined, {
+        headers: { "www-authenticate": 'Bearer realm="rtt"' },
+      });
     const token = level === "write" ? opts.token : opts.readToken;
     return reply
       .header("set-cookie", cookie(cookieValue(level, token as string)))

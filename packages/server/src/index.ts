@@ -4,7 +4,14 @@ export { ConformanceMonitor, referenceSelfCheck } from "./conformance.js";
 export type { AppContext } from "./context.js";
 export { fillDemo } from "./demo.js";
 export { SessionEmitter } from "./emit.js";
-export { HttpError } from "./errors.js";
+export {
+  type ErrorCode,
+  HTTP_ERRORS,
+  type HttpErrorCode,
+  STARTUP_ERRORS,
+  type StartupErrorCode,
+} from "./error-codes.js";
+export { type ErrorBody, type ErrorDetail, HttpError, httpError, installErrorHandler } from "./errors.js";
 export { type Access, AUTH_COOKIE, type GuardOptions, installGuard } from "./guard.js";
 export { Metrics } from "./metrics.js";
 export { bearerMatches, isLoopbackHost } from "./security.js";

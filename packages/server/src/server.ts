@@ -11,6 +11,7 @@ import { type DemoResult, fillDemo } from "./demo.js";
 import { type OpenedDiagnostics, openDiagnosticsStore } from "./diagnostics/open.js";
 import type { DiagnosticsStore } from "./diagnostics/store.js";
 import { SessionEmitter } from "./emit.js";
+import type { StartupErrorCode } from "./error-codes.js";
 import { checkExposure, checkToken, loadToken } from "./security.js";
 import { describeStore, openStore } from "./store/open.js";
 import type { SessionStore } from "./store/types.js";
@@ -27,9 +28,15 @@ export interface RunningServer extends BuiltApp {
   close(): Promise<void>;
 }
 
-/** A startup refusal with a reason meant for the operator (exit non-zero). */
+/** A startup refusal: `code` says why (error-codes.ts STARTUP_ERRORS), the message is meant for the operator. */
 export class StartupError extends Error {
   override name = "StartupError";
+  constructor(
+    readonly code: StartupErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface StartOptions extends ServerOptions {
@@ -68,7 +75,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (token !== undefined && token === readToken) throw new Error("the read token must differ from the write token");
     checkExposure(host, token ?? readToken);
   } catch (e) {
-    throw new StartupError((e as Error).message);
+    throw new StartupError("RTT_ERR_STARTUP_OPTIONS", (e as Error).message);
   }
 
   const logger = pino(
@@ -84,6 +91,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const verdict = conformance.run();
   if (!verdict.ok && !opts.allowDegraded)
     throw new StartupError(
+      "RTT_ERR_STARTUP_SELF_CHECK",
       `conformance self-validation failed: ${verdict.reason} (start with --allow-degraded to serve anyway)`,
     );
   if (!verdict.ok) logger.warn({ reason: verdict.reason }, "conformance failed; serving degraded");
@@ -93,7 +101,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   try {
     store = await openStore(db, { pgSchema: opts.pgSchema, workerExecArgv: opts.workerExecArgv });
   } catch (e) {
-    throw new StartupError(`cannot open store (${describeStore(db)}): ${(e as Error).message}`);
+    throw new StartupError(
+      "RTT_ERR_STARTUP_STORE",
+      `cannot open store (${describeStore(db)}): ${(e as Error).message}`,
+    );
   }
 
   // Diagnostics tables live beside the sessions; CTF files in <dataDir>/ctf/ (default: the SQLite file's folder).
@@ -102,7 +113,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     diagnostics = await openDiagnosticsStore(db, { pgSchema: opts.pgSchema });
   } catch (e) {
     await store.close();
-    throw new StartupError(`cannot open diagnostics tables (${describeStore(db)}): ${(e as Error).message}`);
+    throw new StartupError(
+      "RTT_ERR_STARTUP_STORE",
+      `cannot open diagnostics tables (${describeStore(db)}): ${(e as Error).message}`,
+    );
   }
   const scratchDir = !opts.dataDir && db === ":memory:" ? await mkdtemp(join(tmpdir(), "rtt-data-")) : undefined;
   const dataDir = opts.dataDir ?? scratchDir ?? (isPostgresUrl(db) ? DEFAULTS.dataDir : dirname(db));
@@ -124,6 +138,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   } catch (e) {
     await closeStores();
     throw new StartupError(
+      "RTT_ERR_STARTUP_LOG_FILE",
       `cannot open log file ${opts.logFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
@@ -171,6 +186,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     await app.close();
     await closeStores();
     throw new StartupError(
+      "RTT_ERR_STARTUP_LISTEN",
       `cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }

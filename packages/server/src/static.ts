@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import { httpError } from "./errors.js";
 
 /** API prefixes never answered with the web UI's index.html. */
 const API_PREFIXES = [
@@ -64,7 +65,9 @@ export async function registerStatic(app: FastifyInstance, webDir: string | unde
       !API_PREFIXES.some((p) => path.startsWith(p))
     )
       return reply.type("text/html; charset=utf-8").send(readFileSync(indexPath));
-    return reply.code(404).send({ error: `no route for ${req.method} ${path.slice(0, 200)}` });
+    return reply
+      .code(404)
+      .send(httpError("RTT_ERR_NO_ROUTE", `no route for ${req.method} ${path.slice(0, 200)}`).body());
   });
   return hasUi;
 }

@@ -120,6 +120,7 @@ describe("startup self-validation", () => {
     );
     expect(err).toBeInstanceOf(StartupError);
     expect(err.message).toMatch(/conformance self-validation failed: \/samples\/1\/C: drifted/);
+    expect(err.code).toBe("RTT_ERR_STARTUP_SELF_CHECK");
   });
 
   it("--allow-degraded serves with status degraded and the gauge at 0", async () => {

@@ -124,7 +124,7 @@ describe("POST /sessions (ingest)", () => {
     expect(noType.statusCode).toBe(415);
     const big = await post(Buffer.alloc(1024 * 1024 + 10, 0x20));
     expect(big.statusCode).toBe(413);
-    expect(big.json()).toEqual({ error: "request body is larger than the server's limit" });
+    expect(big.json()).toEqual({ error: "request body is larger than the server's limit", code: "RTT_ERR_TOO_LARGE" });
   });
 
   it("NDJSON batches: per-line results with line numbers, valid lines stored", async () => {

@@ -251,7 +251,10 @@ describe("limits", () => {
     for (const path of ["/ctf?id=big", "/ctf/big/events"]) {
       const res = await post(path, big);
       expect(res.status, path).toBe(413);
-      expect(await res.json(), path).toEqual({ error: "request body is larger than the server's limit" });
+      expect(await res.json(), path).toEqual({
+        error: "request body is larger than the server's limit",
+        code: "RTT_ERR_TOO_LARGE",
+      });
     }
     await app.close();
     // An embedder may still choose its own.
@@ -261,41 +264,44 @@ describe("limits", () => {
 });
 
 describe("error bodies", () => {
-  it("keep their shape: {error} plus the CTF fields (issues, accepted, body_line)", async () => {
+  it("keep their shape: {error, code} plus the CTF fields (issues, accepted, body_line)", async () => {
     await start();
     const events = makeTrace(2);
     const body = async (res: Response) => ({ status: res.status, body: await readJson<ErrorBody>(res) });
     expect(await body(await fetch(`${base}/api/corridor/a%20b`))).toEqual({
       status: 400,
-      body: { error: 'invalid trace id "a b": use letters, digits, . _ - (max 128)' },
+      body: { error: 'invalid trace id "a b": use letters, digits, . _ - (max 128)', code: "RTT_ERR_INVALID_INPUT" },
     });
     expect(await body(await post("/ctf?id=a%20b", ndjson(events)))).toMatchObject({ status: 400 });
     expect(await body(await fetch(`${base}/api/corridor/none`))).toEqual({
       status: 404,
-      body: { error: "no trace none" },
+      body: { error: "no trace none", code: "RTT_ERR_NOT_FOUND" },
     });
-    expect(await body(await fetch(`${base}/ctf/none/raw`))).toEqual({ status: 404, body: { error: "no trace none" } });
+    expect(await body(await fetch(`${base}/ctf/none/raw`))).toEqual({
+      status: 404,
+      body: { error: "no trace none", code: "RTT_ERR_NOT_FOUND" },
+    });
     expect(await body(await post("/ctf", " \n"))).toEqual({
       status: 400,
-      body: { error: "empty body: send the .ctf file as the request body" },
+      body: { error: "empty body: send the .ctf file as the request body", code: "RTT_ERR_INVALID_BODY" },
     });
     const invalid = await body(await post("/ctf", ndjson(events.slice(1))));
     expect(invalid.status).toBe(400);
-    expect(Object.keys(invalid.body)).toEqual(["error", "issues"]);
+    expect(Object.keys(invalid.body)).toEqual(["error", "code", "issues"]);
     expect(invalid.body.error).toMatch(/^invalid CTF: \d+ errors$/);
 
     expect((await post("/ctf?id=e", ndjson(events))).status).toBe(201);
     expect(await body(await post("/ctf?id=e", ndjson(makeTrace(1))))).toEqual({
       status: 409,
-      body: { error: "trace e already exists" },
+      body: { error: "trace e already exists", code: "RTT_ERR_CONFLICT" },
     });
     expect(await body(await post("/ctf/e/events", ndjson(events.slice(0, 1))))).toEqual({
       status: 409,
-      body: { error: "trace e is complete (footer written)" },
+      body: { error: "trace e is complete (footer written)", code: "RTT_ERR_CONFLICT" },
     });
     const rejected = await body(await post("/ctf/r/events", ndjson([events[0], events[0]])));
     expect(rejected.status).toBe(400);
-    expect(Object.keys(rejected.body)).toEqual(["error", "accepted", "body_line", "issues"]);
+    expect(Object.keys(rejected.body)).toEqual(["error", "code", "accepted", "body_line", "issues"]);
     expect(rejected.body).toMatchObject({ error: "event rejected", accepted: 1, body_line: 2 });
   });
 });

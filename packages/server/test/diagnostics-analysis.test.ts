@@ -1,7 +1,8 @@
 // Worked graphs with answers computed by hand (see docs/api/rtt/*.md for the semantics).
 import { describe, expect, it } from "vitest";
 import { validateCoherence } from "../src/diagnostics/coherence.js";
-import { analyzeCorridor, type CorridorInputError } from "../src/diagnostics/corridor.js";
+import { analyzeCorridor } from "../src/diagnostics/corridor.js";
+import type { InputError } from "../src/diagnostics/errors.js";
 import { decomposeTopology } from "../src/diagnostics/topology.js";
 
 describe("topology decomposition", () => {
@@ -253,7 +254,12 @@ describe("corridor alignment", () => {
           { path: ["a", "b", "c"], latency_ms: 3, hop_latency_ms: [1] },
         ],
       }),
-    ).toThrow(expect.objectContaining({ path: "/flows/1/hop_latency_ms" }) as unknown as CorridorInputError);
+    ).toThrow(
+      expect.objectContaining({
+        code: "RTT_ERR_INVALID_INPUT",
+        details: [expect.objectContaining({ path: "/flows/1/hop_latency_ms" })],
+      }) as unknown as InputError,
+    );
   });
 
   it("warns about loops in a corridor", () => {

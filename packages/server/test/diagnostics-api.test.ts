@@ -266,6 +266,7 @@ describe("diagnostics endpoints", () => {
       status: 400,
       body: {
         error: "invalid corridor request",
+        code: "RTT_ERR_INVALID_INPUT",
         details: [{ path: "/flows/0/hop_latency_ms", message: expect.stringContaining("must have 1") }],
       },
     });

@@ -91,6 +91,7 @@ describe("validate: CPU stays bounded on large graphs", () => {
     expect(r.status).toBe(413);
     expect(JSON.parse(r.text)).toEqual({
       error: `validate request too large: flows: ${MAX_EDGES + 1} edges exceeds the limit of ${MAX_EDGES}`,
+      code: "RTT_ERR_TOO_LARGE",
       details: [{ path: "/flows", message: `${MAX_EDGES + 1} edges exceeds the limit of ${MAX_EDGES}` }],
     });
   });
@@ -250,6 +251,7 @@ describe("request bodies", () => {
       expect(r.status, `${url} ${body.length}`).toBe(400);
       expect(JSON.parse(r.text)).toEqual({
         error: "invalid request body",
+        code: "RTT_ERR_INVALID_BODY",
         details: [{ path: "", message: expect.stringMatching(/^JSON nested deeper than 64 levels \(at byte \d+\)$/) }],
       });
     }
@@ -269,12 +271,14 @@ describe("request bodies", () => {
     expect(tooLarge.status).toBe(413);
     expect(JSON.parse(tooLarge.text)).toEqual({
       error: "request body too large",
+      code: "RTT_ERR_TOO_LARGE",
       details: [{ path: "", message: expect.stringContaining("exceeds the limit") }],
     });
     const xml = await post("/api/rtt/validate", "<validate/>", { "content-type": "application/xml" });
     expect(xml.status).toBe(415);
     expect(JSON.parse(xml.text)).toEqual({
       error: "unsupported media type",
+      code: "RTT_ERR_UNSUPPORTED_MEDIA_TYPE",
       details: [{ path: "", message: expect.stringContaining("application/json") }],
     });
   });

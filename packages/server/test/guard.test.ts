@@ -318,7 +318,8 @@ describe("malformed URLs", () => {
     for (const url of ["/replay/%E0%A4%A", "/replay/%", "/replay/%ZZ/segments"]) {
       const r = await t.app.inject(url);
       expect(r.statusCode, url).toBe(400);
-      expect(Object.keys(r.json()), url).toEqual(["error"]);
+      expect(Object.keys(r.json()), url).toEqual(["error", "code"]);
+      expect(r.json().code, url).toBe("RTT_ERR_BAD_URL");
       expect(r.json().error).toMatch(/^malformed URL: .* is not valid percent-encoded UTF-8$/);
     }
   });

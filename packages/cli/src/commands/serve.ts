@@ -132,7 +132,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     });
   } catch (e) {
     if (e instanceof StartupError)
-      throw new CliExit(/conformance/.test(e.message) ? EXIT_INVALID : EXIT_USAGE, e.message);
+      throw new CliExit(e.code === "RTT_ERR_STARTUP_SELF_CHECK" ? EXIT_INVALID : EXIT_USAGE, e.message);
     throw e;
   }
 

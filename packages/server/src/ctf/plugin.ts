@@ -1,7 +1,7 @@
 import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { HttpError, installErrorHandler } from "../errors.js";
+import { HttpError, httpError, installErrorHandler } from "../errors.js";
 import { type LiveSocket, LiveTrace, Subscriber } from "./live.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 
@@ -29,7 +29,10 @@ const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "er
 
 const checkId = (id: string): void => {
   if (!ID_PATTERN.test(id))
-    throw new HttpError(400, `invalid trace id ${JSON.stringify(id)}: use letters, digits, . _ - (max 128)`);
+    throw httpError(
+      "RTT_ERR_INVALID_INPUT",
+      `invalid trace id ${JSON.stringify(id)}: use letters, digits, . _ - (max 128)`,
+    );
 };
 
 /** The body as text. A leading byte order mark is dropped, as POST /sessions's decoder drops it: never stored. */
@@ -80,22 +83,28 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
 
   /**
    * The stored text of a trace. A file that exists but cannot be read is an error that says why: 503 when it is
-   * transient (out of file handles), else 500 with the reason (a directory, no permission), logged once here.
+   * transient (out of file handles), else 500 with the reason (a directory, no permission), logged here too for
+   * the socket paths, which do not pass the error handler.
    */
   const readStored = async (id: string): Promise<string> => {
     try {
       return await store.readText(id);
     } catch (err) {
       const why = readFailure(err);
-      if (why === "ENOENT") throw new HttpError(404, `no trace ${id}`);
+      if (why === "ENOENT") throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
       if (why === "EMFILE" || why === "ENFILE") {
         app.log.warn({ id, code: why }, "ctf: trace not read, out of file handles");
-        throw new HttpError(503, `trace ${id} cannot be read now (too many open files): retry`, undefined, {
-          "retry-after": "1",
-        });
+        throw httpError(
+          "RTT_ERR_UNAVAILABLE",
+          `trace ${id} cannot be read now (too many open files): retry`,
+          undefined,
+          {
+            headers: { "retry-after": "1" },
+          },
+        );
       }
       app.log.error({ id, code: why }, "ctf: stored trace cannot be read");
-      throw new HttpError(500, `trace ${id} is stored but cannot be read (${why})`);
+      throw new HttpError(500, "RTT_ERR_INTERNAL", `trace ${id} is stored but cannot be read (${why})`);
     }
   };
 
@@ -136,12 +145,12 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
 
   app.post<{ Querystring: { id?: string } }>("/ctf", { ...guard, bodyLimit }, async (req, reply) => {
     const text = bodyText(req);
-    if (!text.trim()) throw new HttpError(400, "empty body: send the .ctf file as the request body");
+    if (!text.trim()) throw httpError("RTT_ERR_INVALID_BODY", "empty body: send the .ctf file as the request body");
     const report = validateCTFText(text);
     const errors = errorsOf(report.issues);
     if (errors.length > 0) {
-      throw new HttpError(400, `invalid CTF: ${errors.length} errors`, undefined, undefined, {
-        issues: report.issues.slice(0, MAX_ISSUES),
+      throw httpError("RTT_ERR_INVALID_INPUT", `invalid CTF: ${errors.length} errors`, undefined, {
+        extra: { issues: report.issues.slice(0, MAX_ISSUES) },
       });
     }
     const header = report.validator.header!;
@@ -178,7 +187,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     if (!created) {
       // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
       if ((await readStored(id)) === text) return reply.code(200).send({ id, created: false });
-      throw new HttpError(409, `trace ${id} already exists`);
+      throw httpError("RTT_ERR_CONFLICT", `trace ${id} already exists`);
     }
     return reply.code(201).send({
       id,
@@ -195,14 +204,14 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   app.get<{ Params: { id: string } }>("/ctf/:id/raw", async (req, reply) => {
     const { id } = req.params;
     checkId(id);
-    if (!(await store.exists(id))) throw new HttpError(404, `no trace ${id}`);
+    if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     return reply.type("application/x-ndjson").send(await readStored(id));
   });
 
   app.get<{ Params: { id: string } }>("/api/corridor/:id", async (req) => {
     const { id } = req.params;
     checkId(id);
-    if (!(await store.exists(id))) throw new HttpError(404, `no trace ${id}`);
+    if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     const text = await readStored(id);
     const { events } = loadEventsText(text, false);
     const t = loadTraceText(text, { recompute: false, requireFooter: false });
@@ -234,7 +243,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     const text = bodyText(req);
     const trace = await liveTrace(id);
     return trace.exclusive(async () => {
-      if (trace.complete) throw new HttpError(409, `trace ${id} is complete (footer written)`);
+      if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
       // Check events one by one against the live replay; the valid prefix is kept, the rest refused.
       const accepted: Array<{ seq: number; message: string }> = [];
       const acceptedText: string[] = [];
@@ -267,7 +276,9 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
       if (rejected) {
         // The validator saw the rejected event; rebuild it from what is actually stored.
         await resync(trace);
-        throw new HttpError(400, "event rejected", undefined, undefined, { accepted: accepted.length, ...rejected });
+        throw httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
+          extra: { accepted: accepted.length, ...rejected },
+        });
       }
       return { accepted: accepted.length, events: trace.seq, complete: trace.complete };
     });

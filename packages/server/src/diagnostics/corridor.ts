@@ -15,6 +15,7 @@
  */
 import type { CorridorResult, HopLatency } from "@rtt/sdk";
 import type { Constraint } from "./coherence.js";
+import { InputError } from "./errors.js";
 import { capFindings, checkCount, describePath, MAX_CORRIDOR_HOPS, MAX_EDGES } from "./limits.js";
 
 export interface CorridorFlow {
@@ -36,16 +37,6 @@ export type { CorridorResult, HopLatency };
 export type CorridorFlowResult = CorridorResult["flows"][number];
 export type CorridorEdge = CorridorResult["edges"][number];
 
-/** Thrown for input the schema cannot express (hop_latency_ms length must match the path). */
-export class CorridorInputError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const key = (from: string, to: string) => JSON.stringify([from, to]);
 
@@ -57,10 +48,13 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
 
   req.flows.forEach((f, i) => {
     if (f.hop_latency_ms && f.hop_latency_ms.length !== f.path.length - 1) {
-      throw new CorridorInputError(
-        `/flows/${i}/hop_latency_ms`,
-        `must have ${f.path.length - 1} entries (one per hop of the path), got ${f.hop_latency_ms.length}`,
-      );
+      // Input the schema cannot express: hop_latency_ms must have one entry per hop of the path.
+      throw new InputError("invalid corridor request", [
+        {
+          path: `/flows/${i}/hop_latency_ms`,
+          message: `must have ${f.path.length - 1} entries (one per hop of the path), got ${f.hop_latency_ms.length}`,
+        },
+      ]);
     }
   });
 

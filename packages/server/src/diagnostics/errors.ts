@@ -1,20 +1,16 @@
 /**
- * The one error shape of the diagnostics API: 400 {error, details:[{path, message}]} where path is a
- * JSON pointer into the request body ("/flows/0/from") or names the URL part ("query/site").
+ * The diagnostics API answers every bad input 400 (413 over a limit) `{error, code, details:[{path, message}]}`
+ * where path is a JSON pointer into the request body ("/flows/0/from") or names the URL part ("query/site").
+ * The error type and its detail are the server's one HttpError and ErrorDetail (../errors.ts).
  */
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+import { type ErrorDetail, HttpError } from "../errors.js";
 
-export class InputError extends Error {
-  readonly statusCode: number;
-  constructor(
-    message: string,
-    readonly details: ErrorDetail[],
-    statusCode = 400,
-  ) {
-    super(message);
-    this.statusCode = statusCode;
+export type { ErrorDetail } from "../errors.js";
+
+/** Input the diagnostics API refuses: RTT_ERR_INVALID_INPUT (400), or RTT_ERR_TOO_LARGE (413) over a limit. */
+export class InputError extends HttpError {
+  constructor(message: string, details: ErrorDetail[], statusCode: 400 | 413 = 400) {
+    super(statusCode, statusCode === 413 ? "RTT_ERR_TOO_LARGE" : "RTT_ERR_INVALID_INPUT", message, details);
+    this.name = "InputError";
   }
 }

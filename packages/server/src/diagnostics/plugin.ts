@@ -19,8 +19,9 @@
 import { exceedsDepth, MAX_JSON_DEPTH } from "@rtt/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
+import { type HttpError, httpError, installErrorHandler } from "../errors.js";
 import { preflightValidate, type ValidateRequest, validateCoherence } from "./coherence.js";
-import { analyzeCorridor, CorridorInputError, type CorridorRequest, preflightCorridor } from "./corridor.js";
+import { analyzeCorridor, type CorridorRequest, preflightCorridor } from "./corridor.js";
 import {
   applyBeacon,
   type Beacon,
@@ -30,7 +31,6 @@ import {
   isOverdue,
   type SiteState,
 } from "./drift.js";
-import { InputError } from "./errors.js";
 import { diagnosticsMetrics, ScopeLabelBudget, scopeLabel } from "./metrics.js";
 import { check, checkSite } from "./schemas.js";
 import type { DiagnosticsStore, Profile } from "./store.js";
@@ -62,33 +62,8 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     await requireWrite?.(req, reply);
   };
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof InputError) return reply.code(err.statusCode).send({ error: err.message, details: err.details });
-    if (err instanceof CorridorInputError)
-      return reply
-        .code(400)
-        .send({ error: "invalid corridor request", details: [{ path: err.path, message: err.message }] });
-    const status = err.statusCode ?? 500;
-    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
-      return reply.code(413).send({
-        error: "request body too large",
-        details: [{ path: "", message: `the body exceeds the limit of ${req.routeOptions.bodyLimit} bytes` }],
-      });
-    if (status === 415 || err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const type = String(req.headers["content-type"] ?? "").slice(0, 100);
-      return reply.code(415).send({
-        error: "unsupported media type",
-        details: [{ path: "", message: `send application/json, not ${JSON.stringify(type)}` }],
-      });
-    }
-    if (err.code?.startsWith("FST_ERR_CTP")) {
-      // Body parsing failures (bad JSON, empty body) are bad input like any other.
-      return reply.code(400).send({ error: "invalid request body", details: [{ path: "", message: err.message }] });
-    }
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message, details: [] });
-    req.log.error({ err }, "diagnostics request failed");
-    return reply.code(500).send({ error: "internal error", details: [] });
-  });
+  // The server's one error handler, with this API's wording of body errors and `details` on every answer.
+  installErrorHandler(app, { translate: bodyError, alwaysDetails: true });
 
   // Deep nesting is refused from the raw bytes: parsing it costs seconds and every recursive consumer
   // (schema validation, canonical JSON, storage) would overflow the stack. Then Fastify's own JSON
@@ -100,7 +75,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     const deepAt = exceedsDepth(buf);
     if (deepAt >= 0) {
       const message = `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${deepAt})`;
-      done(new InputError("invalid request body", [{ path: "", message }]), undefined);
+      done(httpError("RTT_ERR_INVALID_BODY", "invalid request body", [{ path: "", message }]), undefined);
       return;
     }
     parseJson(req, buf.toString("utf8"), done);
@@ -166,13 +141,13 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     return { status: "ok", site, profile };
   });
 
-  app.get<{ Params: { site: string } }>("/api/rtt/profile/:site", async (req, reply) => {
+  app.get<{ Params: { site: string } }>("/api/rtt/profile/:site", async (req) => {
     const site = checkSite(req.params.site, "params/site");
     const profile = await store.getProfile(site);
     if (!profile)
-      return reply
-        .code(404)
-        .send({ error: `no profile for site ${site}`, details: [{ path: "params/site", message: "has no profile" }] });
+      throw httpError("RTT_ERR_NOT_FOUND", `no profile for site ${site}`, [
+        { path: "params/site", message: "has no profile" },
+      ]);
     return { site, profile };
   });
 
@@ -201,11 +176,29 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
   });
 }
 
+/** Fastify's body errors in this API's wording, each with a detail at the body (path ""). */
+function bodyError(err: FastifyError, req: FastifyRequest): HttpError | undefined {
+  if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return httpError("RTT_ERR_TOO_LARGE", "request body too large", [
+      { path: "", message: `the body exceeds the limit of ${req.routeOptions.bodyLimit} bytes` },
+    ]);
+  if (err.statusCode === 415 || err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+    const type = String(req.headers["content-type"] ?? "").slice(0, 100);
+    return httpError("RTT_ERR_UNSUPPORTED_MEDIA_TYPE", "unsupported media type", [
+      { path: "", message: `send application/json, not ${JSON.stringify(type)}` },
+    ]);
+  }
+  // Body parsing failures (bad JSON, empty body) are bad input like any other.
+  if (err.code?.startsWith("FST_ERR_CTP"))
+    return httpError("RTT_ERR_INVALID_BODY", "invalid request body", [{ path: "", message: err.message }]);
+  return undefined;
+}
+
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return DRIFT_LIMIT_DEFAULT;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > DRIFT_LIMIT_MAX) {
-    throw new InputError("invalid query", [
+    throw httpError("RTT_ERR_INVALID_QUERY", "invalid query", [
       { path: "query/limit", message: `must be an integer from 1 to ${DRIFT_LIMIT_MAX}` },
     ]);
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { badRequest, type ErrorDetail } from "../errors.js";
+import { type ErrorDetail, httpError } from "../errors.js";
 import { parseQuery } from "./params.js";
 import { loadSession } from "./replay.js";
 
@@ -16,7 +16,7 @@ interface NoteBody {
 
 function parseNote(body: unknown): NoteBody {
   if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw badRequest("a note is a JSON object {t, text, author, segment_id?}");
+    throw httpError("RTT_ERR_INVALID_INPUT", "a note is a JSON object {t, text, author, segment_id?}");
   const b = body as Record<string, unknown>;
   const details: ErrorDetail[] = [];
   for (const k of Object.keys(b))
@@ -33,7 +33,7 @@ function parseNote(body: unknown): NoteBody {
   for (const k of ["text", "author", "segment_id"])
     if (typeof b[k] === "string" && (b[k] as string).includes("\u0000"))
       details.push({ path: `/${k}`, message: "NUL characters are not allowed" });
-  if (details.length) throw badRequest("invalid note", details);
+  if (details.length) throw httpError("RTT_ERR_INVALID_INPUT", "invalid note", details);
   return b as unknown as NoteBody;
 }
 
@@ -50,7 +50,7 @@ export function noteRoutes(app: FastifyInstance, ctx: AppContext): void {
     const rec = await loadSession(ctx, req.params.id);
     const segmentId = note.segment_id ?? null;
     if (segmentId !== null && !rec.summary.segments.some((s) => s.segment_id === segmentId))
-      throw badRequest("invalid note", [
+      throw httpError("RTT_ERR_INVALID_INPUT", "invalid note", [
         {
           path: "/segment_id",
           message: `no segment ${JSON.stringify(segmentId)} in this session (segments: ${rec.summary.segments.map((s) => s.segment_id).join(", ")})`,

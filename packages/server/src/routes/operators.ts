@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { notFound } from "../errors.js";
+import { httpError } from "../errors.js";
 import { parseQuery } from "./params.js";
 
 /** Operators and their mastery progression (GET /api/operators, /api/operators/{id}/mastery). */
@@ -13,7 +13,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { operator_id: string } }>("/api/operators/:operator_id/mastery", async (req) => {
     parseQuery(req.query, {});
     const op = await ctx.store.getOperator(req.params.operator_id);
-    if (!op) throw notFound(`operator ${JSON.stringify(req.params.operator_id)} not found`);
+    if (!op) throw httpError("RTT_ERR_NOT_FOUND", `operator ${JSON.stringify(req.params.operator_id)} not found`);
     return ctx.store.masteryHistory(req.params.operator_id);
   });
 }

@@ -1,6 +1,6 @@
-import { badRequest, type ErrorDetail } from "../errors.js";
+import { type ErrorDetail, httpError } from "../errors.js";
 
-/** A malformed parameter value; the message is shown to the client. */
+/** A malformed parameter value inside parseQuery (never leaves it: it becomes one detail of the 400). */
 export class ParamError extends Error {}
 
 /** Parses one raw query value; throws ParamError on bad input. */
@@ -33,14 +33,16 @@ export function parseQuery<S extends ParamSpec>(query: unknown, spec: S): Parsed
       details.push({ path: name, message: e instanceof ParamError ? e.message : "invalid value" });
     }
   }
-  if (details.length) throw badRequest("invalid query parameters", details);
+  if (details.length) throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", details);
   return out as Parsed<S>;
 }
 
 /** A `from_t`/`to_t` pair, where given both, must not run backwards (a 400 naming from_t otherwise). */
 export function assertTimeRange(q: { from_t?: number; to_t?: number }): void {
   if (q.from_t !== undefined && q.to_t !== undefined && q.from_t > q.to_t)
-    throw badRequest("invalid query parameters", [{ path: "from_t", message: "from_t is after to_t" }]);
+    throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
+      { path: "from_t", message: "from_t is after to_t" },
+    ]);
 }
 
 export const p = {

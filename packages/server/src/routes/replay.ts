@@ -1,7 +1,7 @@
 import { evaluateCurriculum } from "@rtt/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { badRequest, notFound } from "../errors.js";
+import { httpError } from "../errors.js";
 import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "../replay/model.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
 import { assertTimeRange, p, parseQuery } from "./params.js";
@@ -77,26 +77,27 @@ function decodeCursor(cursor: string, sort: string): { value: number; seq: numbe
   } catch {
     // fall through
   }
-  throw badRequest("invalid query parameters", [
+  throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
     { path: "cursor", message: "not a cursor of this listing (cursors are tied to the sort they came with)" },
   ]);
 }
 
 export async function loadSession(ctx: AppContext, id: string): Promise<SessionRecord> {
   const rec = await ctx.store.getSession(id);
-  if (!rec) throw notFound(`session ${JSON.stringify(id)} not found`);
+  if (!rec) throw httpError("RTT_ERR_NOT_FOUND", `session ${JSON.stringify(id)} not found`);
   return rec;
 }
 
 export async function loadSegment(ctx: AppContext, id: string, segmentId: string): Promise<ReplaySegment> {
   const rec = await loadSession(ctx, id);
   if (!rec.summary.segments.some((s) => s.segment_id === segmentId))
-    throw notFound(
+    throw httpError(
+      "RTT_ERR_NOT_FOUND",
       `segment ${JSON.stringify(segmentId)} not found in session ${JSON.stringify(id)} (segments: ${rec.summary.segments.map((s) => s.segment_id).join(", ")})`,
     );
   const session = await ctx.cache.get(id);
   const seg = session?.segments.get(segmentId);
-  if (!seg) throw notFound(`session ${JSON.stringify(id)} not found`);
+  if (!seg) throw httpError("RTT_ERR_NOT_FOUND", `session ${JSON.stringify(id)} not found`);
   return seg;
 }
 
@@ -107,9 +108,13 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get("/replay/sessions", async (req, reply) => {
     const q = parseQuery(req.query, LIST_PARAMS);
     if (q.level_min !== undefined && q.level_max !== undefined && q.level_min > q.level_max)
-      throw badRequest("invalid query parameters", [{ path: "level_min", message: "level_min is above level_max" }]);
+      throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
+        { path: "level_min", message: "level_min is above level_max" },
+      ]);
     if (q.from !== undefined && q.to !== undefined && q.from > q.to)
-      throw badRequest("invalid query parameters", [{ path: "from", message: "from is after to" }]);
+      throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
+        { path: "from", message: "from is after to" },
+      ]);
     const sort = q.sort ?? "-timestamp";
     const query: ListQuery = {
       operator: q.operator,
@@ -187,7 +192,7 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get<{ Params: IdParams }>("/replay/:id/export", async (req, reply) => {
     const doc = await ctx.store.getDocument(req.params.id);
-    if (!doc) throw notFound(`session ${JSON.stringify(req.params.id)} not found`);
+    if (!doc) throw httpError("RTT_ERR_NOT_FOUND", `session ${JSON.stringify(req.params.id)} not found`);
     const ascii = req.params.id.replace(/[^A-Za-z0-9._-]/g, "_");
     return reply
       .type("application/json")
@@ -201,7 +206,7 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: IdParams }>("/replay/:id/curriculum", async (req) => {
     await loadSession(ctx, req.params.id);
     const session = await ctx.cache.get(req.params.id);
-    if (!session) throw notFound(`session ${JSON.stringify(req.params.id)} not found`);
+    if (!session) throw httpError("RTT_ERR_NOT_FOUND", `session ${JSON.stringify(req.params.id)} not found`);
     return evaluateCurriculum(session.log);
   });
 }

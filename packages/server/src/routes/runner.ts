@@ -11,7 +11,7 @@ import {
 } from "@rtt/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
-import { badRequest, HttpError } from "../errors.js";
+import { HttpError, httpError } from "../errors.js";
 import { prepareSession } from "../ingest/prepare.js";
 
 /** Fields an optional /run or /run/v2 body may carry (all optional). */
@@ -42,7 +42,8 @@ const RUN_FIELDS: Record<keyof RunBody, (v: unknown) => string | undefined> = {
 
 function parseRunBody(body: unknown): RunBody | undefined {
   if (body === undefined || body === null) return undefined;
-  if (typeof body !== "object" || Array.isArray(body)) throw badRequest("run options must be a JSON object");
+  if (typeof body !== "object" || Array.isArray(body))
+    throw httpError("RTT_ERR_INVALID_INPUT", "run options must be a JSON object");
   const details = [];
   for (const [k, v] of Object.entries(body)) {
     const check = Object.hasOwn(RUN_FIELDS, k) ? RUN_FIELDS[k as keyof RunBody] : undefined;
@@ -53,7 +54,7 @@ function parseRunBody(body: unknown): RunBody | undefined {
       if (want) details.push({ path: `/${k}`, message: `expected ${want}` });
     }
   }
-  if (details.length) throw badRequest("invalid run options", details);
+  if (details.length) throw httpError("RTT_ERR_INVALID_INPUT", "invalid run options", details);
   return Object.keys(body).length ? (body as RunBody) : undefined;
 }
 
@@ -64,13 +65,15 @@ function simulate(opts: RunBody, sessionId: string, timestamp: string): SessionL
   const scenarios = listScenarios().map((s) => s.id);
   const scenario = opts.scenario ?? scenarios[0];
   if (!scenario || !scenarios.includes(scenario))
-    throw badRequest("unknown scenario", [{ path: "/scenario", message: `known scenarios: ${scenarios.join(", ")}` }]);
+    throw httpError("RTT_ERR_INVALID_INPUT", "unknown scenario", [
+      { path: "/scenario", message: `known scenarios: ${scenarios.join(", ")}` },
+    ]);
   const { session_id: _id, ...rest } = opts;
   try {
     return simulateSession({ ...rest, scenario, session_id: sessionId, timestamp } as SimulateOptions);
   } catch (e) {
     // The simulator rejects options it cannot honour (e.g. an unknown policy): the caller's to fix.
-    throw badRequest(`cannot run scenario: ${e instanceof Error ? e.message : String(e)}`);
+    throw httpError("RTT_ERR_INVALID_INPUT", `cannot run scenario: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -130,11 +133,11 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
       const prepared = prepareSession(raw);
       if (!prepared.ok) {
         req.log.error({ reason: prepared.reason, error: prepared.error }, "engine produced an invalid session");
-        throw new HttpError(500, "the engine produced an invalid session log");
+        throw new HttpError(500, "RTT_ERR_INTERNAL", "the engine produced an invalid session log");
       }
       const result = await ctx.ingest.ingest(prepared.session);
       if (result.status === "conflict")
-        throw new HttpError(409, `session ${sessionId} already exists with different content`);
+        throw httpError("RTT_ERR_CONFLICT", `session ${sessionId} already exists with different content`);
       return reply.code(200).type("application/json").send(raw);
     } finally {
       ctx.metrics.lastRunDuration.observe((performance.now() - started) / 1000);
@@ -144,11 +147,11 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post("/run", run("v1"));
   app.post("/run/v2", run("v2"));
 
-  app.post("/validate", { config: { access: "compute" } }, async (_req, reply) => {
+  app.post("/validate", { config: { access: "compute" } }, async () => {
     ctx.metrics.validateRequests.inc();
     const result = ctx.conformance.run();
     ctx.metrics.conformanceOk.set(result.ok ? 1 : 0);
     if (result.ok) return { status: "ok" };
-    return reply.code(500).send({ status: "failed", error: result.reason });
+    throw httpError("RTT_ERR_SELF_CHECK_FAILED", result.reason, undefined, { extra: { status: "failed" } });
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AppContext } from "../context.js";
-import { HttpError } from "../errors.js";
+import { HttpError, httpError } from "../errors.js";
 import { splitNdjson } from "../ingest/ndjson.js";
 import type { PreparedSession } from "../ingest/prepare.js";
 import { prepareBodies, sharedPreparePool } from "../ingest/prepare-pool.js";
@@ -31,8 +31,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.addContentTypeParser("*", (req, _payload, done) => {
     ctx.metrics.rejected("unsupported_media");
     done(
-      new HttpError(
-        415,
+      httpError(
+        "RTT_ERR_UNSUPPORTED_MEDIA_TYPE",
         `unsupported content type ${JSON.stringify(String(req.headers["content-type"] ?? "").slice(0, 100))}: send application/json (one session) or application/x-ndjson (a batch)`,
       ),
     );
@@ -42,7 +42,10 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const body = req.body;
     if (!Buffer.isBuffer(body)) {
       ctx.metrics.rejected("unsupported_media");
-      throw new HttpError(415, "missing content type: send application/json or application/x-ndjson");
+      throw httpError(
+        "RTT_ERR_UNSUPPORTED_MEDIA_TYPE",
+        "missing content type: send application/json or application/x-ndjson",
+      );
     }
     const type = mediaType(req.headers);
     // Tracked so shutdown finishes bodies already received, even when their client has gone.
@@ -54,14 +57,22 @@ async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   const [prepared] = await prepareBodies([body]);
   if (!prepared.ok) {
     ctx.metrics.rejected(prepared.reason);
-    throw new HttpError(400, prepared.error, prepared.details);
+    throw httpError(
+      prepared.reason === "bad_json" ? "RTT_ERR_INVALID_BODY" : "RTT_ERR_INVALID_INPUT",
+      prepared.error,
+      prepared.details,
+    );
   }
   const result = await ctx.ingest.ingest(prepared.session);
   if (result.status === "conflict")
-    return reply.code(409).send({
-      error: `session ${result.session_id} already exists with different content`,
-      session_id: result.session_id,
-    });
+    throw httpError(
+      "RTT_ERR_CONFLICT",
+      `session ${result.session_id} already exists with different content`,
+      undefined,
+      {
+        extra: { session_id: result.session_id },
+      },
+    );
   const warnings = prepared.session.warnings.map((w) => ({ path: w.path, message: w.message }));
   return reply
     .code(STATUS[result.status])
@@ -77,7 +88,7 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   const lines = splitNdjson(body);
   if (lines.length === 0) {
     ctx.metrics.rejected("bad_json");
-    throw new HttpError(400, "empty NDJSON body: send one session log per line");
+    throw httpError("RTT_ERR_INVALID_BODY", "empty NDJSON body: send one session log per line");
   }
   const results: LineResult[] = new Array(lines.length);
   const accepted: Array<{ index: number; session: PreparedSession }> = [];
@@ -119,17 +130,18 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
           ? [...failures][0]
           : 400;
   const summary = { created, duplicate, failed, results };
-  // Only storage failures make every line 503: the whole batch may be sent again shortly.
-  if (status === 503) reply.header("retry-after", "1");
   if (status >= 400)
-    return reply.code(status).send({
-      error: "no line of the batch was accepted",
-      details: results.flatMap((r) =>
+    throw new HttpError(
+      status,
+      "RTT_ERR_BATCH_REJECTED",
+      "no line of the batch was accepted",
+      results.flatMap((r) =>
         r.details?.length
           ? r.details.map((d) => ({ line: r.line, message: `${d.path ?? ""}: ${d.message}` }))
           : [{ line: r.line, message: r.error ?? "rejected" }],
       ),
-      ...summary,
-    });
+      // Only storage failures make every line 503: the whole batch may be sent again shortly.
+      { extra: summary, headers: status === 503 ? { "retry-after": "1" } : undefined },
+    );
   return reply.code(status).send(summary);
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { badRequest } from "../errors.js";
+import { httpError } from "../errors.js";
 import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "../replay/model.js";
 import { assertTimeRange, ParamError, p, parseQuery } from "./params.js";
 import { loadSegment } from "./replay.js";
@@ -47,7 +47,7 @@ export function sseRoutes(app: FastifyInstance, ctx: AppContext): void {
     const header = req.headers["last-event-id"];
     if (header !== undefined) {
       if (typeof header !== "string" || !/^\d{1,10}$/.test(header.trim()))
-        throw badRequest("invalid Last-Event-ID header", [
+        throw httpError("RTT_ERR_INVALID_INPUT", "invalid Last-Event-ID header", [
           { path: "Last-Event-ID", message: "expected an event index" },
         ]);
       lastId = Number(header.trim());

@@ -1,5 +1,8 @@
 /** The storage contract: one interface, two backends (SQLite, PostgreSQL), one contract test suite. */
 
+import { HTTP_ERRORS } from "../error-codes.js";
+import { HttpError } from "../errors.js";
+
 /** Indexed columns of a stored session: every filter and sort of the replay browser is one of these. */
 export interface SessionColumns {
   session_id: string;
@@ -197,11 +200,13 @@ export const SORT_COLUMN: Record<SortKey, string> = {
  * the failed call was written and nothing is wrong with the input: the same request may succeed a moment later,
  * so the HTTP layer answers 503 with Retry-After.
  */
-export class StoreBusyError extends Error {
+export class StoreBusyError extends HttpError {
   /** Seconds a client should wait before retrying. */
   readonly retryAfterSeconds = 1;
-  constructor(message = "the session store is busy (database locked by another writer); retry shortly") {
-    super(message);
+  constructor(message: string = HTTP_ERRORS.RTT_ERR_STORE_BUSY.message) {
+    super(HTTP_ERRORS.RTT_ERR_STORE_BUSY.status, "RTT_ERR_STORE_BUSY", message, undefined, {
+      headers: { "retry-after": "1" },
+    });
     this.name = "StoreBusyError";
   }
 }

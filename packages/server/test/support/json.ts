@@ -11,9 +11,11 @@ export async function readJson<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Every error answer: `{error}` plus route-specific fields. */
+/** Every error answer: `{error, code}` plus route-specific fields. */
 export interface ErrorBody {
   error: string;
+  /** The stable RTT_ERR_* code (packages/server/src/error-codes.ts). */
+  code?: string;
   issues?: CTFIssue[];
   accepted?: number;
   body_line?: number;
