@@ -1,4 +1,4 @@
-import type { StepNode } from "./state.js";
+import type { StepNode } from "./step-tree.js";
 import type { LoadedTrace } from "./trace.js";
 import { type CorridorStatus, type CTFIssue, Q_METRICS, type QMetricName } from "./types.js";
 

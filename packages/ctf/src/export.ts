@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CorridorState, type StepNode } from "./state.js";
+import { type StepNode, StepTree } from "./step-tree.js";
 import { type CorridorStatus, type CTFEvent, type HeaderEvent, Q_METRICS, type QMetrics } from "./types.js";
 
 /** A trace to export: a display name and its events in file order (already validated). */
@@ -22,7 +22,7 @@ interface Replayed {
 function replay(events: CTFEvent[]): Replayed {
   const header = events[0];
   if (header?.type !== "header") throw new Error("export: the first event must be the header");
-  const st = new CorridorState(header.corridor_spec, header.task, { trackMetrics: false });
+  const st = new StepTree(header.corridor_spec, header.task, { trackMetrics: false });
   const nodeAt = new Map<number, StepNode>();
   const rewindTarget = new Map<number, StepNode>();
   const rewindFrom = new Map<number, StepNode>();

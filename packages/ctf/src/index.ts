@@ -23,7 +23,7 @@ export {
 export { type Corridor, type CorridorOptions, createCorridor, type StepInput, type StepResult } from "./runtime.js";
 export { validateEventSchema } from "./schema.js";
 export { ctfSpecDir, readCtfSchema } from "./spec.js";
-export { CorridorState, CRITICAL_STREAK, round6, type StatusResult, type StepNode } from "./state.js";
+export { CRITICAL_STREAK, round6, type StatusResult, type StepNode, StepTree } from "./step-tree.js";
 export { formatSummary, loadEvents, loadEventsText, sparkline, summarize, type TraceSummary } from "./summary.js";
 export { cosine, type Embedder, forEachToken, TermVector, TfIdfCorpus, termCounts } from "./text.js";
 export { type LoadedTrace, loadTrace, loadTraceText } from "./trace.js";

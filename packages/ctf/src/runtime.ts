@@ -1,4 +1,4 @@
-import { CorridorState, type StatusResult } from "./state.js";
+import { type StatusResult, StepTree } from "./step-tree.js";
 import type { Embedder } from "./text.js";
 import type { CorridorSpec, CorridorStatus, CTFEvent, QMetrics, StepEvent } from "./types.js";
 import type { CTFSink } from "./writer.js";
@@ -54,7 +54,7 @@ export interface Corridor {
 export function createCorridor(opts: CorridorOptions): Corridor {
   const now = opts.now ?? (() => Date.now() / 1000);
   const { writer, spec } = opts;
-  const state = new CorridorState(spec, opts.task, { embedder: opts.embedder });
+  const state = new StepTree(spec, opts.task, { embedder: opts.embedder });
   let nextId = 0;
   let status: CorridorStatus = "stable";
   let lastQ: QMetrics | null = null;
@@ -132,7 +132,7 @@ export function createCorridor(opts: CorridorOptions): Corridor {
       live();
       const head = state.head;
       const to = state.byId.get(toStep);
-      if (!head || !to?.valid || !CorridorState.isAncestor(to, head)) {
+      if (!head || !to?.valid || !StepTree.isAncestor(to, head)) {
         throw new Error(
           `corridor ${opts.taskId}: cannot rewind to ${toStep}: not an ancestor of the head (${head?.id ?? "none"})`,
         );

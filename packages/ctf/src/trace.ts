@@ -1,5 +1,5 @@
 import { parseCTFText, readCTFFile } from "./reader.js";
-import type { StepNode } from "./state.js";
+import type { StepNode } from "./step-tree.js";
 import type { CorridorStatus, CTFIssue, FooterEvent, HeaderEvent, RewindEvent } from "./types.js";
 import { CTFValidator, type ValidatorOptions } from "./validator.js";
 

@@ -1,6 +1,6 @@
 import { parseCTFText, readCTFValues } from "./reader.js";
 import { validateEventSchema } from "./schema.js";
-import { CorridorState, type StepNode } from "./state.js";
+import { type StepNode, StepTree } from "./step-tree.js";
 import type { Embedder } from "./text.js";
 import {
   type CorridorStatus,
@@ -45,7 +45,7 @@ const TOLERANCE = 1.5e-6; // values are written rounded to 6 decimals
 export class CTFValidator {
   header: HeaderEvent | null = null;
   footer: FooterEvent | null = null;
-  state: CorridorState | null = null;
+  state: StepTree | null = null;
   events = 0;
   lastStatus: CorridorStatus = "stable";
   readonly issues: CTFIssue[] = [];
@@ -57,7 +57,7 @@ export class CTFValidator {
   private floorFrom: "step" | "rewind" = "step";
   /** Set right after a step or rewind: the q/status that follow describe the head and can be recomputed. */
   private fresh = false;
-  private freshQ: ReturnType<CorridorState["metrics"]> | null = null;
+  private freshQ: ReturnType<StepTree["metrics"]> | null = null;
   private readonly recompute: boolean;
   private readonly keep: boolean;
   /** The latest q event: the status after it is derived from the file's own q values. */
@@ -130,7 +130,7 @@ export class CTFValidator {
         return;
       }
       this.header = e;
-      this.state = new CorridorState(e.corridor_spec, e.task, {
+      this.state = new StepTree(e.corridor_spec, e.task, {
         embedder: this.opts.embedder,
         trackMetrics: this.recompute,
       });
@@ -181,7 +181,7 @@ export class CTFValidator {
     }
   }
 
-  private step(st: CorridorState, e: Extract<CTFEvent, { type: "step" }>, line: number, out: CTFIssue[]): void {
+  private step(st: StepTree, e: Extract<CTFEvent, { type: "step" }>, line: number, out: CTFIssue[]): void {
     const before = out.length;
     const same = st.byId.get(e.step_id);
     if (same?.valid) {
@@ -214,7 +214,7 @@ export class CTFValidator {
     this.freshQ = null;
   }
 
-  private rewind(st: CorridorState, e: Extract<CTFEvent, { type: "rewind" }>, line: number, out: CTFIssue[]): void {
+  private rewind(st: StepTree, e: Extract<CTFEvent, { type: "rewind" }>, line: number, out: CTFIssue[]): void {
     const head = st.head;
     if (!head || e.from_step !== head.id) {
       out.push(
@@ -228,7 +228,7 @@ export class CTFValidator {
       return;
     }
     const to = st.byId.get(e.to_step);
-    if (!to?.valid || !CorridorState.isAncestor(to, head)) {
+    if (!to?.valid || !StepTree.isAncestor(to, head)) {
       out.push(
         this.err(
           line,
@@ -246,7 +246,7 @@ export class CTFValidator {
     this.freshQ = null;
   }
 
-  private resolve(st: CorridorState, id: number, line: number, field: string, out: CTFIssue[]): StepNode | null {
+  private resolve(st: StepTree, id: number, line: number, field: string, out: CTFIssue[]): StepNode | null {
     const node = st.byId.get(id);
     if (!node) out.push(this.err(line, field, "unknown_step", `step ${id} does not exist (yet)`));
     else if (!node.valid) out.push(this.err(line, field, "step_rewound", `step ${id} was invalidated by a rewind`));
@@ -270,7 +270,7 @@ export class CTFValidator {
   }
 
   /** Records q/status on their step and, for the head right after a step or rewind, checks them against a recomputation. */
-  private describe(st: CorridorState, node: StepNode, e: QEvent | StatusEvent, line: number, out: CTFIssue[]): void {
+  private describe(st: StepTree, node: StepNode, e: QEvent | StatusEvent, line: number, out: CTFIssue[]): void {
     const check = this.recompute && this.fresh && node === st.head;
     if (e.type === "q") {
       // The event itself carries the five metrics; copying them would cost an object per step.

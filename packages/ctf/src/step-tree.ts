@@ -69,8 +69,9 @@ export class StepIndex {
  * from which the five Q-metrics of spec/ctf/v0.1/q_metrics.md are read in O(distinct tools + action
  * length). Used by the runtime (to write metrics), the validator (to recompute them) and the tools.
  * It trusts its caller to have checked the rules (the validator does), so it never throws on data.
+ * (Not core's CorridorState, which is the engine's state: this is a trace's tree of steps.)
  */
-export class CorridorState {
+export class StepTree {
   readonly nodes: StepNode[] = [];
   /** Latest step with each id (ids rewound away may be reused). */
   readonly byId = new StepIndex();
@@ -194,7 +195,7 @@ export class CorridorState {
 
   /** The five Q-metrics of the head, on the current lineage. */
   metrics(): QMetrics {
-    if (!this.tracksMetrics) throw new Error("CorridorState: created with trackMetrics false");
+    if (!this.tracksMetrics) throw new Error("StepTree: created with trackMetrics false");
     const h = this.head;
     if (!h) return { semantic_drift: 0, tool_entropy: 0, latency_drift: 0, branching_pressure: 0, retry_ratio: 0 };
     let entropy = 0;
