@@ -1,5 +1,5 @@
 import pg from "pg";
-import { coreMasteryRule } from "../sim.js";
+import { coreMasteryRule } from "../mastery-rule.js";
 import { POSTGRES_MIGRATIONS } from "./migrations.js";
 import { buildListQuery, SESSION_COLUMNS } from "./query.js";
 import {
@@ -16,10 +16,10 @@ import {
   type NoteInput,
   type OperatorRecord,
   rowToRecord,
+  type SessionDbRow,
   type SessionRecord,
-  type SessionRow,
   type SessionStore,
-  sessionRow,
+  sessionDbRow,
 } from "./rows.js";
 import { StoreClosedError } from "./sqlite.js";
 
@@ -348,7 +348,7 @@ export class PostgresStore implements SessionStore {
 }
 
 /** Indexed columns of `sessions` in insert order, with the element type of their array parameter. */
-const SESSION_INSERT: Array<[keyof SessionRow, string]> = [
+const SESSION_INSERT: Array<[keyof SessionDbRow, string]> = [
   ["session_id", "text"],
   ["spec_version", "text"],
   ["engine_version", "text"],
@@ -411,7 +411,7 @@ SELECT session_id FROM ins`;
 function insertGroupValues(items: IngestItem[], candidates: number[]): unknown[] {
   const cols: unknown[][] = SESSION_INSERT.map(() => new Array(candidates.length));
   candidates.forEach((index, j) => {
-    const row = sessionRow(items[index]);
+    const row = sessionDbRow(items[index]);
     SESSION_INSERT.forEach(([name], k) => {
       cols[k][j] = row[name];
     });

@@ -2,15 +2,18 @@ export * from "./types.js";
 
 import type { IngestItem, SessionColumns, SessionRecord, SessionSummaryJson } from "./types.js";
 
-/** The `sessions` row of an ingested item, as both backends insert it (all but `seq` and `ingested_at`). */
-export type SessionRow = SessionColumns & {
+/**
+ * The `sessions` table row of an ingested item, as both backends insert it (all but `seq` and `ingested_at`).
+ * Not the web's SessionRow, which is a row of `GET /replay/sessions`.
+ */
+export type SessionDbRow = SessionColumns & {
   has_anomalies: 0 | 1;
   summary: string;
   content_sha256: string;
   byte_length: number;
 };
 
-export function sessionRow(it: IngestItem): SessionRow {
+export function sessionDbRow(it: IngestItem): SessionDbRow {
   const c = it.columns;
   return {
     ...c,

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { coreMasteryRule } from "../sim.js";
+import { coreMasteryRule } from "../mastery-rule.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { buildListQuery, SESSION_COLUMNS } from "./query.js";
 import {
@@ -19,7 +19,7 @@ import {
   rowToRecord,
   type SessionRecord,
   type SessionStore,
-  sessionRow,
+  sessionDbRow,
 } from "./rows.js";
 import { StoreBusyError } from "./types.js";
 
@@ -143,7 +143,7 @@ export class SqliteStore implements SessionStore {
       return { status: "exists", stored: stored.document };
     }
     const c = it.columns;
-    const info = this.stmts.insert.run({ ...sessionRow(it), ingested_at: new Date().toISOString() });
+    const info = this.stmts.insert.run({ ...sessionDbRow(it), ingested_at: new Date().toISOString() });
     this.stmts.insertDoc.run(info.lastInsertRowid, it.document);
     if (!c.operator_id) return { status: "created" };
     const prevRow = this.stmts.operator.get(c.operator_id) as { level: number; xp: number } | undefined;
