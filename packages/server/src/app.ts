@@ -2,7 +2,6 @@ import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
-import { ConformanceMonitor } from "./conformance.js";
 import type { AppContext } from "./context.js";
 import { ctfPlugin } from "./ctf/index.js";
 import { diagnosticsPlugin } from "./diagnostics/plugin.js";
@@ -20,6 +19,7 @@ import { replayRoutes } from "./routes/replay.js";
 import { runnerRoutes } from "./routes/runner.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { sseRoutes } from "./routes/sse.js";
+import { SelfCheckMonitor } from "./self-check.js";
 import { registerStatic } from "./static.js";
 import { GroupCommitter } from "./store/group-commit.js";
 import type { SessionStore } from "./store/types.js";
@@ -45,7 +45,7 @@ export interface AppOptions {
   /** A pino logger (stderr in `rtt serve`); omitted = silent. */
   logger?: Logger;
   /** Conformance state; a fresh monitor has not validated yet (status degraded until it runs). */
-  conformance?: ConformanceMonitor;
+  selfCheckMonitor?: SelfCheckMonitor;
   webDir?: string;
   replayCacheBytes?: number;
   /** Diagnostics API (/api/rtt/*) on this store (initialised by the caller); omitted = not mounted. */
@@ -84,8 +84,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     },
   });
   const metrics = new Metrics(opts.maxOperatorSeries ?? DEFAULTS.maxOperatorSeries);
-  const conformance = opts.conformance ?? new ConformanceMonitor();
-  metrics.conformanceOk.set(conformance.ok ? 1 : 0);
+  const selfCheckMonitor = opts.selfCheckMonitor ?? new SelfCheckMonitor();
+  metrics.conformanceOk.set(selfCheckMonitor.ok ? 1 : 0);
   const emitter = opts.emitter;
   if (emitter) metrics.watchSessionLog(() => emitter.dropped);
   const committer = new GroupCommitter(opts.store);
@@ -93,7 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     store: opts.store,
     ingest: new IngestService(committer, metrics, opts.emitter ?? null),
     metrics,
-    conformance,
+    selfCheckMonitor,
     cache: new ReplayCache(opts.store, opts.replayCacheBytes ?? DEFAULTS.replayCacheBytes),
     streams: new StreamRegistry(),
   };

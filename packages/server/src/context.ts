@@ -1,8 +1,8 @@
-import type { ConformanceMonitor } from "./conformance.js";
 import type { IngestService } from "./ingest/service.js";
 import type { Metrics } from "./metrics.js";
 import type { ReplayCache } from "./replay/cache.js";
 import type { StreamRegistry } from "./replay/streams.js";
+import type { SelfCheckMonitor } from "./self-check.js";
 import type { SessionStore } from "./store/types.js";
 
 /** What route modules share; built once per server by `buildApp`. */
@@ -10,7 +10,7 @@ export interface AppContext {
   store: SessionStore;
   ingest: IngestService;
   metrics: Metrics;
-  conformance: ConformanceMonitor;
+  selfCheckMonitor: SelfCheckMonitor;
   cache: ReplayCache;
   streams: StreamRegistry;
 }

@@ -1,6 +1,5 @@
 export { type AppOptions, type BuiltApp, buildApp } from "./app.js";
 export { DEFAULTS, isPostgresUrl, parseSize, type ServerOptions } from "./config.js";
-export { ConformanceMonitor, referenceSelfCheck } from "./conformance.js";
 export type { AppContext } from "./context.js";
 export { fillDemo } from "./demo.js";
 export { SessionEmitter } from "./emit.js";
@@ -15,6 +14,7 @@ export { type ErrorBody, type ErrorDetail, HttpError, httpError, installErrorHan
 export { type Access, AUTH_COOKIE, type GuardOptions, installGuard } from "./guard.js";
 export { Metrics } from "./metrics.js";
 export { bearerMatches, isLoopbackHost } from "./security.js";
+export { referenceSelfCheck, SelfCheckMonitor } from "./self-check.js";
 export { type RunningServer, type StartOptions, StartupError, startServer } from "./server.js";
 export { describeStore, openStore } from "./store/open.js";
 export { PostgresStore } from "./store/postgres.js";

@@ -5,7 +5,6 @@ import type { ValidationIssue } from "@rtt/core";
 import { pino } from "pino";
 import { type BuiltApp, buildApp } from "./app.js";
 import { DEFAULTS, isPostgresUrl, type ServerOptions } from "./config.js";
-import { ConformanceMonitor } from "./conformance.js";
 import { seedDemoTraces } from "./ctf/index.js";
 import { type DemoResult, fillDemo } from "./demo.js";
 import { type OpenedDiagnostics, openDiagnosticsStore } from "./diagnostics/open.js";
@@ -13,6 +12,7 @@ import type { DiagnosticsStore } from "./diagnostics/store.js";
 import { SessionEmitter } from "./emit.js";
 import type { StartupErrorCode } from "./error-codes.js";
 import { checkExposure, checkToken, loadToken } from "./security.js";
+import { SelfCheckMonitor } from "./self-check.js";
 import { describeStore, openStore } from "./store/open.js";
 import type { SessionStore } from "./store/types.js";
 
@@ -87,8 +87,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     opts.logDestination ?? pino.destination(2),
   );
 
-  const conformance = new ConformanceMonitor(opts.selfCheck);
-  const verdict = conformance.run();
+  const selfCheckMonitor = new SelfCheckMonitor(opts.selfCheck);
+  const verdict = selfCheckMonitor.run();
   if (!verdict.ok && !opts.allowDegraded)
     throw new StartupError(
       "RTT_ERR_STARTUP_SELF_CHECK",
@@ -158,7 +158,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       maxSiteSeries: opts.maxSiteSeries,
       emitter,
       logger,
-      conformance,
+      selfCheckMonitor,
       webDir: opts.webDir,
       replayCacheBytes: opts.replayCacheBytes,
       diagnostics: diagnostics.store,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateSessionLog } from "@rtt/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConformanceMonitor } from "../src/conformance.js";
+import { SelfCheckMonitor } from "../src/self-check.js";
 import { StartupError, startServer } from "../src/server.js";
 import { type TestApp, testApp } from "./support/app.js";
 
@@ -167,8 +167,8 @@ describe("startup self-validation", () => {
     ).rejects.toThrow(/cannot read token file .*ENOENT/);
   });
 
-  it("a ConformanceMonitor that throws reports degraded instead of crashing", () => {
-    const m = new ConformanceMonitor(() => {
+  it("a SelfCheckMonitor that throws reports degraded instead of crashing", () => {
+    const m = new SelfCheckMonitor(() => {
       throw new Error("boom");
     });
     expect(m.run()).toEqual({ ok: false, reason: "/: boom [SELF_CHECK_CRASHED]" });

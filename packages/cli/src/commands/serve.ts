@@ -146,7 +146,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ? "off (stdout is a terminal: pipe it or pass --log-file)"
       : "stdout";
   process.stderr.write(
-    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.conformance.health().status} · access: ${opts.tokenFile || opts.readTokenFile ? "bearer token required (the UI asks for it)" : "open to this machine (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
+    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.selfCheckMonitor.health().status} · access: ${opts.tokenFile || opts.readTokenFile ? "bearer token required (the UI asks for it)" : "open to this machine (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
   );
 
   let stopping = false;

@@ -105,7 +105,7 @@ function toV1(v2: SessionLogV2): SessionLog {
 
 /** The seed's runner API: /healthz, /run, /run/v2, /validate, /metrics. */
 export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get("/healthz", { config: { access: "public" } }, async () => ctx.conformance.health());
+  app.get("/healthz", { config: { access: "public" } }, async () => ctx.selfCheckMonitor.health());
 
   app.get("/metrics", { config: { access: "public" } }, async (_req, reply) => {
     const body = await ctx.metrics.registry.metrics();
@@ -149,7 +149,7 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post("/validate", { config: { access: "compute" } }, async () => {
     ctx.metrics.validateRequests.inc();
-    const result = ctx.conformance.run();
+    const result = ctx.selfCheckMonitor.run();
     ctx.metrics.conformanceOk.set(result.ok ? 1 : 0);
     if (result.ok) return { status: "ok" };
     throw httpError("RTT_ERR_SELF_CHECK_FAILED", result.reason, undefined, { extra: { status: "failed" } });

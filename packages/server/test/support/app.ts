@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { type AppOptions, type BuiltApp, buildApp } from "../../src/app.js";
-import { ConformanceMonitor } from "../../src/conformance.js";
 import { SessionEmitter } from "../../src/emit.js";
+import { SelfCheckMonitor } from "../../src/self-check.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import type { SessionStore } from "../../src/store/types.js";
 
@@ -24,9 +24,9 @@ export async function testApp(opts: Partial<AppOptions> = {}): Promise<TestApp> 
   out.on("data", (c: Buffer) => {
     text += c.toString("utf8");
   });
-  const conformance = opts.conformance ?? new ConformanceMonitor();
-  if (!opts.conformance) conformance.run();
-  const built = await buildApp({ store, emitter: new SessionEmitter(out), rateLimit: 0, ...opts, conformance });
+  const selfCheckMonitor = opts.selfCheckMonitor ?? new SelfCheckMonitor();
+  if (!opts.selfCheckMonitor) selfCheckMonitor.run();
+  const built = await buildApp({ store, emitter: new SessionEmitter(out), rateLimit: 0, ...opts, selfCheckMonitor });
   return {
     ...built,
     store,

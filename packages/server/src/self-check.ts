@@ -27,8 +27,12 @@ export function referenceSelfCheck(): ValidationIssue[] {
   return issues;
 }
 
-/** Tracks the last conformance verdict (the gauge and /healthz read it). */
-export class ConformanceMonitor {
+/**
+ * The runner's self-check: runs the reference check (core's reference runs through schema, semantics and the
+ * reference comparison) and keeps the last verdict for /healthz (its seed field `conformance`), the
+ * rtt_runner_conformance_ok gauge and POST /validate. Not the CLI's cross-language kit (`rtt conformance`).
+ */
+export class SelfCheckMonitor {
   ok = false;
   lastValidationAt: string | null = null;
   reason: string | undefined;
