@@ -28,7 +28,8 @@ const fail = (msg: string, code: number) => {
   process.exitCode = code;
 };
 
-const readable = (err: unknown) =>
+/** The file is missing or a directory: a usage error (exit 1), not an invalid trace. */
+const isUnreadableFileError = (err: unknown) =>
   (err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "EISDIR";
 
 function printIssues(file: string, issues: CTFIssue[], max = 50): void {
@@ -167,7 +168,7 @@ export function register(program: Command): void {
         if (opts.output) writeFileSync(opts.output, text);
         else process.stdout.write(text);
       } catch (err) {
-        fail((err as Error).message, readable(err) ? USAGE : INVALID);
+        fail((err as Error).message, isUnreadableFileError(err) ? USAGE : INVALID);
       }
     });
 
