@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { api, type SessionQuery, type SessionRow, shortOperator } from "./api.js";
+import { fetchQuery, useQuery } from "./query.js";
 import { href, navigate, onLinkClick, type Params, update, useTitle } from "./route.js";
-import { Empty, ErrorBox, fmtNum, fmtTime, Loading, SeverityBadge, useAsync } from "./util.js";
+import { Empty, ErrorBox, fmtNum, fmtTime, Loading, SeverityBadge } from "./util.js";
 
 const RANGES: Record<string, { label: string; ms?: number }> = {
   "": { label: "Any time" },
@@ -24,6 +25,10 @@ const FILTER_KEYS = [
   "to",
 ];
 
+type Page = { rows: SessionRow[]; next: string | null };
+type Status = { state: "loading" | "ok" | "more" } | { state: "error"; error: Error };
+const NO_ROWS: SessionRow[] = [];
+
 function toQuery(p: Params): SessionQuery {
   const q: SessionQuery = { sort: p.sort || undefined, limit: 50 };
   if (p.operator) q.operator = p.operator;
@@ -45,45 +50,37 @@ function toQuery(p: Params): SessionQuery {
 
 export function Browser({ params }: { params: Params }) {
   useTitle("Sessions");
-  const [facets, reloadFacets] = useAsync((s) => api.facets(s), []);
+  const facets = useQuery(["facets"], (s) => api.facets(s));
   const query = toQuery(params);
+  // A relative time range is keyed by its name, so its moving `from` does not reload the list on every render.
   const key = JSON.stringify({ ...query, from: params.range && params.range !== "custom" ? params.range : query.from });
-  const [rows, setRows] = useState<SessionRow[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [status, setStatus] = useState<{ state: "loading" | "ok" | "more" } | { state: "error"; error: Error }>({
-    state: "loading",
-  });
-  const [nonce, setNonce] = useState(0);
-  const queryRef = useRef(query);
-  queryRef.current = query;
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` captures the query
-  useEffect(() => {
-    const ctl = new AbortController();
-    setStatus({ state: "loading" });
-    api.sessions(queryRef.current, ctl.signal).then(
-      (r) => {
-        setRows(r.rows);
-        setNext(r.next);
-        setStatus({ state: "ok" });
-      },
-      (error: Error) => {
-        if (!ctl.signal.aborted) setStatus({ state: "error", error });
-      },
-    );
-    return () => ctl.abort();
-  }, [key, nonce]);
+  const first = useQuery(["sessions", key], (s) => api.sessions(query, s));
+  // Pages loaded with "Load more", and that load's state, both tied to the first page they follow.
+  const [more, setMore] = useState<{ of: Page; rows: SessionRow[]; next: string | null } | null>(null);
+  const [moreStatus, setMoreStatus] = useState<{ of: Page; status: Status } | null>(null);
+  const page = first.data;
+  const extra = page && more?.of === page ? more : null;
+  const rows = page ? (extra ? [...page.rows, ...extra.rows] : page.rows) : NO_ROWS;
+  const next = extra ? extra.next : (page?.next ?? null);
+  const status: Status =
+    first.state === "error"
+      ? { state: "error", error: first.error }
+      : !page
+        ? { state: "loading" }
+        : moreStatus?.of === page
+          ? moreStatus.status
+          : { state: "ok" };
 
   const loadMore = async () => {
-    if (!next) return;
-    setStatus({ state: "more" });
+    if (!next || !page) return;
+    const of = page;
+    setMoreStatus({ of, status: { state: "more" } });
     try {
-      const r = await api.sessions({ ...queryRef.current, cursor: next });
-      setRows((old) => [...old, ...r.rows]);
-      setNext(r.next);
-      setStatus({ state: "ok" });
+      const r = await fetchQuery(["sessions", key, next], (s) => api.sessions({ ...query, cursor: next }, s));
+      setMore((old) => ({ of, rows: [...(old?.of === of ? old.rows : []), ...r.rows], next: r.next }));
+      setMoreStatus(null);
     } catch (error) {
-      setStatus({ state: "error", error: error as Error });
+      setMoreStatus({ of, status: { state: "error", error: error as Error } });
     }
   };
 
@@ -233,7 +230,7 @@ export function Browser({ params }: { params: Params }) {
         {facets.state === "error" ? (
           <span className="muted" role="status">
             Filter choices unavailable ({facets.error.message}).{" "}
-            <button type="button" className="linklike" onClick={reloadFacets}>
+            <button type="button" className="linklike" onClick={facets.refetch}>
               Retry
             </button>
           </span>
@@ -245,7 +242,7 @@ export function Browser({ params }: { params: Params }) {
           {status.state === "loading" ? (
             <Loading what="sessions" />
           ) : status.state === "error" && rows.length === 0 ? (
-            <ErrorBox error={status.error} what="sessions" retry={() => setNonce((n) => n + 1)} />
+            <ErrorBox error={status.error} what="sessions" retry={first.refetch} />
           ) : rows.length === 0 ? (
             filtered ? (
               <Empty testid="empty-sessions">
@@ -372,9 +369,9 @@ function Select(props: {
 }
 
 function Summary({ id }: { id: string }) {
-  const [s, reload] = useAsync((sig) => api.session(id, sig), [id]);
+  const s = useQuery(["session", id], (sig) => api.session(id, sig));
   if (s.state === "loading") return <Loading what="summary" />;
-  if (s.state === "error") return <ErrorBox error={s.error} what="the session summary" retry={reload} />;
+  if (s.state === "error") return <ErrorBox error={s.error} what="the session summary" retry={s.refetch} />;
   const d = s.data;
   const replayParams = { view: "replay", session: d.session_id };
   return (

@@ -1,14 +1,15 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import { api, type MasteryPoint, shortOperator } from "./api.js";
+import { useQuery } from "./query.js";
 import { href, onLinkClick, type Params, update, useTitle } from "./route.js";
-import { Empty, ErrorBox, fmtNum, fmtTime, Loading, SeverityBadge, sevColor, useAsync } from "./util.js";
+import { Empty, ErrorBox, fmtNum, fmtTime, Loading, SeverityBadge, sevColor } from "./util.js";
 
 export function Mastery({ params }: { params: Params }) {
   useTitle("Mastery");
-  const [ops, reload] = useAsync((s) => api.operators(s), []);
+  const ops = useQuery(["operators"], (s) => api.operators(s));
   if (ops.state === "loading") return <Loading what="operators" />;
-  if (ops.state === "error") return <ErrorBox error={ops.error} what="operators" retry={reload} />;
+  if (ops.state === "error") return <ErrorBox error={ops.error} what="operators" retry={ops.refetch} />;
   const list = ops.data;
   if (!list.length)
     return (
@@ -52,9 +53,9 @@ export function Mastery({ params }: { params: Params }) {
 }
 
 function OperatorMastery({ operatorId, title }: { operatorId: string; title: string }) {
-  const [m, reload] = useAsync((s) => api.mastery(operatorId, s), [operatorId]);
+  const m = useQuery(["mastery", operatorId], (s) => api.mastery(operatorId, s));
   if (m.state === "loading") return <Loading what="mastery history" />;
-  if (m.state === "error") return <ErrorBox error={m.error} what="mastery history" retry={reload} />;
+  if (m.state === "error") return <ErrorBox error={m.error} what="mastery history" retry={m.refetch} />;
   const pts = m.data;
   const last = pts[pts.length - 1];
   return (

@@ -1,12 +1,6 @@
 import { useCallback, useMemo } from "react";
-import {
-  type Anomaly,
-  api,
-  type CurriculumReport,
-  plotPointBudget,
-  type SegmentInfo,
-  type SessionDetail,
-} from "./api.js";
+import { type Anomaly, api, columnsQuery, plotPointBudget, type SegmentInfo, type SessionDetail } from "./api.js";
+import { prefetch, useQuery } from "./query.js";
 import { CurriculumPanel } from "./replay/CurriculumPanel.js";
 import { curriculumBands } from "./replay/curriculumBands.js";
 import { EventInspector } from "./replay/EventInspector.js";
@@ -16,6 +10,7 @@ import { ReplayControls } from "./replay/ReplayControls.js";
 import { ReplayHeader } from "./replay/ReplayHeader.js";
 import { SegmentPlots } from "./replay/SegmentPlots.js";
 import { SegmentTabs } from "./replay/SegmentTabs.js";
+import { Timeline } from "./replay/Timeline.js";
 import { useInspectedSample } from "./replay/useInspectedSample.js";
 import { usePlayback } from "./replay/usePlayback.js";
 import { useReplayKeys } from "./replay/useReplayKeys.js";
@@ -23,26 +18,26 @@ import { useReplayTime } from "./replay/useReplayTime.js";
 import { useSegmentSamples } from "./replay/useSegmentSamples.js";
 import { adjacentAnomaly, useSessionAnomalies } from "./replay/useSessionAnomalies.js";
 import { href, onLinkClick, type Params, useTitle } from "./route.js";
-import { Timeline } from "./replay/Timeline.js";
-import { Empty, ErrorBox, Loading, useAsync } from "./util.js";
+import { Empty, ErrorBox, Loading } from "./util.js";
 
 const NO_ANOMALIES: Anomaly[] = [];
 
 export function Replay({ params, curriculum }: { params: Params; curriculum: boolean }) {
   const id = params.session;
-  const [detail, reload] = useAsync(
-    (s) => {
-      if (params.segment) api.prefetchColumns(id, params.segment, { max_points: plotPointBudget() });
-      return api.session(id, s);
-    },
-    [id],
-  );
+  const detail = useQuery(["session", id], (s) => {
+    // A deep link names its segment: start loading its plot data before the session metadata arrives.
+    if (params.segment) {
+      const cols = columnsQuery(id, params.segment, { max_points: plotPointBudget() });
+      prefetch(cols.key, cols.fetcher);
+    }
+    return api.session(id, s);
+  });
   useTitle(curriculum ? `Curriculum ${id}` : `Replay ${id}`);
   if (detail.state === "loading") return <Loading what="the session" testid="replay-loading" />;
   if (detail.state === "error")
     return (
       <div className="page-msg">
-        <ErrorBox error={detail.error} what={`session ${id}`} retry={reload} />
+        <ErrorBox error={detail.error} what={`session ${id}`} retry={detail.refetch} />
         <a href={href({})} onClick={(e) => onLinkClick(e, {})}>
           ← Back to sessions
         </a>
@@ -90,10 +85,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
     if (target) seek(target.seg.segment_id, target.a.t);
   };
   const notes = useNotes(id);
-  const [report, reloadReport] = useAsync<CurriculumReport | null>(
-    (s) => (curriculum ? api.curriculum(id, s) : Promise.resolve(null)),
-    [id, curriculum],
-  );
+  const report = useQuery(["curriculum", id], (s) => api.curriculum(id, s), { enabled: curriculum });
   useReplayKeys({ togglePlay: playback.togglePlay, step, jumpAnomaly, seek, segments, seg });
 
   const { cur, sampleT, fullSample } = useInspectedSample({ id, seg, t, hit, live: playback.live, playing });
@@ -105,7 +97,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
   const hereAnoms = segAnoms.filter((a) => Math.abs(a.t - t) <= Math.max(spacing / 2, 1e-9));
 
   const ov = readOverlays(params.ov);
-  const bands = curriculumBands(report.data?.objectives ?? [], segments, seg.segment_id);
+  const bands = curriculumBands((curriculum && report.data?.objectives) || [], segments, seg.segment_id);
   const segNotes = notes.notes.filter((n) => !n.segment_id || n.segment_id === seg.segment_id);
   const showAnoms = ov.has("anomalies");
   const notesKey = JSON.stringify(segNotes);
@@ -138,7 +130,9 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
   return (
     <div className="replay" data-testid={curriculum ? "curriculum-view" : "replay-view"}>
       <ReplayHeader detail={detail} params={params} curriculum={curriculum} />
-      {curriculum ? <CurriculumPanel report={report} reload={reloadReport} onSeek={seek} segments={segments} /> : null}
+      {curriculum ? (
+        <CurriculumPanel report={report} reload={report.refetch} onSeek={seek} segments={segments} />
+      ) : null}
       <SegmentTabs segments={segments} current={seg} onSeek={seek} />
       <Timeline
         segments={segments}

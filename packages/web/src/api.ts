@@ -211,14 +211,23 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 }
 
 const enc = encodeURIComponent;
-/** Columns requests started ahead of their view, by `columnsKey`; each is handed out once. */
-const prefetched = new Map<string, Promise<Columns>>();
-const columnsKey = (id: string, seg: string, query: string) => `${id}\u0000${seg}\u0000${query}`;
 
 export interface ColumnsQuery {
   from_t?: number;
   to_t?: number;
   max_points?: number;
+}
+
+/**
+ * A segment's columns as a query (query.ts): the same key for a prefetch and the view that takes it. A stored
+ * segment's samples never change, so its columns are reused for as long as the page lives (`staleMs: Infinity`).
+ */
+export function columnsQuery(id: string, seg: string, q: ColumnsQuery = {}) {
+  return {
+    key: ["columns", id, seg, qs({ ...q })] as const,
+    fetcher: (signal: AbortSignal) => api.columns(id, seg, q, signal),
+    staleMs: Number.POSITIVE_INFINITY,
+  };
 }
 
 /**
@@ -272,28 +281,13 @@ export const api = {
    * range, decimated to at most max_points when there are more (see docs/contracts/internal-contracts.md).
    */
   async columns(id: string, seg: string, q: ColumnsQuery = {}, signal?: AbortSignal): Promise<Columns> {
-    const query = qs({ ...q });
-    const key = columnsKey(id, seg, query);
-    const pre = prefetched.get(key);
-    if (pre) {
-      prefetched.delete(key);
-      return pre;
-    }
-    const url = `/replay/${enc(id)}/segment/${enc(seg)}/columns${query}`;
+    const url = `/replay/${enc(id)}/segment/${enc(seg)}/columns${qs({ ...q })}`;
     if (q.from_t !== undefined || q.to_t !== undefined) return getJson<Columns>(url, signal);
     // Marks let the bench (bench/replay-ui) split "fetched + parsed" from "drawn" for the segment's first load.
     performance.mark("rtt:columns-start");
     const cols = await getJson<Columns>(url, signal);
     performance.mark("rtt:columns-parsed");
     return cols;
-  },
-  /** Start loading a segment's columns before the session metadata arrives (a deep link names the segment). */
-  prefetchColumns(id: string, seg: string, q: ColumnsQuery = {}) {
-    const key = columnsKey(id, seg, qs({ ...q }));
-    if (prefetched.has(key)) return;
-    const p = api.columns(id, seg, q);
-    p.catch(() => prefetched.delete(key));
-    prefetched.set(key, p);
   },
   streamUrl: (id: string, seg: string, q: { speed: number; from_t?: number; to_t?: number }) =>
     `/replay/${enc(id)}/segment/${enc(seg)}/stream${qs({ ...q, overlay: "anomalies" })}`,

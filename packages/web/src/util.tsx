@@ -1,4 +1,4 @@
-import { type DependencyList, type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
+import { type ReactNode, type RefObject, useRef } from "react";
 import { ApiError } from "./api.js";
 
 // Severity colours of the wireframe: 1 grey, 2 blue, 3 yellow, 4 orange, 5 red.
@@ -38,10 +38,11 @@ export function fmtTime(iso?: string): string {
     .replace(/\.\d+Z$/, "Z");
 }
 
+/** A query's state (query.ts). `data` beside loading/error is a previous key's, kept on request (keepPrevious). */
 export type Async<T> =
-  | { state: "loading"; data?: undefined; error?: undefined }
+  | { state: "loading"; data?: T; error?: undefined }
   | { state: "ok"; data: T; error?: undefined }
-  | { state: "error"; error: Error; data?: undefined };
+  | { state: "error"; error: Error; data?: T };
 
 /**
  * A ref that always holds the value of the latest render: long-lived listeners (uPlot hooks, a document keydown
@@ -51,53 +52,6 @@ export function useLatest<T>(value: T): RefObject<T> {
   const ref = useRef(value);
   ref.current = value;
   return ref;
-}
-
-/**
- * For an effect that loads something once its inputs have settled: after `ms` without a cleanup, `load` runs
- * and gets a signal; the returned cleanup cancels the wait or aborts the load. A result arriving after the
- * cleanup is dropped, so `onResult` only ever sees the current inputs' data. Load errors are ignored (the view
- * keeps what it shows).
- */
-export function debouncedLoad<T>(
-  ms: number,
-  load: (signal: AbortSignal) => Promise<T>,
-  onResult: (value: T) => void,
-): () => void {
-  const ctl = new AbortController();
-  const timer = window.setTimeout(() => {
-    load(ctl.signal).then(
-      (value) => {
-        if (!ctl.signal.aborted) onResult(value);
-      },
-      () => {},
-    );
-  }, ms);
-  return () => {
-    clearTimeout(timer);
-    ctl.abort();
-  };
-}
-
-/** Run an async loader whenever deps change; aborts the previous run. `reload` re-runs it. */
-export function useAsync<T>(fn: (signal: AbortSignal) => Promise<T>, deps: DependencyList): [Async<T>, () => void] {
-  const [res, setRes] = useState<Async<T>>({ state: "loading" });
-  const [nonce, setNonce] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's
-  useEffect(() => {
-    const ctl = new AbortController();
-    setRes({ state: "loading" });
-    fn(ctl.signal).then(
-      (data) => {
-        if (!ctl.signal.aborted) setRes({ state: "ok", data });
-      },
-      (error: Error) => {
-        if (!ctl.signal.aborted) setRes({ state: "error", error });
-      },
-    );
-    return () => ctl.abort();
-  }, [...deps, nonce]);
-  return [res, () => setNonce((n) => n + 1)];
 }
 
 export function Loading({ what, testid }: { what: string; testid?: string }) {

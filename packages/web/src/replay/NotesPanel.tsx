@@ -1,18 +1,23 @@
-import { useEffect, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, type Note, type SegmentInfo } from "../api.js";
+import { useQuery } from "../query.js";
 import { fmtT } from "../util.js";
+
+const NO_NOTES: Note[] = [];
 
 /** The session's instructor notes, and a way to add one just saved. A failed load is shown, not thrown. */
 export function useNotes(id: string) {
-  const [notes, setNotes] = useState<Note[]>([]);
-  const [error, setError] = useState<Error | null>(null);
-  useEffect(() => {
-    const ctl = new AbortController();
-    api.notes(id, ctl.signal).then(setNotes, (e: Error) => !ctl.signal.aborted && setError(e));
-    return () => ctl.abort();
-  }, [id]);
-  const added = (n: Note) => setNotes((old) => [...old, n]);
-  return { notes, error, added };
+  const loaded = useQuery(["notes", id], (s) => api.notes(id, s));
+  // Notes saved on this page, until a load that already holds them.
+  const [saved, setSaved] = useState<Note[]>([]);
+  const stored = loaded.data ?? NO_NOTES;
+  const notes = useMemo(() => {
+    if (!saved.length) return stored;
+    const have = new Set(stored.map((n) => String(n.id)));
+    return [...stored, ...saved.filter((n) => !have.has(String(n.id)))];
+  }, [stored, saved]);
+  const added = (n: Note) => setSaved((old) => [...old, n]);
+  return { notes, error: loaded.state === "error" ? loaded.error : null, added };
 }
 
 export function NotesPanel(props: {

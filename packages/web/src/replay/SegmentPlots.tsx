@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from "react";
 import type { Columns, SegmentInfo } from "../api.js";
-import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "./Plots.js";
 import { type Async, Empty, ErrorBox, Loading } from "../util.js";
+import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "./Plots.js";
 
 /**
  * The segment's four plots, or why they are missing. A hidden marker tells tests and bench/replay-ui when the

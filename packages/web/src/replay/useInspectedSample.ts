@@ -1,6 +1,5 @@
-import { useEffect, useState } from "react";
 import { api, type Sample, type SegmentInfo } from "../api.js";
-import { debouncedLoad } from "../util.js";
+import { useQuery } from "../query.js";
 import type { LiveEvents } from "./usePlayback.js";
 import type { SampleHit } from "./useSegmentSamples.js";
 
@@ -34,18 +33,22 @@ export function useInspectedSample(opts: {
       ? live.sample
       : null;
   const sampleT = cur?.t;
-  const [payload, setPayload] = useState<Sample | null>(null);
-  useEffect(() => {
-    if (playing || sampleT === undefined) return;
-    return debouncedLoad(
-      PAYLOAD_DEBOUNCE_MS,
-      (signal) => api.events(id, seg.segment_id, { from_t: sampleT, to_t: sampleT, limit: 8 }, signal),
-      (r) => {
-        const s = r.events.find((e) => e.kind === "sample");
-        setPayload(s ? (s.payload as Sample) : null);
-      },
-    );
-  }, [id, seg.segment_id, sampleT, playing]);
+  // A stored sample never changes (staleMs: Infinity); a load error keeps what is shown.
+  const q = useQuery(
+    ["sample", id, seg.segment_id, sampleT],
+    async (signal) => {
+      const r = await api.events(id, seg.segment_id, { from_t: sampleT, to_t: sampleT, limit: 8 }, signal);
+      const s = r.events.find((e) => e.kind === "sample");
+      return s ? (s.payload as Sample) : null;
+    },
+    {
+      enabled: !playing && sampleT !== undefined,
+      debounceMs: PAYLOAD_DEBOUNCE_MS,
+      staleMs: Infinity,
+      keepPrevious: true,
+    },
+  );
+  const payload = q.data;
   const fullSample: Sample | null =
     (playing ? live?.sample : undefined) ?? (payload && payload.t === sampleT ? payload : null);
   return { cur, sampleT, fullSample };

@@ -1,8 +1,9 @@
 import { type RefObject, useCallback, useEffect, useRef, useState } from "react";
-import { api, type Columns, plotPointBudget, type SegmentInfo } from "../api.js";
-import type { PlotDetail, XRange } from "./Plots.js";
+import { api, type Columns, columnsQuery, plotPointBudget, type SegmentInfo } from "../api.js";
+import { fetchQuery, useQuery } from "../query.js";
 import { update } from "../route.js";
-import { debouncedLoad, nearestIndex, useAsync } from "../util.js";
+import { nearestIndex } from "../util.js";
+import type { PlotDetail, XRange } from "./Plots.js";
 import { formatZoom, parseZoom } from "./zoomParam.js";
 
 /** Wait this long after a zoom before fetching its range (a burst of zooms fetches once). */
@@ -39,10 +40,9 @@ export function useSegmentSamples(opts: {
 }) {
   const { id, seg, t, tRef, setT, playing, urlZoom } = opts;
   const [budget] = useState(plotPointBudget);
-  const [cols, reloadCols] = useAsync(
-    (s) => api.columns(id, seg.segment_id, { max_points: budget }, s),
-    [id, seg.segment_id],
-  );
+  // The same key as the prefetch of a deep-linked segment (Replay), which this takes over.
+  const overviewQuery = columnsQuery(id, seg.segment_id, { max_points: budget });
+  const cols = useQuery(overviewQuery.key, overviewQuery.fetcher, { staleMs: overviewQuery.staleMs });
 
   const overview = cols.data;
   const nTotal = overview ? (overview.n_total ?? overview.n) : 0;
@@ -63,21 +63,20 @@ export function useSegmentSamples(opts: {
     [overview],
   );
   const initialZoom = parseZoom(urlZoom);
-  const [detailState, setDetailState] = useState<(PlotDetail & { of: Columns }) | null>(null);
-  const zoomDetail = zoom && detailState?.of === overview ? detailState : null;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: dtEst follows overview
-  useEffect(() => {
-    // A decimated overview is refined on zoom; a complete one already holds every sample.
-    if (!zoom || !overview?.decimated) return;
-    // A little beyond the view so the lines run to the plot's edges.
-    const pad = (zoom.max - zoom.min) * 0.02 + 2 * dtEst;
-    return debouncedLoad(
-      ZOOM_DEBOUNCE_MS,
-      (signal) =>
-        api.columns(id, seg.segment_id, { from_t: zoom.min - pad, to_t: zoom.max + pad, max_points: budget }, signal),
-      (columns) => setDetailState({ of: overview, range: zoom, columns }),
-    );
-  }, [zoom, overview, id, seg.segment_id, budget]);
+  // A decimated overview is refined on zoom; a complete one already holds every sample. While a new range loads
+  // (or if it fails) the last one loaded stays on the plots.
+  const detail = useQuery(
+    ["zoom", id, seg.segment_id, budget, zoom?.min, zoom?.max],
+    async (signal): Promise<PlotDetail> => {
+      const range = zoom!;
+      // A little beyond the view so the lines run to the plot's edges.
+      const pad = (range.max - range.min) * 0.02 + 2 * dtEst;
+      const q = { from_t: range.min - pad, to_t: range.max + pad, max_points: budget };
+      return { range, columns: await api.columns(id, seg.segment_id, q, signal) };
+    },
+    { enabled: !!zoom && !!overview?.decimated, debounceMs: ZOOM_DEBOUNCE_MS, staleMs: Infinity, keepPrevious: true },
+  );
+  const zoomDetail = zoom ? (detail.data ?? null) : null;
 
   const [win, setWin] = useState<{ of: Columns; columns: Columns } | null>(null);
   const exactSources: Columns[] = [];
@@ -118,6 +117,12 @@ export function useSegmentSamples(opts: {
     throw new Error("no samples found around this t");
   };
 
+  /** The window around x as a query: stepping and the paused inspector share (and reuse) its load. */
+  const windowQuery = (x: number) => ({
+    key: ["window", id, seg.segment_id, x] as const,
+    fetcher: (signal: AbortSignal) => fetchWindow(x, signal),
+  });
+
   // Steps pressed while a window is loading add up, and are taken from where the first one started.
   const stepPending = useRef<{ dir: number } | null>(null);
   /** Move t by `dir` samples (negative: back). */
@@ -140,7 +145,8 @@ export function useSegmentSamples(opts: {
     const job = { dir };
     stepPending.current = job;
     const of = overview;
-    fetchWindow(from).then(
+    const wq = windowQuery(from);
+    fetchQuery(wq.key, wq.fetcher, { staleMs: Infinity }).then(
       (w) => {
         stepPending.current = null;
         if (tRef.current !== from) return; // moved meanwhile
@@ -157,15 +163,16 @@ export function useSegmentSamples(opts: {
   const hit = locate(t);
   // With a decimated overview, paused at a t no complete data covers: load the samples around it.
   const needWindow = !!overview?.decimated && !playing && !hit;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: fetchWindow is rebuilt each render from these
+  const wq = windowQuery(t);
+  const around = useQuery(wq.key, wq.fetcher, {
+    enabled: needWindow,
+    debounceMs: WINDOW_DEBOUNCE_MS,
+    staleMs: Infinity,
+  });
+  // Kept once loaded: it stays an exact source while t moves within it (when the query is idle again).
   useEffect(() => {
-    if (!needWindow || !overview) return;
-    return debouncedLoad(
-      WINDOW_DEBOUNCE_MS,
-      (signal) => fetchWindow(t, signal),
-      (w) => setWin({ of: overview, columns: w }),
-    );
-  }, [needWindow, t, overview]);
+    if (around.data && overview) setWin({ of: overview, columns: around.data });
+  }, [around.data, overview]);
 
-  return { cols, reloadCols, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
+  return { cols, reloadCols: cols.refetch, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
 }

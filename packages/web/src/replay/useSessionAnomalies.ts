@@ -1,5 +1,13 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { type Anomaly, type SegmentInfo, segmentAnomalies } from "../api.js";
+import { useQuery } from "../query.js";
+
+interface SegmentAnomalies {
+  bySeg: Record<string, Anomaly[]>;
+  complete: boolean;
+}
+/** What a failed load shows: no markers, and a note that some could not be loaded. */
+const FAILED: SegmentAnomalies = { bySeg: {}, complete: false };
 
 /** One anomaly of the session, with its segment; `key` is unique across segments. */
 export interface SessionAnomaly {
@@ -13,27 +21,23 @@ export interface SessionAnomaly {
  * Loading waits for `plotsSettled` (the first plot data arrived or failed), so a big session's samples come first.
  */
 export function useSessionAnomalies(id: string, segments: SegmentInfo[], plotsSettled: boolean) {
-  const [anoms, setAnoms] = useState<{ bySeg: Record<string, Anomaly[]>; complete: boolean } | null>(null);
   // Latched: switching segments reloads the plot data, but the markers (of every segment) need loading only once.
   const [settled, setSettled] = useState(false);
   if (!settled && plotsSettled) setSettled(true);
-  useEffect(() => {
-    if (!settled) return;
-    const ctl = new AbortController();
-    Promise.all(segments.map((s) => segmentAnomalies(id, s, ctl.signal))).then(
-      (res) => {
-        const bySeg: Record<string, Anomaly[]> = {};
-        res.forEach((r, i) => {
-          bySeg[segments[i].segment_id] = r.anomalies;
-        });
-        setAnoms({ bySeg, complete: res.every((r) => r.complete) });
-      },
-      () => {
-        if (!ctl.signal.aborted) setAnoms({ bySeg: {}, complete: false });
-      },
-    );
-    return () => ctl.abort();
-  }, [id, segments, settled]);
+  // The segments are the session's: its id is the key.
+  const q = useQuery(
+    ["anomalies", id],
+    async (signal): Promise<SegmentAnomalies> => {
+      const res = await Promise.all(segments.map((s) => segmentAnomalies(id, s, signal)));
+      const bySeg: Record<string, Anomaly[]> = {};
+      res.forEach((r, i) => {
+        bySeg[segments[i].segment_id] = r.anomalies;
+      });
+      return { bySeg, complete: res.every((r) => r.complete) };
+    },
+    { enabled: settled },
+  );
+  const anoms = q.state === "ok" ? q.data : q.state === "error" ? FAILED : null;
 
   const allAnoms = useMemo(() => {
     const out: SessionAnomaly[] = [];
