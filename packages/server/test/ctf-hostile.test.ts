@@ -216,6 +216,27 @@ describe("encoding", () => {
     expect(readFileSync(join(dataDir, "ctf", "bom-live.ctf"), "utf8")).toBe(text);
   });
 
+  it("refuses bytes that are not UTF-8 in an upload and in an append (400), and stores nothing", async () => {
+    // Found by the fuzz suite: the body was decoded leniently, so 201 acknowledged a trace whose raw export
+    // differed from the bytes sent (U+FFFD for each bad sequence).
+    await start();
+    const events = makeTrace(2);
+    for (const bad of [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+      const lines = ndjson(events).split("\n");
+      const body = Buffer.concat([
+        Buffer.from(`${lines.slice(0, 2).join("\n")}\n${lines[2].slice(0, -1)},"x":"`),
+        Buffer.from(bad),
+        Buffer.from(`"}\n${lines.slice(3).join("\n")}`),
+      ]);
+      for (const path of ["/ctf?id=not-utf8", "/ctf/not-utf8-live/events"]) {
+        const res = await fetch(`${base}${path}`, { method: "POST", body });
+        expect(res.status, `${path} with ${bad}`).toBe(400);
+        expect((await readJson<ErrorBody>(res)).error).toMatch(/not valid UTF-8/);
+      }
+    }
+    expect((await readJson<TraceList>(await fetch(`${base}/ctf`))).traces).toEqual([]);
+  });
+
   it("refuses a repeated key in an upload and in an append, with line and pointer", async () => {
     await start();
     const events = makeTrace(2);

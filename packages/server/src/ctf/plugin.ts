@@ -35,6 +35,9 @@ const checkId = (id: string): void => {
     );
 };
 
+/** Strict UTF-8 (a byte order mark is kept here and dropped by bodyText). */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** The body as text. A leading byte order mark is dropped, as POST /sessions's decoder drops it: never stored. */
 const bodyText = (req: FastifyRequest): string => {
   const text = typeof req.body === "string" ? req.body : "";
@@ -77,9 +80,17 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   // Errors are thrown as HttpError and answered by the server's one handler, also when embedded without it.
   installErrorHandler(app);
 
-  // Bodies are CTF text whatever the declared type (curl --data-binary sends form-urlencoded by default).
+  // Bodies are CTF text whatever the declared type (curl --data-binary sends form-urlencoded by default). Bytes
+  // that are not UTF-8 are refused, as POST /sessions refuses them: a lenient decode would put U+FFFD in their
+  // place, and the trace stored (and acknowledged) would not be the one sent.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, utf8.decode(body as Buffer));
+    } catch {
+      done(httpError("RTT_ERR_INVALID_BODY", "body is not valid UTF-8: send the trace as UTF-8 text"), undefined);
+    }
+  });
 
   /**
    * The stored text of a trace. A file that exists but cannot be read is an error that says why: 503 when it is
