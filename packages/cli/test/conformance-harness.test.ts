@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { badgeCommand, conformanceCommand } from "../src/commands/conformance.js";
-import { checkCaseFile, loadCases, runConformance } from "../src/conformance/index.js";
+import { checkCaseFile, loadCases, runConformanceKit } from "../src/conformance-kit/index.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/conformance/", import.meta.url));
 const impl = (mode: string) => [process.execPath, join(fixtures, "impl.mjs"), mode];
@@ -65,13 +65,13 @@ describe("rtt conformance harness", () => {
   });
 
   it("fails garbage output as not JSON", async () => {
-    const report = await runConformance({ command: impl("garbage"), cases: small });
+    const report = await runConformanceKit({ command: impl("garbage"), cases: small });
     expect(report.results.map((r) => r.status)).toEqual(["fail", "fail"]);
     expect(report.results[0].message).toMatch(/^reply is not JSON .*hello, this is not json/);
   });
 
   it("reports an implementation that exits early with its exit code and stderr, and restarts it", async () => {
-    const report = await runConformance({ command: impl("exit-early"), cases: small });
+    const report = await runConformanceKit({ command: impl("exit-early"), cases: small });
     // The first case of each (re)started process is answered; here the process dies on the second case.
     expect(report.results[0].status).toBe("pass");
     expect(report.results[1].status).toBe("fail");
@@ -81,7 +81,7 @@ describe("rtt conformance harness", () => {
 
   it("times out a hanging implementation, kills it and reports its stderr", async () => {
     const t0 = Date.now();
-    const report = await runConformance({ command: impl("hang"), cases: small, timeoutMs: 1500 });
+    const report = await runConformanceKit({ command: impl("hang"), cases: small, timeoutMs: 1500 });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(report.failed).toBe(2);
     expect(report.results[0].message).toBe("no reply within 1500 ms (timeout); the implementation was killed");
@@ -90,24 +90,24 @@ describe("rtt conformance harness", () => {
   });
 
   it("treats {errored} as a failure and {skipped} as a failure unless skips are allowed", async () => {
-    const errored = await runConformance({ command: impl("errored"), cases: small });
+    const errored = await runConformanceKit({ command: impl("errored"), cases: small });
     expect(errored.results[0].message).toBe("implementation errored: engine not implemented");
-    const strict = await runConformance({ command: impl("skip-v2"), cases: small });
+    const strict = await runConformanceKit({ command: impl("skip-v2"), cases: small });
     expect(strict.results.map((r) => r.status)).toEqual(["pass", "skip"]);
     expect([strict.passed, strict.failed, strict.ok]).toEqual([1, 1, false]);
-    const lenient = await runConformance({ command: impl("skip-v2"), cases: small, allowSkip: true });
+    const lenient = await runConformanceKit({ command: impl("skip-v2"), cases: small, allowSkip: true });
     expect([lenient.passed, lenient.failed, lenient.ok]).toEqual([1, 0, true]);
   });
 
   it("checks that the reply echoes the case's session", async () => {
-    const report = await runConformance({ command: impl("wrong-session"), cases: small });
+    const report = await runConformanceKit({ command: impl("wrong-session"), cases: small });
     expect(report.results[0].message).toBe(
       '/session_id: expected "S-1" (from the case\'s session), found "SOMETHING-ELSE"',
     );
   });
 
   it("reports a command that cannot be started on every case without hanging", async () => {
-    const report = await runConformance({ command: ["/nonexistent/rtt-impl"], cases: small });
+    const report = await runConformanceKit({ command: ["/nonexistent/rtt-impl"], cases: small });
     expect(report.failed).toBe(2);
     expect(report.results[1].message).toMatch(/^cannot start the implementation: .*ENOENT/);
   });

@@ -7,8 +7,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatIssue, validateSessionLog } from "@rtt/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { formatResult, loadCases, runConformance, summaryLine } from "../src/conformance/index.js";
-import { toJUnit } from "../src/conformance/junit.js";
+import { formatResult, loadCases, runConformanceKit, summaryLine } from "../src/conformance-kit/index.js";
+import { toJUnit } from "../src/conformance-kit/junit.js";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const examplesDir = join(repoRoot, "spec", "v1", "examples");
@@ -97,7 +97,7 @@ export function languageSuite(name: string): void {
     });
 
     it("passes rtt conformance over the default cases", { timeout: 120_000 }, async () => {
-      const report = await runConformance({
+      const report = await runConformanceKit({
         command: argv(manifest.protocol),
         cases: loadCases(),
         cwd: dir,

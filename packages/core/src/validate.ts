@@ -1,4 +1,4 @@
-import { checkConformance } from "./conformance.js";
+import { checkReference } from "./reference-check.js";
 import { validateSchema } from "./schema.js";
 import { checkSemantics } from "./semantic.js";
 import type { SessionLog, SpecVersion, ValidationIssue, ValidationResult } from "./types.js";
@@ -39,7 +39,7 @@ export function validateSessionLog(log: unknown, opts: ValidateOptions = {}): Va
   const schemaErrors = validateSchema(log, specVersion);
   if (schemaErrors.length) return { ok: false, specVersion, errors: schemaErrors, warnings: [] };
   const { errors, warnings } = checkSemantics(log as SessionLog, opts);
-  if (opts.conformance && errors.length === 0) errors.push(...checkConformance(log as SessionLog));
+  if (opts.conformance && errors.length === 0) errors.push(...checkReference(log as SessionLog));
   return { ok: errors.length === 0, specVersion, errors, warnings };
 }
 

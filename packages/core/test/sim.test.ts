@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import {
   ANOMALY_TYPES,
   anomalyTaxonomy,
-  checkConformance,
+  checkReference,
   extractInputs,
   getScenario,
   INPUT_SLEW_COST_D,
@@ -39,7 +39,7 @@ describe("built-in scenarios", () => {
   it("COMT_LOCK_01 / Journeyman with no input reproduces the v2 reference segments exactly", () => {
     const log = simulateSession({ scenario: "COMT_LOCK_01", policy: "none" });
     expect(validateSessionLog(log, { strictLabels: true, conformance: true }).errors).toEqual([]);
-    expect(checkConformance(log)).toEqual([]);
+    expect(checkReference(log)).toEqual([]);
     const ref = referenceSegments().reference_sets[0].segments;
     for (const seg of log.segments ?? []) {
       const want = ref[seg.label].samples;

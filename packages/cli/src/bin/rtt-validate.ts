@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import {
-  checkConformance,
+  checkReference,
   checkSemantics,
   detectSpecVersion,
   formatIssue,
@@ -45,7 +45,7 @@ function main(argv: string[]): number {
     process.stderr.write(`❌ Semantic validation failed:\n${semantic.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`);
     return EXIT_INVALID;
   }
-  const reference = checkConformance(log as SessionLog);
+  const reference = checkReference(log as SessionLog);
   if (reference.length) {
     process.stderr.write(
       `⚠️ Schema OK, but reference test mismatch:\n${reference.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`,

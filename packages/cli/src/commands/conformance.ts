@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { formatIssue, validateSessionLog } from "@rtt/core";
 import { type Command, InvalidArgumentError } from "commander";
-import { badgeMarkdown } from "../conformance/badge.js";
-import { type CaseFile, defaultCasesPath, loadCases } from "../conformance/cases.js";
-import { DEFAULT_TIMEOUT_MS, formatResult, runConformance, summaryLine } from "../conformance/harness.js";
-import { toJUnit } from "../conformance/junit.js";
+import { badgeMarkdown } from "../conformance-kit/badge.js";
+import { type CaseFile, defaultCasesPath, loadCases } from "../conformance-kit/cases.js";
+import { DEFAULT_TIMEOUT_MS, formatResult, runConformanceKit, summaryLine } from "../conformance-kit/harness.js";
+import { toJUnit } from "../conformance-kit/junit.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../lib/exit.js";
 
 export interface ConformanceCliOptions {
@@ -83,7 +83,7 @@ export async function conformanceCommand(
     return EXIT_USAGE;
   }
   io.out(`rtt conformance: ${command.join(" ")} — ${cases.cases.length} cases from ${casesPath}\n`);
-  const report = await runConformance({
+  const report = await runConformanceKit({
     command,
     cases,
     timeoutMs: opts.timeout,

@@ -59,7 +59,7 @@ function describeEnd(o: Outcome, timeoutMs: number): string {
  * Starts the implementation once, sends each case as one line and judges each reply line.
  * When it crashes or hangs, that case fails with its stderr and the implementation is started afresh for the next.
  */
-export async function runConformance(opts: RunOptions): Promise<ConformanceReport> {
+export async function runConformanceKit(opts: RunOptions): Promise<ConformanceReport> {
   const [cmd, ...args] = opts.command;
   if (!cmd) throw new Error("no implementation command given");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -2,7 +2,7 @@ import { isV2 } from "./session.js";
 import { type ReferenceSegmentSet, referenceSamples, referenceSegments, referenceVector } from "./spec.js";
 import { SAMPLE_FIELDS, type Sample, type SessionLog, type ValidationIssue } from "./types.js";
 
-export const ConformanceCode = {
+export const ReferenceCheckCode = {
   NO_SAMPLES: "REF_NO_SAMPLES",
   LENGTH_MISMATCH: "REF_LENGTH_MISMATCH",
   VALUE_MISMATCH: "REF_VALUE_MISMATCH",
@@ -21,7 +21,7 @@ export function compareSamples(
   if (got.length !== want.length) {
     return [
       {
-        code: ConformanceCode.LENGTH_MISMATCH,
+        code: ReferenceCheckCode.LENGTH_MISMATCH,
         path: at,
         message: `${what}: sample length mismatch: expected ${want.length}, found ${got.length}`,
       },
@@ -34,7 +34,7 @@ export function compareSamples(
       if (!(Math.abs(g - w) <= tolerance)) {
         return [
           {
-            code: ConformanceCode.VALUE_MISMATCH,
+            code: ReferenceCheckCode.VALUE_MISMATCH,
             path: `${at}/${i}/${k}`,
             message: `${what}: mismatch at sample ${i}, field ${k}: expected ${w}, found ${g} (tolerance ${tolerance})`,
           },
@@ -53,12 +53,14 @@ export function findReferenceSet(log: SessionLog): ReferenceSegmentSet | undefin
 }
 
 /**
- * Reference conformance of a schema-valid log.
+ * The reference check ("reference conformance") of a schema-valid log: its samples against the spec's reference
+ * vectors. (The server's SelfCheckMonitor runs this on the engine's own runs; `rtt conformance` is the separate
+ * cross-language kit in packages/cli/src/conformance-kit/.)
  * v1: root samples against spec/v1/reference_samples.json.
  * v2 with segments: every `required` segment label of the matching reference set is present with the same samples.
  * v2 with root samples only: they are compared with the reference set's `main` track.
  */
-export function checkConformance(log: SessionLog): ValidationIssue[] {
+export function checkReference(log: SessionLog): ValidationIssue[] {
   if (!isV2(log)) {
     return compareSamples(log.samples, referenceSamples(), "/samples", referenceVector().numeric_tolerance, "samples");
   }
@@ -68,7 +70,7 @@ export function checkConformance(log: SessionLog): ValidationIssue[] {
     const known = refs.reference_sets.map((s) => `${s.device_type}/${s.scenario}/${s.difficulty}`).join(", ");
     return [
       {
-        code: ConformanceCode.SET_NOT_FOUND,
+        code: ReferenceCheckCode.SET_NOT_FOUND,
         path: "",
         message: `no reference set for device_type/scenario/difficulty ${log.device_type ?? log.device}/${log.scenario}/${log.difficulty} (known: ${known})`,
       },
@@ -78,7 +80,7 @@ export function checkConformance(log: SessionLog): ValidationIssue[] {
   if (!log.segments) {
     const main = set.segments.main;
     if (!log.samples?.length)
-      return [{ code: ConformanceCode.NO_SAMPLES, path: "/samples", message: "no samples to compare" }];
+      return [{ code: ReferenceCheckCode.NO_SAMPLES, path: "/samples", message: "no samples to compare" }];
     return main ? compareSamples(log.samples, main.samples, "/samples", tol, "segment 'main'") : [];
   }
   const issues: ValidationIssue[] = [];
@@ -88,7 +90,7 @@ export function checkConformance(log: SessionLog): ValidationIssue[] {
     const i = byLabel.get(label);
     if (i === undefined) {
       issues.push({
-        code: ConformanceCode.SEGMENT_MISSING,
+        code: ReferenceCheckCode.SEGMENT_MISSING,
         path: "/segments",
         message: `missing required segment label '${label}' of reference set ${set.id}`,
       });

@@ -1,5 +1,5 @@
 import {
-  checkConformance,
+  checkReference,
   compareSamples,
   formatIssue,
   runSimulation,
@@ -117,7 +117,7 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
 /** Cases marked `reference` are also held against the spec's reference files (the rtt-validate --conformance gate). */
 function referenceCheck(c: ConformanceCase, log: Record<string, unknown>, warnings: string[]): Judgement {
   if (!c.reference) return { status: "pass", details: warnings };
-  const issues = checkConformance(log as unknown as SessionLog);
+  const issues = checkReference(log as unknown as SessionLog);
   if (!issues.length) return { status: "pass", details: warnings };
   return fail(`reference files: ${issues[0].message}`, issues[0].path, [...issues.map(formatIssue), ...warnings]);
 }
