@@ -1,8 +1,8 @@
-import { Browser } from "./Browser.js";
 import { Mastery } from "./Mastery.js";
 import { Replay } from "./Replay.js";
 import { href, onLinkClick, useParams } from "./route.js";
 import { SignIn } from "./SignIn.js";
+import { SessionsView } from "./sessions/SessionsView.js";
 
 export function App() {
   const p = useParams();
@@ -42,7 +42,7 @@ export function App() {
         ) : view === "mastery" ? (
           <Mastery params={p} />
         ) : (
-          <Browser params={p} />
+          <SessionsView params={p} />
         )}
       </main>
       <SignIn />
