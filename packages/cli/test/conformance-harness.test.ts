@@ -68,6 +68,9 @@ describe("rtt conformance harness", () => {
     const report = await runConformanceKit({ command: impl("garbage"), cases: small });
     expect(report.results.map((r) => r.status)).toEqual(["fail", "fail"]);
     expect(report.results[0].message).toMatch(/^reply is not JSON .*hello, this is not json/);
+    // An implementation that failed itself gets its stderr attached (judged by the reply, not by the message text).
+    expect(report.results[0]).toHaveProperty("stderr");
+    expect(report.results[0]).not.toHaveProperty("implementationFailed");
   });
 
   it("reports an implementation that exits early with its exit code and stderr, and restarts it", async () => {
@@ -92,8 +95,10 @@ describe("rtt conformance harness", () => {
   it("treats {errored} as a failure and {skipped} as a failure unless skips are allowed", async () => {
     const errored = await runConformanceKit({ command: impl("errored"), cases: small });
     expect(errored.results[0].message).toBe("implementation errored: engine not implemented");
+    expect(errored.results[0]).toHaveProperty("stderr");
     const strict = await runConformanceKit({ command: impl("skip-v2"), cases: small });
     expect(strict.results.map((r) => r.status)).toEqual(["pass", "skip"]);
+    expect(strict.results[0]).not.toHaveProperty("stderr");
     expect([strict.passed, strict.failed, strict.ok]).toEqual([1, 1, false]);
     const lenient = await runConformanceKit({ command: impl("skip-v2"), cases: small, allowSkip: true });
     expect([lenient.passed, lenient.failed, lenient.ok]).toEqual([1, 0, true]);

@@ -78,10 +78,9 @@ export async function runConformanceKit(opts: RunOptions): Promise<ConformanceRe
         const outcome = await impl.request(caseToWire(c), timeoutMs);
         const durationMs = Date.now() - t0;
         if (outcome.kind === "reply") {
-          const j = judgeReply(c, outcome.line, tolerance);
+          const { implementationFailed, ...j } = judgeReply(c, outcome.line, tolerance);
           r = { id: c.id, ...j, durationMs };
-          if (j.status === "fail" && /^(implementation errored|reply is not JSON)/.test(j.message ?? ""))
-            r.stderr = impl.stderrTail();
+          if (implementationFailed) r.stderr = impl.stderrTail();
         } else {
           if (outcome.kind === "timeout") await impl.stop();
           const stderr = impl.stderrTail();

@@ -19,6 +19,8 @@ export interface Judgement {
   details: string[];
   /** JSON pointer into the reply of the first problem, when there is one. */
   path?: string;
+  /** The implementation itself failed (its reply is not JSON, or it said `errored`): its stderr is worth showing. */
+  implementationFailed?: boolean;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -48,11 +50,15 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
   try {
     reply = JSON.parse(line);
   } catch (err) {
-    return fail(`reply is not JSON (${(err as Error).message}): ${show(line.slice(0, 200))}`);
+    return {
+      ...fail(`reply is not JSON (${(err as Error).message}): ${show(line.slice(0, 200))}`),
+      implementationFailed: true,
+    };
   }
   if (!isObj(reply)) return fail(`reply must be a JSON object, found ${show(reply)}`);
   if ("skipped" in reply) return { status: "skip", message: show(reply.skipped), details: [] };
-  if ("errored" in reply) return fail(`implementation errored: ${show(reply.errored)}`);
+  if ("errored" in reply)
+    return { ...fail(`implementation errored: ${show(reply.errored)}`), implementationFailed: true };
 
   const result = validateSessionLog(reply, { strictLabels: true });
   const warnings = result.warnings.map((w) => `warning ${formatIssue(w)}`);
