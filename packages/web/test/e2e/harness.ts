@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 export const CHROMIUM = process.env.RTT_CHROMIUM ?? "/usr/bin/chromium";
@@ -114,6 +114,29 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
   });
+}
+
+export interface FreshPage {
+  page: Page;
+  context: BrowserContext;
+  /** Uncaught page errors and console errors (other than 404s) seen so far. */
+  errors: string[];
+}
+
+/**
+ * A page in a context of its own (no cookies, storage or history from another test), so each test starts from
+ * nothing and runs alone with `-t`. Close it with `context.close()`.
+ */
+export async function freshPage(browser: Browser): Promise<FreshPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/404|Not Found/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return { page, context, errors };
 }
 
 export function artifactPath(name: string): string {

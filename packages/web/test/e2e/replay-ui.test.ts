@@ -1,9 +1,17 @@
 // End-to-end tests of the replay UI in Debian's Chromium against the real server (`rtt serve --demo`).
 // Flows: browse, filter, open a replay, play (SSE), jump to an anomaly, switch segment, keyboard stepping,
 // add a note, curriculum mode, mastery view, shareable URLs and error states. Screenshots: test-artifacts/e2e/.
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactPath, launchChromium, type RunningServer, startServer, unavailableReason } from "./harness.js";
+// The server and the browser are shared; each test opens its own page in a fresh context, so it runs alone with -t.
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  artifactPath,
+  freshPage,
+  launchChromium,
+  type RunningServer,
+  startServer,
+  unavailableReason,
+} from "./harness.js";
 
 const reason = unavailableReason();
 if (reason) console.warn(`[e2e] replay UI browser tests skipped: ${reason}`);
@@ -19,9 +27,10 @@ interface Row {
 describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   let server: RunningServer;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
+  let errors: string[];
   let base: string;
-  const errors: string[] = [];
   const api = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${base}${path}`);
     if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
@@ -31,6 +40,11 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   const testid = (id: string) => page.locator(`[data-testid="${id}"]`);
   const currentT = async () => Number(await testid("inspector-t").textContent());
   const param = (name: string) => new URL(page.url()).searchParams.get(name);
+  /** The target session's replay, plots drawn. */
+  const openReplay = async () => {
+    await page.goto(`${base}/?view=replay&session=${encodeURIComponent(target.session_id)}`);
+    await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
+  };
 
   // A session with anomalies in a multi-segment run, picked from the API the UI itself uses.
   let target: Row;
@@ -39,12 +53,6 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     server = await startServer();
     base = server.url;
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error" && !/404|Not Found/.test(m.text())) errors.push(`console: ${m.text()}`);
-    });
     const rows = await api<Row[]>("/replay/sessions?has_anomalies=true&limit=200");
     const multi = rows.filter((r) => r.segment_count > 1);
     target = (multi.length ? multi : rows).sort((a, b) => b.anomaly_count - a.anomaly_count)[0];
@@ -54,6 +62,16 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+  });
+
+  beforeEach(async () => {
+    ({ page, context, errors } = await freshPage(browser));
+  });
+
+  // Every test ends without page errors.
+  afterEach(async () => {
+    await context?.close();
+    expect(errors).toEqual([]);
   });
 
   it("browses sessions of several operators and shows the summary of the selected row", async () => {
@@ -84,6 +102,8 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
 
   it("filters by operator and by has-anomalies, and the filters live in the URL", async () => {
     const op = target.operator_id;
+    await page.goto(`${base}/`);
+    await testid("session-row").first().waitFor();
     await testid("filter-operator").selectOption(op);
     await page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, op);
     await testid("session-row").first().waitFor();
@@ -145,6 +165,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("plays through the SSE stream and pauses with the space key", async () => {
+    await openReplay();
     await testid("speed").selectOption("4");
     const t0 = await currentT();
     await testid("play").click();
@@ -160,6 +181,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("steps with the arrow keys", async () => {
+    await openReplay();
     const before = await currentT();
     await page.locator("body").press("ArrowRight");
     await expect.poll(currentT).toBeGreaterThan(before);
@@ -169,6 +191,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("jumps to an anomaly: inspector shows it, URL carries segment and t", async () => {
+    await openReplay();
     const options = await testid("jump-anomaly")
       .locator("option")
       .evaluateAll((els) => els.map((e) => [(e as HTMLOptionElement).value, e.textContent ?? ""]));
@@ -191,14 +214,16 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
 
     // The URL is shareable: a fresh page at the same address lands on the same anomaly.
     const url = page.url();
-    const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await other.goto(url);
-    await other.locator('[data-testid="inspector-anomaly"]').first().waitFor();
-    expect(await other.locator('[data-testid="inspector-anomaly"]').first().textContent()).toContain(type);
-    await other.close();
+    const other = await freshPage(browser);
+    await other.page.goto(url);
+    await other.page.locator('[data-testid="inspector-anomaly"]').first().waitFor();
+    expect(await other.page.locator('[data-testid="inspector-anomaly"]').first().textContent()).toContain(type);
+    await other.context.close();
+    expect(other.errors).toEqual([]);
   });
 
   it("switches segment with the tabs", async () => {
+    await openReplay();
     const tabs = testid("segment-tab");
     const n = await tabs.count();
     if (n < 2) return;
@@ -225,6 +250,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("curriculum mode: objectives with pass/fail and evidence on the timeline, drills", async () => {
+    await openReplay();
     await testid("mode-switch").click();
     await testid("curriculum").waitFor();
     expect(param("view")).toBe("curriculum");
@@ -250,6 +276,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("adds an instructor note at the current t; it is stored and drawn on the timeline", async () => {
+    await openReplay();
     const notesBefore = await testid("timeline-note").count();
     const text = `Overcorrection before the spike ${Date.now()}`;
     await testid("note-text").fill(text);
@@ -270,6 +297,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("mastery view: operators, level over time, score vs mastery, anomalies per session", async () => {
+    await page.goto(`${base}/`);
     await testid("nav-mastery").click();
     await testid("mastery-view").waitFor();
     const ops = await api<{ operator_id: string }[]>("/api/operators");
@@ -434,9 +462,5 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await page.locator("body").press("Shift+ArrowLeft");
     await expect.poll(currentT).toBeCloseTo((at - 9) / 100, 9);
     expect(Number(await testid("inspector-Q").textContent())).toBeCloseTo(sample(at - 9).Q, 6);
-  });
-
-  it("raised no page errors", () => {
-    expect(errors).toEqual([]);
   });
 });

@@ -3,9 +3,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactPath, launchChromium, type RunningServer, startServer, unavailableReason } from "./harness.js";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  artifactPath,
+  freshPage,
+  launchChromium,
+  type RunningServer,
+  startServer,
+  unavailableReason,
+} from "./harness.js";
 
 const reason = unavailableReason();
 if (reason) console.warn(`[e2e] sign-in browser tests skipped: ${reason}`);
@@ -14,9 +21,15 @@ describe.skipIf(reason !== null)("sign-in on a token server, in Chromium", () =>
   const TOKEN = "e2e-write-token-0123456789abcdef";
   let server: RunningServer;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
+  let errors: string[];
   let dir: string;
   const testid = (id: string) => page.locator(`[data-testid="${id}"]`);
+  const signIn = async (token: string) => {
+    await testid("signin").locator("input").fill(token);
+    await testid("signin").locator("button").click();
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "rtt-e2e-token-"));
@@ -24,8 +37,6 @@ describe.skipIf(reason !== null)("sign-in on a token server, in Chromium", () =>
     writeFileSync(tokenFile, `${TOKEN}\n`);
     server = await startServer(["--token-file", tokenFile]);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(15_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -34,22 +45,31 @@ describe.skipIf(reason !== null)("sign-in on a token server, in Chromium", () =>
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // Each test starts signed out, in a context of its own.
+  beforeEach(async () => {
+    ({ page, context, errors } = await freshPage(browser));
+  });
+  afterEach(async () => {
+    await context?.close();
+    expect(errors.filter((e) => !/401|Unauthorized/.test(e))).toEqual([]);
+  });
+
   it("asks for the token, refuses a wrong one, and shows the sessions after the right one", async () => {
     expect((await fetch(`${server.url}/replay/sessions`)).status).toBe(401);
     await page.goto(`${server.url}/`);
     await testid("signin").waitFor();
     await page.screenshot({ path: artifactPath("signin.png") });
-    await testid("signin").locator("input").fill(`${TOKEN}x`);
-    await testid("signin").locator("button").click();
+    await signIn(`${TOKEN}x`);
     await page.getByText("That token is not accepted.").waitFor();
 
-    await testid("signin").locator("input").fill(TOKEN);
-    await testid("signin").locator("button").click();
+    await signIn(TOKEN);
     await testid("session-row").first().waitFor();
     expect(await testid("signin").count()).toBe(0);
   });
 
   it("plays a replay over SSE with the session cookie", async () => {
+    await page.goto(`${server.url}/`);
+    await signIn(TOKEN);
     await testid("session-row").first().click();
     await testid("open-replay").click();
     await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
