@@ -110,6 +110,7 @@ function run<T>(e: Entry, fetcher: Fetcher<T>): Promise<T> {
 export function fetchQuery<T>(key: QueryKey, fetcher: Fetcher<T>, opts: { staleMs?: number } = {}): Promise<T> {
   const e = acquire(hashKey(key));
   if (e.result?.ok && isFresh(e, opts.staleMs ?? 0)) {
+    e.unseen = false;
     const data = e.result.data as T;
     release(e);
     return Promise.resolve(data);
