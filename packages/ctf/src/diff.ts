@@ -1,3 +1,4 @@
+import { at } from "./at.js";
 import type { StepNode } from "./step-tree.js";
 import type { LoadedTrace } from "./trace.js";
 import { type CorridorStatus, type CTFIssue, Q_METRICS, type QMetricName } from "./types.js";
@@ -66,9 +67,9 @@ export function diffSide(t: LoadedTrace): DiffSide {
 export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]): DiffSide {
   const M = Q_METRICS.length;
   const q = new Float64Array(l.length * M).fill(Number.NaN);
-  for (let i = 0; i < l.length; i++) {
-    const nq = l[i].q;
-    if (nq) for (let j = 0; j < M; j++) q[i * M + j] = nq[Q_METRICS[j]];
+  for (const [i, node] of l.entries()) {
+    const nq = node.q;
+    if (nq) for (const [j, m] of Q_METRICS.entries()) q[i * M + j] = nq[m];
   }
   return {
     facts: f,
@@ -81,7 +82,14 @@ export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]
   };
 }
 
-const ref = (s: DiffSide, i: number): StepRef => ({ step_id: s.ids[i], tool: s.tools[i], action: s.actions[i] });
+/** The i-th lineage step of a side; `i` is within its lineage. */
+const ref = (s: DiffSide, i: number): StepRef => ({
+  step_id: at(s.ids, i),
+  tool: at(s.tools, i),
+  action: at(s.actions, i),
+});
+/** Metric j of lineage step i; NaN where the step has no q (or is past the lineage's end). */
+const qAt = (s: DiffSide, i: number, j: number) => s.q[i * Q_METRICS.length + j] ?? Number.NaN;
 /** Two steps are the same when the agent did and saw the same thing; ids and times may differ. */
 const sameStep = (a: DiffSide, b: DiffSide, i: number) =>
   a.tools[i] === b.tools[i] && a.actions[i] === b.actions[i] && a.observations[i] === b.observations[i];
@@ -111,31 +119,32 @@ export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
   while (k < n && sameStep(a, b, k)) k++;
   const divergence = k < la || k < lb ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null } : null;
 
-  const M = Q_METRICS.length;
   const metrics = {} as Record<QMetricName, MetricDelta>;
   let metricsDiffer = false;
   Q_METRICS.forEach((m, j) => {
     let max = 0;
-    let at: number | null = null;
+    let atIndex: number | null = null;
     let sum = 0;
     let count = 0;
     for (let i = 0; i < k; i++) {
-      const d = b.q[i * M + j] - a.q[i * M + j];
+      const d = qAt(b, i, j) - qAt(a, i, j);
       if (Number.isNaN(d)) continue;
       sum += d;
       count++;
       if (Math.abs(d) > max + EPS) {
         max = Math.abs(d);
-        at = i;
+        atIndex = i;
       }
     }
-    const fa = la > 0 && !Number.isNaN(a.q[(la - 1) * M + j]) ? a.q[(la - 1) * M + j] : null;
-    const fb = lb > 0 && !Number.isNaN(b.q[(lb - 1) * M + j]) ? b.q[(lb - 1) * M + j] : null;
+    const finalQ = (s: DiffSide, len: number) =>
+      len > 0 && !Number.isNaN(qAt(s, len - 1, j)) ? qAt(s, len - 1, j) : null;
+    const fa = finalQ(a, la);
+    const fb = finalQ(b, lb);
     const fd = fa !== null && fb !== null ? round(fb - fa) : null;
     if (max > EPS || (fd !== null && Math.abs(fd) > EPS) || (fa === null) !== (fb === null)) metricsDiffer = true;
     metrics[m] = {
       max_abs_delta: round(max),
-      at_index: at,
+      at_index: atIndex,
       mean_delta: count ? round(sum / count) : 0,
       final_a: fa,
       final_b: fb,

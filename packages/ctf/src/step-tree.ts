@@ -267,7 +267,7 @@ export class StepTree {
       t = t.parent;
     }
     for (let n = this.head; n && n !== t; n = n.parent) this.leave(n);
-    for (let i = path.length - 1; i >= 0; i--) this.enter(path[i]);
+    for (const n of path.reverse()) this.enter(n);
     this.head = target;
     this.headFresh = false;
   }

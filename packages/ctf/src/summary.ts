@@ -72,7 +72,7 @@ export function sparkline(values: number[], top: number, width = 60): string {
     const from = Math.floor((b * values.length) / buckets);
     const to = Math.floor(((b + 1) * values.length) / buckets);
     let v = Number.NEGATIVE_INFINITY;
-    for (let i = from; i < to; i++) v = Math.max(v, values[i]);
+    for (const x of values.slice(from, to)) v = Math.max(v, x);
     const level = top > 0 ? Math.round((Math.max(0, v) / top) * (BARS.length - 1)) : 0;
     out += BARS[Math.min(BARS.length - 1, level)];
   }

@@ -19,7 +19,7 @@ function wordCharWidth(s: string, i: number): number {
     const cp = s.codePointAt(i)!;
     return WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
   }
-  return WORD_CHAR.test(s[i]) ? 1 : 0;
+  return WORD_CHAR.test(s.charAt(i)) ? 1 : 0;
 }
 
 /** Reused by every ASCII scan: tokens wait here until the text is known to be pure ASCII. */
@@ -35,11 +35,11 @@ export function forEachToken(text: string, emit: (token: string) => void): void 
   // other text is lower-cased first, because lower-casing can change its length.
   pending.length = 0;
   if (scan(text, true)) {
-    for (let i = 0; i < pending.length; i++) emit(pending[i]);
+    for (const token of pending) emit(token);
   } else {
     pending.length = 0;
     scan(text.toLowerCase(), false);
-    for (let i = 0; i < pending.length; i++) emit(pending[i]);
+    for (const token of pending) emit(token);
   }
   pending.length = 0;
 }
@@ -110,7 +110,7 @@ function ln1pSlow(k: number): number {
 }
 
 function ln1p(k: number): number {
-  const v = k < LN1P.length ? LN1P[k] : 0;
+  const v = LN1P[k] ?? 0; // undefined past the table: computed and cached by ln1pSlow
   return v !== 0 || k === 0 ? v : ln1pSlow(k);
 }
 
@@ -152,6 +152,11 @@ function grow<T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(a:
  * lookup. Stop words are interned up front and flagged. The tokens are exactly those of
  * forEachToken (text.test.ts checks it on arbitrary Unicode text).
  */
+/**
+ * The corpus is the runtime's hot path (bench/ctf): flat typed arrays read at indices that are in range by
+ * construction (a slot is masked to the table, a term id is below `terms`, a loop index below a length), so those
+ * reads are asserted (`!`) rather than checked once per character.
+ */
 export class TfIdfCorpus {
   /** Open-addressing table: slot → term id + 1 (0 = empty); power-of-two size, at most half full. */
   private table = new Int32Array(1024);
@@ -183,11 +188,11 @@ export class TfIdfCorpus {
     for (let i = 0; i < term.length; i++) h = Math.imul(h ^ term.charCodeAt(i), FNV_PRIME);
     const mask = this.table.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = this.table[slot];
+      const e = this.table[slot]!;
       if (e === 0) return this.insert(slot, h, term, 0, term.length, false);
       const id = e - 1;
       if (this.termHash[id] !== h || this.termLen[id] !== term.length) continue;
-      const off = this.termOff[id];
+      const off = this.termOff[id]!;
       let k = 0;
       while (k < term.length && this.pool[off + k] === term.charCodeAt(k)) k++;
       if (k === term.length) return id;
@@ -225,7 +230,7 @@ export class TfIdfCorpus {
     const table = new Int32Array(this.table.length * 2);
     const mask = table.length - 1;
     for (let id = 0; id < this.terms; id++) {
-      let slot = this.termHash[id] & mask;
+      let slot = this.termHash[id]! & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = id + 1;
     }
@@ -249,7 +254,7 @@ export class TfIdfCorpus {
     while (i < n) {
       let c = s.charCodeAt(i);
       if (c >= 128) return false;
-      let l = lower[c];
+      let l = lower[c]!;
       if (l === 0) {
         i++;
         continue;
@@ -263,7 +268,7 @@ export class TfIdfCorpus {
         if (++i >= n) break;
         c = s.charCodeAt(i);
         if (c >= 128) return false;
-        l = lower[c];
+        l = lower[c]!;
         if (l === 0) break;
       }
       const len = i - start;
@@ -272,7 +277,7 @@ export class TfIdfCorpus {
       const mask = table.length - 1;
       let id = -1;
       for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-        const e = table[slot];
+        const e = table[slot]!;
         if (e === 0) {
           id = this.insert(slot, h, s, start, i, upper !== 0);
           break;
@@ -280,7 +285,7 @@ export class TfIdfCorpus {
         const cand = e - 1;
         if (this.termHash[cand] !== h || this.termLen[cand] !== len) continue;
         const pool = this.pool;
-        const off = this.termOff[cand] - start;
+        const off = this.termOff[cand]! - start;
         let k = start;
         if (upper !== 0) while (k < i && pool[off + k] === lower[s.charCodeAt(k)]) k++;
         else while (k < i && pool[off + k] === s.charCodeAt(k)) k++;
@@ -307,9 +312,9 @@ export class TfIdfCorpus {
     const pos = this.pos;
     const tok = this.tok;
     for (let t = 0; t < this.nTok; t++) {
-      const id = tok[t];
-      const p = pos[id];
-      if (p > 0) out.counts[p - 1]++;
+      const id = tok[t]!;
+      const p = pos[id]!;
+      if (p > 0) out.counts[p - 1]!++;
       else {
         const len = out.length;
         if (len === out.ids.length) {
@@ -337,7 +342,7 @@ export class TfIdfCorpus {
       this.countInto(out);
     }
     const pos = this.pos;
-    for (let i = 0; i < out.length; i++) pos[out.ids[i]] = 0;
+    for (let i = 0; i < out.length; i++) pos[out.ids[i]!] = 0;
     return out;
   }
 
@@ -348,22 +353,22 @@ export class TfIdfCorpus {
       this.scanText(text);
       this.countInto(out);
     }
-    for (let i = 0; i < out.length; i++) this.pos[out.ids[i]] = 0;
+    for (let i = 0; i < out.length; i++) this.pos[out.ids[i]!] = 0;
     return out;
   }
 
   addVector(v: TermVector): void {
     this.size++;
-    for (let i = 0; i < v.length; i++) this.df[v.ids[i]]++;
+    for (let i = 0; i < v.length; i++) this.df[v.ids[i]!]!++;
   }
 
   removeVector(v: TermVector): void {
     this.size--;
-    for (let i = 0; i < v.length; i++) this.df[v.ids[i]]--;
+    for (let i = 0; i < v.length; i++) this.df[v.ids[i]!]!--;
   }
 
   private idfOf(id: number): number {
-    return ln1p(this.size) - ln1p(this.df[id]) + 1;
+    return ln1p(this.size) - ln1p(this.df[id]!) + 1;
   }
 
   /** Cosine of the TF-IDF vectors of two term vectors; 0 when either is empty. */
@@ -379,23 +384,23 @@ export class TfIdfCorpus {
     const bCounts = b.counts;
     // idf = ln(1 + N) − ln(1 + df) + 1, with ln(1 + N) taken once per comparison.
     const lnN = ln1p(this.size);
-    for (let i = 0; i < nb_; i++) pos[bIds[i]] = i + 1;
+    for (let i = 0; i < nb_; i++) pos[bIds[i]!] = i + 1;
     let dot = 0;
     let na = 0;
     let nb = 0;
     for (let i = 0; i < na_; i++) {
-      const id = aIds[i];
-      const d = df[id];
+      const id = aIds[i]!;
+      const d = df[id]!;
       const idf = lnN - ln1p(d) + 1;
-      const w = aCounts[i] * idf;
+      const w = aCounts[i]! * idf;
       na += w * w;
-      const p = pos[id];
-      if (p > 0) dot += w * bCounts[p - 1] * idf;
+      const p = pos[id]!;
+      if (p > 0) dot += w * bCounts[p - 1]! * idf;
     }
     for (let i = 0; i < nb_; i++) {
-      const id = bIds[i];
-      const d = df[id];
-      const w = bCounts[i] * (lnN - ln1p(d) + 1);
+      const id = bIds[i]!;
+      const d = df[id]!;
+      const w = bCounts[i]! * (lnN - ln1p(d) + 1);
       nb += w * w;
       pos[id] = 0;
     }
@@ -432,9 +437,11 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let na = 0;
   let nb = 0;
   for (let i = 0; i < n; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
+    const x = a[i]!;
+    const y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
   }
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
