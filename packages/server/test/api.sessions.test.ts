@@ -25,7 +25,11 @@ describe("POST /sessions (ingest)", () => {
     expect((await post(reordered)).statusCode).toBe(200);
     const changed = await post(json({ ...log, difficulty: "Master" }));
     expect(changed.statusCode).toBe(409);
-    expect(changed.json()).toMatchObject({ session_id: "ING-1", error: expect.stringMatching(/different content/) });
+    expect(changed.json()).toMatchObject({
+      session_id: "ING-1",
+      code: "RTT_ERR_CONFLICT",
+      error: expect.stringMatching(/different content/),
+    });
     // The first version is kept byte for byte.
     expect((await t.app.inject("/replay/ING-1/export")).body).toBe(json(log));
   });
@@ -150,6 +154,14 @@ describe("POST /sessions (ingest)", () => {
     const allBad = await post("nope\n[1]\n", NDJSON_HEADERS);
     expect(allBad.statusCode).toBe(400);
     expect(allBad.json().details.map((d: { line: number }) => d.line)).toEqual([1, 2]);
+    expect(allBad.json()).toMatchObject({
+      error: "no line of the batch was accepted",
+      code: "RTT_ERR_BATCH_REJECTED",
+      created: 0,
+      duplicate: 0,
+      failed: 2,
+    });
+    expect(allBad.json().results).toHaveLength(2);
     expect((await post("\n\n", NDJSON_HEADERS)).statusCode).toBe(400);
     const fresh = await post(`${json(makeV2("B-4"))}\n${json(makeV2("B-5"))}`, NDJSON_HEADERS);
     expect(fresh.statusCode).toBe(201);
@@ -215,5 +227,6 @@ describe("write authorization and rate limiting", () => {
     expect(last).toBe(429);
     const r = await t.app.inject("/healthz");
     expect(r.json().error).toMatch(/rate limit/);
+    expect(r.json().code).toBe("RTT_ERR_RATE_LIMITED");
   });
 });
