@@ -209,6 +209,7 @@ describe("token mode", () => {
     expect(res.headers["www-authenticate"]).toMatch(/^Bearer realm="rtt"/);
     expect(res.headers.connection).toBe("close");
     expect(JSON.parse(res.body).error).toMatch(/missing bearer token/);
+    expect(JSON.parse(res.body).code).toBe("RTT_ERR_UNAUTHORIZED");
   });
 
   it("reads of stored data need a token; health, metrics and the UI's sign-in do not", async () => {
@@ -246,12 +247,18 @@ describe("token mode", () => {
     });
     expect(r.statusCode).toBe(403);
     expect(r.json().error).toMatch(/read token cannot write/);
+    expect(r.json().code).toBe("RTT_ERR_FORBIDDEN");
     expect(await t.store.getSession("READ-ONLY-1")).toBeUndefined();
   });
 
   it("signs a browser in with a cookie that EventSource and WebSocket requests carry", async () => {
     const bad = await t.app.inject({ method: "POST", url: "/auth/session", headers: bearer(`${TOKEN}x`) });
     expect(bad.statusCode).toBe(401);
+    expect(bad.headers["www-authenticate"]).toBe('Bearer realm="rtt"');
+    expect(bad.json()).toEqual({
+      error: "send the server's token as Authorization: Bearer <token>",
+      code: "RTT_ERR_UNAUTHORIZED",
+    });
     expect(bad.headers["set-cookie"]).toBeUndefined();
 
     const read = await t.app.inject({ method: "POST", url: "/auth/session", headers: bearer(READ) });
