@@ -1,5 +1,11 @@
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
@@ -63,6 +69,22 @@ export interface BuiltApp {
   ctx: AppContext;
 }
 
+/**
+ * A request that asks to upgrade (a WebSocket handshake) comes with a socket the HTTP server has let go of. When it
+ * is answered over HTTP instead — no such route, a bad URL, a route without a live socket — nothing else ends that
+ * socket: it stayed open after the client left (one file handle per request, for good) and `close()` waited for it
+ * forever. End it once the answer is written. (A live socket's handshake is hijacked and never gets here.)
+ */
+function endAnsweredUpgrade(req: FastifyRequest, reply: FastifyReply): void {
+  // Node's condition for an upgrade request (without an 'upgrade' listener it is an ordinary request, and ending
+  // its connection after the answer costs nothing).
+  const { upgrade, connection } = req.headers;
+  if (upgrade === undefined || !/(^|[\s,])upgrade($|[\s,])/i.test(String(connection ?? ""))) return;
+  const socket = req.raw.socket;
+  if (reply.raw.writableFinished) socket.destroySoon();
+  else reply.raw.once("finish", () => socket.destroySoon());
+}
+
 /** Builds the Fastify app with every route; does not listen, open or close the store. */
 export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   // The pino Logger type is narrower than FastifyBaseLogger; routes only need the base instance type.
@@ -80,6 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
         err.code === "FST_ERR_BAD_URL"
           ? httpError("RTT_ERR_BAD_URL", `malformed URL: ${path} is not valid percent-encoded UTF-8`)
           : httpError("RTT_ERR_BAD_REQUEST");
+      endAnsweredUpgrade(req, reply);
       reply.code(e.statusCode).send(e.body());
     },
   });
@@ -116,6 +139,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     return payload;
   });
   app.addHook("onResponse", async (req, reply) => {
+    endAnsweredUpgrade(req, reply);
     metrics.httpRequests.inc({
       path: req.routeOptions.url ?? "unmatched",
       method: req.method,
