@@ -109,8 +109,10 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { format: string }) => {
       const format = checkFormat(opts.format);
       const { logs, failed } = await readValidLogs([file]);
-      if (logs.length !== 1) throw new CliExit(failed ? EXIT_INVALID : EXIT_USAGE, `${file}: expected one session log`);
-      const report = evaluateCurriculum(logs[0]);
+      const [log] = logs;
+      if (!log || logs.length !== 1)
+        throw new CliExit(failed ? EXIT_INVALID : EXIT_USAGE, `${file}: expected one session log`);
+      const report = evaluateCurriculum(log);
       if (format === "json") process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const out = [
@@ -224,10 +226,10 @@ async function readValidLogs(files: string[]): Promise<{ logs: SessionLog[]; fai
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return `${[line(head), ...rows.map(line)].join("\n")}\n`;

@@ -29,6 +29,9 @@ export function register(program: Command): void {
         count++;
       }
       // One log → pretty JSON like the input; many → NDJSON, one per line.
-      process.stdout.write(count === 1 ? `${JSON.stringify(JSON.parse(out[0]), null, 2)}\n` : `${out.join("\n")}\n`);
+      const [only] = out;
+      process.stdout.write(
+        count === 1 && only !== undefined ? `${JSON.stringify(JSON.parse(only), null, 2)}\n` : `${out.join("\n")}\n`,
+      );
     });
 }
