@@ -7,76 +7,39 @@ import { RANGES, type SetFilter } from "./filters.js";
 export function FilterBar({ params, filtered, set }: { params: Params; filtered: boolean; set: SetFilter }) {
   const facets = useQuery(["facets"], (s) => api.facets(s));
   const f = facets.data;
+  const same = (v: string): [string, string] => [v, v];
+  // label, test id, URL parameter, [value, text] of each choice
+  const choices: [string, string, string, [string, string][]][] = [
+    [
+      "Operator",
+      "filter-operator",
+      "operator",
+      (f?.operators ?? []).map((o) => [o.operator_id, shortOperator(o.operator_id, o.operator_display)]),
+    ],
+    ["Device", "filter-device", "device_type", (f?.device_types ?? []).map(same)],
+    ["Scenario", "filter-scenario", "scenario", (f?.scenarios ?? []).map(same)],
+    ["Difficulty", "filter-difficulty", "difficulty", (f?.difficulties ?? []).map(same)],
+  ];
   return (
     <section className="filters" aria-label="Filters" data-testid="filters">
-      <Select
-        label="Operator"
-        testid="filter-operator"
-        value={params.operator}
-        onChange={(v) => set("operator", v)}
-        options={(f?.operators ?? []).map((o) => [o.operator_id, shortOperator(o.operator_id, o.operator_display)])}
-      />
-      <Select
-        label="Device"
-        testid="filter-device"
-        value={params.device_type}
-        onChange={(v) => set("device_type", v)}
-        options={(f?.device_types ?? []).map((d) => [d, d])}
-      />
-      <Select
-        label="Scenario"
-        testid="filter-scenario"
-        value={params.scenario}
-        onChange={(v) => set("scenario", v)}
-        options={(f?.scenarios ?? []).map((d) => [d, d])}
-      />
-      <Select
-        label="Difficulty"
-        testid="filter-difficulty"
-        value={params.difficulty}
-        onChange={(v) => set("difficulty", v)}
-        options={(f?.difficulties ?? []).map((d) => [d, d])}
-      />
+      {choices.map(([label, testid, param, options]) => (
+        <Select
+          key={param}
+          label={label}
+          testid={testid}
+          value={params[param]}
+          onChange={(v) => set(param, v)}
+          options={options}
+        />
+      ))}
       <fieldset className="level">
         <legend>Level</legend>
-        <input
-          type="number"
-          min={0}
-          max={30}
-          aria-label="Minimum level"
-          data-testid="filter-level-min"
-          value={params.level_min ?? "0"}
-          onChange={(e) => set("level_min", clampLevel(e.target.value, "0"))}
-        />
+        <Level label="Minimum level" testid="filter-level-min" param="level_min" dflt="0" params={params} set={set} />
         <span aria-hidden="true">–</span>
-        <input
-          type="number"
-          min={0}
-          max={30}
-          aria-label="Maximum level"
-          data-testid="filter-level-max"
-          value={params.level_max ?? "30"}
-          onChange={(e) => set("level_max", clampLevel(e.target.value, "30"))}
-        />
+        <Level label="Maximum level" testid="filter-level-max" param="level_max" dflt="30" params={params} set={set} />
       </fieldset>
-      <label className="check">
-        <input
-          type="checkbox"
-          data-testid="filter-has-anomalies"
-          checked={params.anom === "1"}
-          onChange={(e) => set("anom", e.target.checked ? "1" : undefined)}
-        />
-        Has anomalies
-      </label>
-      <label className="check">
-        <input
-          type="checkbox"
-          data-testid="filter-spec-v2"
-          checked={params.v2 === "1"}
-          onChange={(e) => set("v2", e.target.checked ? "1" : undefined)}
-        />
-        Spec v2
-      </label>
+      <Check label="Has anomalies" testid="filter-has-anomalies" param="anom" params={params} set={set} />
+      <Check label="Spec v2" testid="filter-spec-v2" param="v2" params={params} set={set} />
       <Select
         label="Time range"
         testid="filter-range"
@@ -118,6 +81,44 @@ export function FilterBar({ params, filtered, set }: { params: Params; filtered:
         </span>
       ) : null}
     </section>
+  );
+}
+
+interface FilterProps {
+  label: string;
+  testid: string;
+  param: string;
+  params: Params;
+  set: SetFilter;
+}
+
+/** A level bound (0–30); its default value is left out of the URL. */
+function Level({ label, testid, param, dflt, params, set }: FilterProps & { dflt: string }) {
+  return (
+    <input
+      type="number"
+      min={0}
+      max={30}
+      aria-label={label}
+      data-testid={testid}
+      value={params[param] ?? dflt}
+      onChange={(e) => set(param, clampLevel(e.target.value, dflt))}
+    />
+  );
+}
+
+/** A yes/no filter: `param=1` when checked. */
+function Check({ label, testid, param, params, set }: FilterProps) {
+  return (
+    <label className="check">
+      <input
+        type="checkbox"
+        data-testid={testid}
+        checked={params[param] === "1"}
+        onChange={(e) => set(param, e.target.checked ? "1" : undefined)}
+      />
+      {label}
+    </label>
   );
 }
 
