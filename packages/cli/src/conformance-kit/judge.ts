@@ -63,8 +63,9 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
   const result = validateSessionLog(reply, { strictLabels: true });
   const warnings = result.warnings.map((w) => `warning ${formatIssue(w)}`);
   if (!result.ok) {
-    const first = result.errors[0];
-    return fail(`session log rejected by the validator: ${formatIssue(first)}`, first.path, [
+    const [first] = result.errors;
+    const why = first ? formatIssue(first) : "invalid";
+    return fail(`session log rejected by the validator: ${why}`, first?.path, [
       ...result.errors.map(formatIssue),
       ...warnings,
     ]);
@@ -90,7 +91,8 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
       tolerance,
       "samples",
     );
-    if (issues.length) return fail(issues[0].message, issues[0].path, warnings);
+    const [issue] = issues;
+    if (issue) return fail(issue.message, issue.path, warnings);
     return referenceCheck(c, reply, warnings);
   }
 
@@ -100,9 +102,8 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
   if (segs.length !== want.length) {
     return fail(`/segments: expected ${want.length} segments, found ${segs.length}`, "/segments", warnings);
   }
-  for (let i = 0; i < want.length; i++) {
+  for (const [i, w] of want.entries()) {
     const got = segs[i] as Record<string, unknown>;
-    const w = want[i];
     for (const k of ["segment_id", "label"] as const) {
       if (got[k] !== w[k]) {
         return fail(`/segments/${i}/${k}: expected ${q(w[k])}, found ${q(got[k])}`, `/segments/${i}/${k}`, warnings);
@@ -115,7 +116,8 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
       tolerance,
       `segment ${i} (${w.label})`,
     );
-    if (issues.length) return fail(issues[0].message, issues[0].path, warnings);
+    const [issue] = issues;
+    if (issue) return fail(issue.message, issue.path, warnings);
   }
   return referenceCheck(c, reply, warnings);
 }
@@ -124,6 +126,7 @@ export function judgeReply(c: ConformanceCase, line: string, tolerance: number):
 function referenceCheck(c: ConformanceCase, log: Record<string, unknown>, warnings: string[]): Judgement {
   if (!c.reference) return { status: "pass", details: warnings };
   const issues = checkReference(log as unknown as SessionLog);
-  if (!issues.length) return { status: "pass", details: warnings };
-  return fail(`reference files: ${issues[0].message}`, issues[0].path, [...issues.map(formatIssue), ...warnings]);
+  const [first] = issues;
+  if (!first) return { status: "pass", details: warnings };
+  return fail(`reference files: ${first.message}`, first.path, [...issues.map(formatIssue), ...warnings]);
 }
