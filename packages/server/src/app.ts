@@ -1,11 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
@@ -18,13 +12,12 @@ import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
 import { ReplayCache } from "./replay/cache.js";
+import { replayPlugin } from "./replay/plugin.js";
 import { StreamRegistry } from "./replay/streams.js";
-import { noteRoutes } from "./routes/notes.js";
+import { endAnsweredUpgrade, installResponseHooks } from "./response-hooks.js";
 import { operatorRoutes } from "./routes/operators.js";
-import { replayRoutes } from "./routes/replay.js";
 import { runnerRoutes } from "./routes/runner.js";
 import { sessionRoutes } from "./routes/sessions.js";
-import { sseRoutes } from "./routes/sse.js";
 import { SelfCheckMonitor } from "./self-check.js";
 import { registerStatic } from "./static.js";
 import { GroupCommitter } from "./store/group-commit.js";
@@ -67,22 +60,6 @@ export interface AppOptions {
 export interface BuiltApp {
   app: FastifyInstance;
   ctx: AppContext;
-}
-
-/**
- * A request that asks to upgrade (a WebSocket handshake) comes with a socket the HTTP server has let go of. When it
- * is answered over HTTP instead — no such route, a bad URL, a route without a live socket — nothing else ends that
- * socket: it stayed open after the client left (one file handle per request, for good) and `close()` waited for it
- * forever. End it once the answer is written. (A live socket's handshake is hijacked and never gets here.)
- */
-function endAnsweredUpgrade(req: FastifyRequest, reply: FastifyReply): void {
-  // Node's condition for an upgrade request (without an 'upgrade' listener it is an ordinary request, and ending
-  // its connection after the answer costs nothing).
-  const { upgrade, connection } = req.headers;
-  if (upgrade === undefined || !/(^|[\s,])upgrade($|[\s,])/i.test(String(connection ?? ""))) return;
-  const socket = req.raw.socket;
-  if (reply.raw.writableFinished) socket.destroySoon();
-  else reply.raw.once("finish", () => socket.destroySoon());
 }
 
 /** Builds the Fastify app with every route; does not listen, open or close the store. */
@@ -134,18 +111,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     },
   };
   installGuard(app, guard);
-  app.addHook("onSend", async (_req, reply, payload) => {
-    reply.header("x-content-type-options", "nosniff");
-    return payload;
-  });
-  app.addHook("onResponse", async (req, reply) => {
-    endAnsweredUpgrade(req, reply);
-    metrics.httpRequests.inc({
-      path: req.routeOptions.url ?? "unmatched",
-      method: req.method,
-      status: String(reply.statusCode),
-    });
-  });
+  installResponseHooks(app, metrics);
   app.addHook("preClose", async () => ctx.streams.stopAll());
   app.addHook("onClose", async () => {
     // The HTTP server has stopped; a request whose client disconnected may still be mid-ingest.
@@ -164,15 +130,12 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       }),
     });
 
-  authRoutes(app, guard);
-  runnerRoutes(app, ctx);
+  // Every part is an encapsulated plugin: what one sets in its scope (body parsers, an error handler) stays there.
+  await app.register(async (scope) => authRoutes(scope, guard));
+  await app.register(async (scope) => runnerRoutes(scope, ctx));
   await app.register(async (scope) => sessionRoutes(scope, ctx));
-  replayRoutes(app, ctx);
-  sseRoutes(app, ctx);
-  noteRoutes(app, ctx);
-  operatorRoutes(app, ctx);
-
-  // Encapsulated: each replaces parsers or the error handler inside its own scope only.
+  await app.register(replayPlugin, { ctx });
+  await app.register(async (scope) => operatorRoutes(scope, ctx));
   if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir });
   if (opts.diagnostics)
     await app.register(diagnosticsPlugin, {

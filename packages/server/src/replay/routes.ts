@@ -2,9 +2,9 @@ import { evaluateCurriculum } from "@rtt/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { httpError } from "../errors.js";
-import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "../replay/model.js";
+import { assertTimeRange, p, parseQuery } from "../routes/params.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
-import { assertTimeRange, p, parseQuery } from "./params.js";
+import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "./model.js";
 
 const SORTS = ["timestamp", "-timestamp", "score_final", "-score_final", "mastery_level", "-mastery_level"] as const;
 

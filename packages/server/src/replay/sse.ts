@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { httpError } from "../errors.js";
-import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "../replay/model.js";
-import { assertTimeRange, ParamError, p, parseQuery } from "./params.js";
-import { loadSegment } from "./replay.js";
+import { assertTimeRange, ParamError, p, parseQuery } from "../routes/params.js";
+import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "./model.js";
+import { loadSegment } from "./routes.js";
 
 /** `speed` is a factor on real time (Δt seconds of session time take Δt/speed seconds); `max` is unpaced. */
 export const MAX_SPEED = 1_000_000;

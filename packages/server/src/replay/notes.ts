@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { type ErrorDetail, httpError } from "../errors.js";
-import { parseQuery } from "./params.js";
-import { loadSession } from "./replay.js";
+import { parseQuery } from "../routes/params.js";
+import { loadSession } from "./routes.js";
 
 export const MAX_NOTE_TEXT = 10_000;
 export const MAX_NOTE_AUTHOR = 200;
