@@ -1,4 +1,4 @@
-import Fastify from "fastify";
+import Fastify, { type FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { HTTP_ERRORS, STARTUP_ERRORS } from "../src/error-codes.js";
@@ -8,7 +8,8 @@ import { StoreBusyError } from "../src/store/types.js";
 /** A bare app with the one handler and routes that throw what they are given; log lines captured. */
 async function appThrowing(errors: Record<string, () => Error>, scope?: Parameters<typeof installErrorHandler>[1]) {
   const lines: Array<Record<string, unknown>> = [];
-  const app = Fastify({ loggerInstance: pino({ level: "info" }, { write: (l: string) => lines.push(JSON.parse(l)) }) });
+  const logger: FastifyBaseLogger = pino({ level: "info" }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  const app = Fastify({ loggerInstance: logger });
   installErrorHandler(app, scope);
   for (const [name, make] of Object.entries(errors))
     app.get(`/${name}`, async () => {
