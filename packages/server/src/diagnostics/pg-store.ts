@@ -4,6 +4,7 @@
  * `schema` (optional) qualifies every table; tests use a throwaway schema per run.
  */
 import type { Pool } from "pg";
+import { migratePostgres } from "../store/migrate.js";
 import type { DriftEvent, SiteState } from "./drift.js";
 import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
 
@@ -25,34 +26,11 @@ export class PgDiagnosticsStore implements DiagnosticsStore {
     this.q = (table) => `${prefix}${table}`;
   }
 
+  /** The tables are part of the database's one versioned schema (store/migrations.ts). */
   async init(): Promise<void> {
-    const q = this.q;
-    const ddl = [
-      this.schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}` : "",
-      `CREATE TABLE IF NOT EXISTS ${q("rtt_diag_sites")} (
-        site TEXT PRIMARY KEY, state JSONB NOT NULL, updated_at BIGINT NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS ${q("rtt_diag_beacons")} (
-        id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, session TEXT NOT NULL, event TEXT NOT NULL, ts TEXT NOT NULL,
-        received_at BIGINT NOT NULL, fingerprint TEXT NOT NULL, structure JSONB NOT NULL, meta JSONB)`,
-      `CREATE INDEX IF NOT EXISTS rtt_diag_beacons_site ON ${q("rtt_diag_beacons")} (site, id)`,
-      `CREATE TABLE IF NOT EXISTS ${q("rtt_diag_drift")} (
-        id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL, session TEXT NOT NULL,
-        event TEXT NOT NULL, details JSONB NOT NULL)`,
-      `CREATE INDEX IF NOT EXISTS rtt_diag_drift_site ON ${q("rtt_diag_drift")} (site, id)`,
-      `CREATE TABLE IF NOT EXISTS ${q("rtt_diag_profiles")} (
-        site TEXT PRIMARY KEY, profile JSONB NOT NULL, updated_at BIGINT NOT NULL)`,
-    ].filter(Boolean);
-    // Concurrent first starts can race on CREATE ... IF NOT EXISTS (a known PostgreSQL behaviour);
-    // an advisory lock serialises them.
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('rtt_diag_init'))");
-      for (const sql of ddl) await client.query(sql);
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
+      await migratePostgres(client, this.schema ?? "public");
     } finally {
       client.release();
     }

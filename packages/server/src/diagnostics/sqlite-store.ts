@@ -3,43 +3,9 @@
  * opening, WAL mode and closing). JSON columns are TEXT.
  */
 import type { Database } from "better-sqlite3";
+import { migrateSqlite } from "../store/migrate.js";
 import type { DriftEvent, SiteState } from "./drift.js";
 import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rtt_diag_sites (
-  site TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rtt_diag_beacons (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  site TEXT NOT NULL,
-  session TEXT NOT NULL,
-  event TEXT NOT NULL,
-  ts TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  fingerprint TEXT NOT NULL,
-  structure TEXT NOT NULL,
-  meta TEXT
-);
-CREATE INDEX IF NOT EXISTS rtt_diag_beacons_site ON rtt_diag_beacons (site, id);
-CREATE TABLE IF NOT EXISTS rtt_diag_drift (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  site TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  session TEXT NOT NULL,
-  event TEXT NOT NULL,
-  details TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rtt_diag_drift_site ON rtt_diag_drift (site, id);
-CREATE TABLE IF NOT EXISTS rtt_diag_profiles (
-  site TEXT PRIMARY KEY,
-  profile TEXT NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-`;
 
 interface BeaconRow {
   id: number;
@@ -66,8 +32,9 @@ interface DriftRow {
 export class SqliteDiagnosticsStore implements DiagnosticsStore {
   constructor(private readonly db: Database) {}
 
+  /** The tables are part of the database's one versioned schema (store/migrations.ts). */
   async init(): Promise<void> {
-    this.db.exec(SCHEMA);
+    migrateSqlite(this.db);
   }
 
   async getSite(site: string): Promise<SiteState | undefined> {

@@ -23,6 +23,45 @@ CREATE INDEX IF NOT EXISTS notes_session ON notes (session_id, id);
 CREATE INDEX IF NOT EXISTS mastery_events_operator ON mastery_events (operator_id, id);
 `;
 
+/**
+ * The diagnostics API's tables (/api/rtt/*). `IF NOT EXISTS` because databases written before this step was a
+ * migration already hold them (the diagnostics store used to create them itself).
+ */
+const diagnosticsTables = (t: { serial: string; json: string; bigint: string }) => `
+CREATE TABLE IF NOT EXISTS rtt_diag_sites (
+  site TEXT PRIMARY KEY,
+  state ${t.json} NOT NULL,
+  updated_at ${t.bigint} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rtt_diag_beacons (
+  id ${t.serial},
+  site TEXT NOT NULL,
+  session TEXT NOT NULL,
+  event TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  received_at ${t.bigint} NOT NULL,
+  fingerprint TEXT NOT NULL,
+  structure ${t.json} NOT NULL,
+  meta ${t.json}
+);
+CREATE INDEX IF NOT EXISTS rtt_diag_beacons_site ON rtt_diag_beacons (site, id);
+CREATE TABLE IF NOT EXISTS rtt_diag_drift (
+  id ${t.serial},
+  site TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at ${t.bigint} NOT NULL,
+  session TEXT NOT NULL,
+  event TEXT NOT NULL,
+  details ${t.json} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rtt_diag_drift_site ON rtt_diag_drift (site, id);
+CREATE TABLE IF NOT EXISTS rtt_diag_profiles (
+  site TEXT PRIMARY KEY,
+  profile ${t.json} NOT NULL,
+  updated_at ${t.bigint} NOT NULL
+);
+`;
+
 export const SQLITE_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -92,6 +131,11 @@ CREATE TABLE mastery_events (
   max_severity INTEGER NOT NULL
 );
 ${sessionIndexes}`,
+  },
+  {
+    version: 2,
+    name: "diagnostics: sites, beacons, drift events, profiles",
+    sql: diagnosticsTables({ serial: "INTEGER PRIMARY KEY AUTOINCREMENT", json: "TEXT", bigint: "INTEGER" }),
   },
 ];
 
@@ -179,5 +223,10 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   ALTER TABLE session_documents ALTER COLUMN document SET STORAGE EXTERNAL;
 END $$;`,
+  },
+  {
+    version: 3,
+    name: "diagnostics: sites, beacons, drift events, profiles",
+    sql: diagnosticsTables({ serial: "BIGSERIAL PRIMARY KEY", json: "JSONB", bigint: "BIGINT" }),
   },
 ];

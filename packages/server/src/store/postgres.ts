@@ -1,6 +1,6 @@
 import pg from "pg";
 import { coreMasteryRule } from "../mastery-rule.js";
-import { POSTGRES_MIGRATIONS } from "./migrations.js";
+import { migratePostgres } from "./migrate.js";
 import { buildListQuery, SESSION_COLUMNS } from "./query.js";
 import {
   type Facets,
@@ -72,27 +72,7 @@ export class PostgresStore implements SessionStore {
   private async migrate(): Promise<void> {
     const c = await this.pool.connect();
     try {
-      await c.query("BEGIN");
-      await c.query("SELECT pg_advisory_xact_lock(hashtext('rtt_schema_migrations'))");
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      await c.query(
-        "CREATE TABLE IF NOT EXISTS rtt_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-      );
-      const { rows } = await c.query<{ version: number }>("SELECT version FROM rtt_schema_migrations");
-      const applied = new Set(rows.map((r) => r.version));
-      for (const m of POSTGRES_MIGRATIONS) {
-        if (applied.has(m.version)) continue;
-        await c.query(m.sql);
-        await c.query("INSERT INTO rtt_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
-          m.version,
-          m.name,
-          new Date().toISOString(),
-        ]);
-      }
-      await c.query("COMMIT");
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => {});
-      throw e;
+      await migratePostgres(c, this.schema);
     } finally {
       c.release();
     }

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { coreMasteryRule } from "../mastery-rule.js";
-import { SQLITE_MIGRATIONS } from "./migrations.js";
+import { migrateSqlite } from "./migrate.js";
 import { buildListQuery, SESSION_COLUMNS } from "./query.js";
 import {
   type Facets,
@@ -59,7 +59,7 @@ export class SqliteStore implements SessionStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
-    this.migrate();
+    migrateSqlite(this.db);
     const db = this.db;
     this.stmts = {
       find: db.prepare("SELECT seq, content_sha256 FROM sessions WHERE session_id = ?"),
@@ -112,28 +112,6 @@ export class SqliteStore implements SessionStore {
   }
 
   private readonly ingestTx: (items: IngestItem[]) => IngestOutcome[];
-
-  private migrate(): void {
-    this.db.exec(
-      "CREATE TABLE IF NOT EXISTS rtt_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    );
-    const applied = new Set(
-      (this.db.prepare("SELECT version FROM rtt_schema_migrations").all() as Array<{ version: number }>).map(
-        (r) => r.version,
-      ),
-    );
-    for (const m of SQLITE_MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      this.db
-        .transaction(() => {
-          this.db.exec(m.sql);
-          this.db
-            .prepare("INSERT INTO rtt_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-            .run(m.version, m.name, new Date().toISOString());
-        })
-        .immediate();
-    }
-  }
 
   private ingestOne(it: IngestItem): IngestOutcome {
     const existing = this.stmts.find.get(it.columns.session_id) as { seq: number; content_sha256: string } | undefined;
