@@ -1,4 +1,5 @@
 export * from "./adapter.js";
+export * from "./ajv.js";
 export * from "./engine.js";
 export * from "./json-guard.js";
 export * from "./reference.js";

@@ -1,12 +1,6 @@
-import type { ErrorObject, ValidateFunction } from "ajv";
-import Ajv2020Module from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import { type AjvMode, createAjv, type ErrorObject, type ValidateFunction } from "./ajv.js";
 import { schemaV1, schemaV2 } from "./spec.js";
 import type { SpecVersion, ValidationIssue } from "./types.js";
-
-// Ajv ships CommonJS; under NodeNext the constructor and plugin sit on `.default`.
-const Ajv2020 = Ajv2020Module.default;
-const addFormats = addFormatsModule.default;
 
 interface Compiled {
   /** First-error validator: the fast path for the common valid case. */
@@ -21,13 +15,9 @@ function compile(version: SpecVersion): Compiled {
   let c = compiled.get(version);
   if (!c) {
     const schema = version === "v1" ? schemaV1() : schemaV2();
-    // `verbose` keeps the offending value on each error so messages can say what was found.
-    const make = (allErrors: boolean) => {
-      const ajv = new Ajv2020({ allErrors, verbose: allErrors, strict: false });
-      addFormats(ajv);
-      return ajv.compile(schema);
-    };
-    c = { fast: make(false), full: make(true) };
+    // All-errors keeps the offending value on each error (`verbose`) so messages can say what was found.
+    const make = (mode: AjvMode) => createAjv(mode).compile(schema);
+    c = { fast: make("first-error"), full: make("all-errors") };
     compiled.set(version, c);
   }
   return c;

@@ -21,17 +21,28 @@ export function specDir(): string {
   }
 }
 
+/** The absolute path of a file or folder below spec/, e.g. `specPath("beacon", "beacon.schema.json")`. */
+export function specPath(...relPath: string[]): string {
+  return join(specDir(), ...relPath);
+}
+
 const cache = new Map<string, unknown>();
 
-/** Reads and caches a JSON file below spec/, e.g. `readSpecJson("v1/reference_samples.json")`. */
+/**
+ * Reads and caches a JSON file below spec/, e.g. `readSpecJson("v1/reference_samples.json")`.
+ * The value is shared by every caller: do not mutate it.
+ */
 export function readSpecJson<T = unknown>(relPath: string): T {
   let value = cache.get(relPath);
   if (value === undefined) {
-    value = JSON.parse(readFileSync(join(specDir(), relPath), "utf8"));
+    value = JSON.parse(readFileSync(specPath(relPath), "utf8"));
     cache.set(relPath, value);
   }
   return value as T;
 }
+
+/** A JSON Schema below spec/ by its spec-relative path, e.g. `readSpecSchema("ctf/v0.1/step.schema.json")`. */
+export const readSpecSchema = (relPath: string) => readSpecJson<Record<string, unknown>>(relPath);
 
 export interface ReferenceVector {
   initial_state: { t: number; C: number; D: number; Q: number; R: number };
@@ -61,5 +72,5 @@ export const referenceVector = () => readSpecJson<ReferenceVector>("v1/reference
 export const referenceSamples = () => readSpecJson<Sample[]>("v1/reference_samples.json");
 export const referenceSegments = () => readSpecJson<ReferenceSegments>("v2/reference_segments.json");
 export const segmentLabels = () => readSpecJson<{ labels: string[] }>("v2/segment_labels.json").labels;
-export const schemaV1 = () => readSpecJson<object>("v1/rttinside_session_schema.json");
-export const schemaV2 = () => readSpecJson<object>("v2/rttinside_session_schema.json");
+export const schemaV1 = () => readSpecSchema("v1/rttinside_session_schema.json");
+export const schemaV2 = () => readSpecSchema("v2/rttinside_session_schema.json");

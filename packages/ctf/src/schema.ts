@@ -1,17 +1,13 @@
-import type { ErrorObject, ValidateFunction } from "ajv";
-import Ajv2020Module from "ajv/dist/2020.js";
+import { createAjv, type ErrorObject, type ValidateFunction } from "@rtt/core";
 import { readCtfSchema } from "./spec.js";
 import { type CTFEventType, type CTFIssue, EVENT_TYPES } from "./types.js";
 
-// Ajv ships CommonJS: the default import is module.exports, which carries the class on `.default` too.
-const Ajv2020 = Ajv2020Module.default;
-
 let validators: Map<string, ValidateFunction> | undefined;
 
-/** Compiles the six event schemas once; allErrors so one bad line reports every bad field. */
+/** Compiles the six event schemas once; all-errors so one bad line reports every bad field. */
 function compiled(): Map<string, ValidateFunction> {
   if (!validators) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = createAjv("all-errors");
     ajv.addSchema(readCtfSchema("corridor_spec"));
     const schemas = EVENT_TYPES.map((t) => [t, readCtfSchema(t)] as const);
     for (const [, s] of schemas) ajv.addSchema(s);

@@ -1,19 +1,12 @@
 /**
  * Request validation against the JSON Schemas in spec/beacon/ (the contract; code never re-types it).
- * Schemas are read from the repository at startup and compiled once. The relative path is the same
- * from src/diagnostics and dist/diagnostics, so both the TypeScript sources and the build find them.
+ * @rtt/core finds spec/ (RTT_SPEC_DIR or walking up) and makes the Ajv instance; the schemas are compiled once.
  */
-import { readFileSync } from "node:fs";
-import type { ErrorObject, ValidateFunction } from "ajv";
-import Ajv2020Module from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import { createAjv, type ErrorObject, readSpecSchema, type ValidateFunction } from "@rtt/core";
 import { type ErrorDetail, InputError } from "./errors.js";
 
-// ajv and ajv-formats are CommonJS: under NodeNext the callable is on .default.
-const Ajv2020 = Ajv2020Module.default;
-const addFormats = addFormatsModule.default;
-
-export const SPEC_DIR = new URL("../../../../spec/beacon/", import.meta.url);
+/** Where the beacon schemas sit below spec/. */
+export const BEACON_SPEC = "beacon";
 const FILES = ["beacon", "profile", "validate", "corridor", "topology"] as const;
 export type SchemaName = (typeof FILES)[number];
 
@@ -22,13 +15,13 @@ let siteValidator: ValidateFunction | undefined;
 
 function load(): Record<SchemaName, ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-  addFormats(ajv);
+  // All-errors: a 400 names every offending field.
+  const ajv = createAjv("all-errors");
   const ids = {} as Record<SchemaName, string>;
   for (const f of FILES) {
-    const schema = JSON.parse(readFileSync(new URL(`${f}.schema.json`, SPEC_DIR), "utf8"));
+    const schema = readSpecSchema(`${BEACON_SPEC}/${f}.schema.json`);
     ajv.addSchema(schema);
-    ids[f] = schema.$id;
+    ids[f] = schema.$id as string;
   }
   siteValidator = ajv.getSchema(`${ids.beacon}#/$defs/site`)!;
   compiled = Object.fromEntries(FILES.map((f) => [f, ajv.getSchema(ids[f])!])) as Record<SchemaName, ValidateFunction>;
