@@ -22,6 +22,7 @@ import { SelfCheckMonitor } from "./self-check.js";
 import { registerStatic } from "./static.js";
 import { GroupCommitter } from "./store/group-commit.js";
 import type { SessionStore } from "./store/types.js";
+import { installValidation } from "./validation.js";
 
 export interface AppOptions {
   store: SessionStore;
@@ -99,6 +100,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   };
 
   installErrorHandler(app);
+  // Route schemas (querystring, params, body) compiled once, their failures worded by one formatter.
+  installValidation(app);
   const guard: GuardOptions = {
     token: opts.token,
     readToken: opts.readToken,

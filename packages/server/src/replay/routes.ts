@@ -2,32 +2,54 @@ import { evaluateCurriculum } from "@rtt/core";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { httpError } from "../errors.js";
-import { assertTimeRange, p, parseQuery } from "../routes/params.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
+import { invalid, NO_QUERY, q } from "../validation.js";
 import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "./model.js";
 
 const SORTS = ["timestamp", "-timestamp", "score_final", "-score_final", "mastery_level", "-mastery_level"] as const;
 
-const LIST_PARAMS = {
-  operator: p.string(),
-  device_type: p.string(),
-  scenario: p.string(),
-  difficulty: p.string(),
-  mode: p.string(),
-  level_min: p.integer(0, 30),
-  level_max: p.integer(0, 30),
-  has_anomalies: p.boolean(),
-  spec_version: p.oneOf("v1", "v2"),
-  from: p.isoTime(),
-  to: p.isoTime(),
-  sort: p.oneOf(...SORTS),
-  limit: p.integer(1, 500),
-  cursor: p.string(512),
-};
+const LIST_QUERY = q.object({
+  operator: q.string(),
+  device_type: q.string(),
+  scenario: q.string(),
+  difficulty: q.string(),
+  mode: q.string(),
+  level_min: q.integer(0, 30),
+  level_max: q.integer(0, 30),
+  has_anomalies: q.boolean(),
+  spec_version: q.oneOf("v1", "v2"),
+  from: q.timestamp(),
+  to: q.timestamp(),
+  sort: q.oneOf(...SORTS),
+  limit: q.integer(1, 500),
+  cursor: q.string(512),
+});
+interface ListParams {
+  operator?: string;
+  device_type?: string;
+  scenario?: string;
+  difficulty?: string;
+  mode?: string;
+  level_min?: number;
+  level_max?: number;
+  has_anomalies?: boolean;
+  spec_version?: "v1" | "v2";
+  from?: string;
+  to?: string;
+  sort?: (typeof SORTS)[number];
+  limit?: number;
+  cursor?: string;
+}
 
-const EVENTS_PARAMS = { from_t: p.number(), to_t: p.number(), limit: p.integer(1, 100_000) };
 export const DEFAULT_EVENTS_LIMIT = 10_000;
-const COLUMNS_PARAMS = { from_t: p.number(), to_t: p.number(), max_points: p.integer(100, 2_000_000) };
+const EVENTS_QUERY = q.object({ from_t: q.number(), to_t: q.number(), limit: q.integer(1, 100_000) });
+const COLUMNS_QUERY = q.object({ from_t: q.number(), to_t: q.number(), max_points: q.integer(100, 2_000_000) });
+
+/** A `from_t`/`to_t` pair, where given both, must not run backwards (a 400 naming from_t otherwise). */
+export function assertTimeRange(r: { from_t?: number; to_t?: number }): void {
+  if (r.from_t !== undefined && r.to_t !== undefined && r.from_t > r.to_t)
+    throw invalid("querystring", [{ path: "from_t", message: "from_t is after to_t" }]);
+}
 
 /** Row of GET /replay/sessions (the seed's shape plus the browser's columns). */
 export function listItem(r: SessionRecord) {
@@ -77,7 +99,7 @@ function decodeCursor(cursor: string, sort: string): { value: number; seq: numbe
   } catch {
     // fall through
   }
-  throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
+  throw invalid("querystring", [
     { path: "cursor", message: "not a cursor of this listing (cursors are tied to the sort they came with)" },
   ]);
 }
@@ -105,49 +127,48 @@ type IdParams = { id: string };
 type SegParams = { id: string; seg: string };
 
 export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get("/replay/sessions", async (req, reply) => {
-    const q = parseQuery(req.query, LIST_PARAMS);
-    if (q.level_min !== undefined && q.level_max !== undefined && q.level_min > q.level_max)
-      throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
-        { path: "level_min", message: "level_min is above level_max" },
-      ]);
-    if (q.from !== undefined && q.to !== undefined && q.from > q.to)
-      throw httpError("RTT_ERR_INVALID_QUERY", "invalid query parameters", [
-        { path: "from", message: "from is after to" },
-      ]);
-    const sort = q.sort ?? "-timestamp";
-    const query: ListQuery = {
-      operator: q.operator,
-      device_type: q.device_type,
-      scenario: q.scenario,
-      difficulty: q.difficulty,
-      mode: q.mode,
-      spec_version: q.spec_version,
-      level_min: q.level_min,
-      level_max: q.level_max,
-      has_anomalies: q.has_anomalies,
-      from_ms: q.from,
-      to_ms: q.to,
-      sort: sort.replace(/^-/, "") as SortKey,
-      desc: sort.startsWith("-"),
-      limit: q.limit ?? 50,
-      after: q.cursor === undefined ? undefined : decodeCursor(q.cursor, sort),
-    };
-    const page = await ctx.store.listSessions(query);
-    if (page.next) {
-      const cursor = encodeCursor(sort, page.next);
-      const params = new URLSearchParams(req.query as Record<string, string>);
-      params.set("cursor", cursor);
-      reply.header("X-Next-Cursor", cursor);
-      reply.header("Link", `</replay/sessions?${params.toString()}>; rel="next"`);
-    }
-    return page.rows.map(listItem);
-  });
+  app.get<{ Querystring: ListParams }>(
+    "/replay/sessions",
+    { schema: { querystring: LIST_QUERY } },
+    async (req, reply) => {
+      const q = req.query;
+      if (q.level_min !== undefined && q.level_max !== undefined && q.level_min > q.level_max)
+        throw invalid("querystring", [{ path: "level_min", message: "level_min is above level_max" }]);
+      const from = q.from === undefined ? undefined : Date.parse(q.from);
+      const to = q.to === undefined ? undefined : Date.parse(q.to);
+      if (from !== undefined && to !== undefined && from > to)
+        throw invalid("querystring", [{ path: "from", message: "from is after to" }]);
+      const sort = q.sort ?? "-timestamp";
+      const query: ListQuery = {
+        operator: q.operator,
+        device_type: q.device_type,
+        scenario: q.scenario,
+        difficulty: q.difficulty,
+        mode: q.mode,
+        spec_version: q.spec_version,
+        level_min: q.level_min,
+        level_max: q.level_max,
+        has_anomalies: q.has_anomalies,
+        from_ms: from,
+        to_ms: to,
+        sort: sort.replace(/^-/, "") as SortKey,
+        desc: sort.startsWith("-"),
+        limit: q.limit ?? 50,
+        after: q.cursor === undefined ? undefined : decodeCursor(q.cursor, sort),
+      };
+      const page = await ctx.store.listSessions(query);
+      if (page.next) {
+        const cursor = encodeCursor(sort, page.next);
+        const params = new URLSearchParams(req.query as Record<string, string>);
+        params.set("cursor", cursor);
+        reply.header("X-Next-Cursor", cursor);
+        reply.header("Link", `</replay/sessions?${params.toString()}>; rel="next"`);
+      }
+      return page.rows.map(listItem);
+    },
+  );
 
-  app.get("/replay/facets", async (req) => {
-    parseQuery(req.query, {});
-    return ctx.store.facets();
-  });
+  app.get("/replay/facets", { schema: NO_QUERY }, async () => ctx.store.facets());
 
   app.get<{ Params: IdParams }>("/replay/:id", async (req) => {
     const r = await loadSession(ctx, req.params.id);
@@ -165,30 +186,38 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
     segmentList(await loadSession(ctx, req.params.id)),
   );
 
-  app.get<{ Params: SegParams }>("/replay/:id/segment/:seg/events", async (req) => {
-    const q = parseQuery(req.query, EVENTS_PARAMS);
-    assertTimeRange(q);
-    const seg = await loadSegment(ctx, req.params.id, req.params.seg);
-    const start = q.from_t === undefined ? 0 : lowerBound(seg.times, q.from_t);
-    const end = q.to_t === undefined ? seg.times.length : upperBound(seg.times, q.to_t);
-    const limit = q.limit ?? DEFAULT_EVENTS_LIMIT;
-    const stop = Math.min(end, start + limit);
-    const events = [];
-    for (let k = start; k < stop; k++) events.push(eventAt(seg, k));
-    return { segment_id: seg.segment_id, events, truncated: stop < end };
-  });
+  app.get<{ Params: SegParams; Querystring: { from_t?: number; to_t?: number; limit?: number } }>(
+    "/replay/:id/segment/:seg/events",
+    { schema: { querystring: EVENTS_QUERY } },
+    async (req) => {
+      const q = req.query;
+      assertTimeRange(q);
+      const seg = await loadSegment(ctx, req.params.id, req.params.seg);
+      const start = q.from_t === undefined ? 0 : lowerBound(seg.times, q.from_t);
+      const end = q.to_t === undefined ? seg.times.length : upperBound(seg.times, q.to_t);
+      const limit = q.limit ?? DEFAULT_EVENTS_LIMIT;
+      const stop = Math.min(end, start + limit);
+      const events = [];
+      for (let k = start; k < stop; k++) events.push(eventAt(seg, k));
+      return { segment_id: seg.segment_id, events, truncated: stop < end };
+    },
+  );
 
-  app.get<{ Params: SegParams }>("/replay/:id/segment/:seg/columns", async (req, reply) => {
-    const q = parseQuery(req.query, COLUMNS_PARAMS);
-    assertTimeRange(q);
-    const seg = await loadSegment(ctx, req.params.id, req.params.seg);
-    // Without parameters: the full-resolution body, byte for byte as it always was (cached on the segment).
-    const body =
-      q.from_t === undefined && q.to_t === undefined && q.max_points === undefined
-        ? columnsJson(seg)
-        : columnsViewJson(seg, q);
-    return reply.type("application/json").send(body);
-  });
+  app.get<{ Params: SegParams; Querystring: { from_t?: number; to_t?: number; max_points?: number } }>(
+    "/replay/:id/segment/:seg/columns",
+    { schema: { querystring: COLUMNS_QUERY } },
+    async (req, reply) => {
+      const q = req.query;
+      assertTimeRange(q);
+      const seg = await loadSegment(ctx, req.params.id, req.params.seg);
+      // Without parameters: the full-resolution body, byte for byte as it always was (cached on the segment).
+      const body =
+        q.from_t === undefined && q.to_t === undefined && q.max_points === undefined
+          ? columnsJson(seg)
+          : columnsViewJson(seg, q);
+      return reply.type("application/json").send(body);
+    },
+  );
 
   app.get<{ Params: IdParams }>("/replay/:id/export", async (req, reply) => {
     const doc = await ctx.store.getDocument(req.params.id);

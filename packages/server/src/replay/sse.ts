@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { httpError } from "../errors.js";
-import { assertTimeRange, ParamError, p, parseQuery } from "../routes/params.js";
+import { q } from "../validation.js";
 import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "./model.js";
-import { loadSegment } from "./routes.js";
+import { assertTimeRange, loadSegment } from "./routes.js";
 
 /** `speed` is a factor on real time (Δt seconds of session time take Δt/speed seconds); `max` is unpaced. */
 export const MAX_SPEED = 1_000_000;
@@ -11,21 +11,20 @@ const HEARTBEAT_MS = 15_000;
 /** Bytes written per burst before yielding to the event loop, so one fast stream cannot starve others. */
 const BURST_BYTES = 256 * 1024;
 
-const STREAM_PARAMS = {
-  speed: (raw: string): number => {
-    if (raw === "max") return Number.POSITIVE_INFINITY;
-    return p.number(Number.MIN_VALUE, MAX_SPEED)(raw);
-  },
-  from_t: p.number(),
-  to_t: p.number(),
-  overlay: (raw: string): boolean => {
-    const parts = raw.split(",").map((s) => s.trim());
-    for (const part of parts)
-      if (part !== "anomalies" && part !== "none") throw new ParamError("expected anomalies or none");
-    return parts.includes("anomalies");
-  },
-  last_event_id: (raw: string): number => p.integer(-1, 2 ** 31)(raw),
-};
+const STREAM_QUERY = q.object({
+  speed: { anyOf: [{ const: "max" }, { ...q.number(), exclusiveMinimum: 0, maximum: MAX_SPEED }] },
+  from_t: q.number(),
+  to_t: q.number(),
+  overlay: q.pattern("^\\s*(anomalies|none)\\s*(,\\s*(anomalies|none)\\s*)*$", "anomalies or none"),
+  last_event_id: q.integer(-1, 2 ** 31),
+});
+interface StreamParams {
+  speed?: number | "max";
+  from_t?: number;
+  to_t?: number;
+  overlay?: string;
+  last_event_id?: number;
+}
 
 function sseFrame(event: string, id: number | undefined, data: string): string {
   return `event: ${event}\n${id === undefined ? "" : `id: ${id}\n`}data: ${data}\n\n`;
@@ -40,35 +39,39 @@ function sseFrame(event: string, id: number | undefined, data: string): string {
  * socket pushes back (resumed on drain), and on server shutdown.
  */
 export function sseRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Params: { id: string; seg: string } }>("/replay/:id/segment/:seg/stream", async (req, reply) => {
-    const q = parseQuery(req.query, STREAM_PARAMS);
-    assertTimeRange(q);
-    let lastId = q.last_event_id;
-    const header = req.headers["last-event-id"];
-    if (header !== undefined) {
-      if (typeof header !== "string" || !/^\d{1,10}$/.test(header.trim()))
-        throw httpError("RTT_ERR_INVALID_INPUT", "invalid Last-Event-ID header", [
-          { path: "Last-Event-ID", message: "expected an event index" },
-        ]);
-      lastId = Number(header.trim());
-    }
-    const seg = await loadSegment(ctx, req.params.id, req.params.seg);
-    const speed = q.speed ?? 1;
-    const withAnomalies = q.overlay ?? true;
-    let k = q.from_t === undefined ? 0 : lowerBound(seg.times, q.from_t);
-    if (lastId !== undefined) k = Math.max(k, lastId + 1);
-    const end = q.to_t === undefined ? seg.times.length : upperBound(seg.times, q.to_t);
+  app.get<{ Params: { id: string; seg: string }; Querystring: StreamParams }>(
+    "/replay/:id/segment/:seg/stream",
+    { schema: { querystring: STREAM_QUERY } },
+    async (req, reply) => {
+      const q = req.query;
+      assertTimeRange(q);
+      let lastId = q.last_event_id;
+      const header = req.headers["last-event-id"];
+      if (header !== undefined) {
+        if (typeof header !== "string" || !/^\d{1,10}$/.test(header.trim()))
+          throw httpError("RTT_ERR_INVALID_INPUT", "invalid Last-Event-ID header", [
+            { path: "Last-Event-ID", message: "expected an event index" },
+          ]);
+        lastId = Number(header.trim());
+      }
+      const seg = await loadSegment(ctx, req.params.id, req.params.seg);
+      const speed = q.speed === "max" ? Number.POSITIVE_INFINITY : (q.speed ?? 1);
+      const withAnomalies = q.overlay === undefined || q.overlay.split(",").some((part) => part.trim() === "anomalies");
+      let k = q.from_t === undefined ? 0 : lowerBound(seg.times, q.from_t);
+      if (lastId !== undefined) k = Math.max(k, lastId + 1);
+      const end = q.to_t === undefined ? seg.times.length : upperBound(seg.times, q.to_t);
 
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
-    streamSegment(ctx, seg, res, { start: k, end, speed, withAnomalies });
-  });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      streamSegment(ctx, seg, res, { start: k, end, speed, withAnomalies });
+    },
+  );
 }
 
 interface StreamPlan {

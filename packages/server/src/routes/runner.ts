@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import { HttpError, httpError } from "../errors.js";
 import { prepareSession } from "../ingest/prepare.js";
+import { q } from "../validation.js";
 
 /** Fields an optional /run or /run/v2 body may carry (all optional). */
 interface RunBody {
@@ -27,36 +28,20 @@ interface RunBody {
   session_id?: string;
 }
 
-const RUN_FIELDS: Record<keyof RunBody, (v: unknown) => string | undefined> = {
-  scenario: (v) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? undefined : "a non-empty string"),
-  policy: (v) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? undefined : "a non-empty string"),
-  seed: (v) => (Number.isSafeInteger(v) ? undefined : "an integer"),
-  operator_id: (v) => (typeof v === "string" && /^urn:operator:\S{1,200}$/.test(v) ? undefined : "urn:operator:<id>"),
-  operator_display: (v) => (typeof v === "string" && v.length <= 200 ? undefined : "a string"),
-  operator_team: (v) => (typeof v === "string" && v.length <= 200 ? undefined : "a string"),
-  mastery_level: (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 30 ? undefined : "0..30"),
-  mode: (v) => (v === "TRAINING" || v === "LIVE" || v === "REPLAY" ? undefined : "TRAINING, LIVE or REPLAY"),
-  session_id: (v) =>
-    typeof v === "string" && /^[\x21-\x7e]{1,128}$/.test(v) ? undefined : "1-128 printable ASCII characters",
-};
-
-function parseRunBody(body: unknown): RunBody | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body !== "object" || Array.isArray(body))
-    throw httpError("RTT_ERR_INVALID_INPUT", "run options must be a JSON object");
-  const details = [];
-  for (const [k, v] of Object.entries(body)) {
-    const check = Object.hasOwn(RUN_FIELDS, k) ? RUN_FIELDS[k as keyof RunBody] : undefined;
-    if (!check)
-      details.push({ path: `/${k}`, message: `unknown option (allowed: ${Object.keys(RUN_FIELDS).join(", ")})` });
-    else {
-      const want = check(v);
-      if (want) details.push({ path: `/${k}`, message: `expected ${want}` });
-    }
-  }
-  if (details.length) throw httpError("RTT_ERR_INVALID_INPUT", "invalid run options", details);
-  return Object.keys(body).length ? (body as RunBody) : undefined;
-}
+/** The body of /run and /run/v2: optional, an object of these options when given. */
+const RUN_BODY = q.nullable(
+  q.object({
+    scenario: q.string(200),
+    policy: q.string(200),
+    seed: q.integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    operator_id: q.pattern("^urn:operator:\\S{1,200}$", "urn:operator:<id>"),
+    operator_display: q.anyString(200),
+    operator_team: q.anyString(200),
+    mastery_level: q.integer(0, 30),
+    mode: q.oneOf("TRAINING", "LIVE", "REPLAY"),
+    session_id: q.pattern("^[\\x21-\\x7e]{1,128}$", "1-128 printable ASCII characters"),
+  }),
+);
 
 const newSessionId = (prefix: string) =>
   `${prefix}-${new Date().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
@@ -112,8 +97,8 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 
-  const run = (version: "v1" | "v2") => async (req: FastifyRequest, reply: FastifyReply) => {
-    const opts = parseRunBody(req.body);
+  const run = (version: "v1" | "v2") => async (req: FastifyRequest<{ Body: RunBody | null }>, reply: FastifyReply) => {
+    const opts = req.body && Object.keys(req.body).length ? req.body : undefined;
     const started = performance.now();
     ctx.metrics.runRequests.inc();
     try {
@@ -144,8 +129,8 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
   };
 
-  app.post("/run", run("v1"));
-  app.post("/run/v2", run("v2"));
+  app.post("/run", { schema: { body: RUN_BODY } }, run("v1"));
+  app.post("/run/v2", { schema: { body: RUN_BODY } }, run("v2"));
 
   app.post("/validate", { config: { access: "compute" } }, async () => {
     ctx.metrics.validateRequests.inc();
