@@ -291,7 +291,11 @@ describe("error bodies", () => {
     const body = async (res: Response) => ({ status: res.status, body: await readJson<ErrorBody>(res) });
     expect(await body(await fetch(`${base}/api/corridor/a%20b`))).toEqual({
       status: 400,
-      body: { error: 'invalid trace id "a b": use letters, digits, . _ - (max 128)', code: "RTT_ERR_INVALID_INPUT" },
+      body: {
+        error: "invalid path parameters",
+        code: "RTT_ERR_INVALID_INPUT",
+        details: [{ path: "id", message: 'expected a trace id (letters, digits, . _ -, at most 128), found "a b"' }],
+      },
     });
     expect(await body(await post("/ctf?id=a%20b", ndjson(events)))).toMatchObject({ status: 400 });
     expect(await body(await fetch(`${base}/api/corridor/none`))).toEqual({

@@ -2,6 +2,7 @@ import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError, httpError, installErrorHandler } from "../errors.js";
+import { installValidation, q } from "../validation.js";
 import { type LiveSocket, LiveTrace, Subscriber } from "./live.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 
@@ -27,13 +28,9 @@ const MAX_ISSUES = 50;
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "error");
 
-const checkId = (id: string): void => {
-  if (!ID_PATTERN.test(id))
-    throw httpError(
-      "RTT_ERR_INVALID_INPUT",
-      `invalid trace id ${JSON.stringify(id)}: use letters, digits, . _ - (max 128)`,
-    );
-};
+/** A trace id in the URL (path or `?id=`): what the store accepts as a file name. */
+const TRACE_ID = q.pattern(ID_PATTERN.source, "a trace id (letters, digits, . _ -, at most 128)");
+const ID_PARAMS = { params: q.object({ id: TRACE_ID }, ["id"]) };
 
 /** Strict UTF-8 (a byte order mark is kept here and dropped by bodyText). */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -77,8 +74,10 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
 
   if (!app.hasDecorator("websocketServer"))
     await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
-  // Errors are thrown as HttpError and answered by the server's one handler, also when embedded without it.
+  // Errors are thrown as HttpError and answered by the server's one handler, also when embedded without it; route
+  // schemas are checked and worded as in the rest of the server.
   installErrorHandler(app);
+  installValidation(app);
 
   // Bodies are CTF text whatever the declared type (curl --data-binary sends form-urlencoded by default). Bytes
   // that are not UTF-8 are refused, as POST /sessions refuses them: a lenient decode would put U+FFFD in their
@@ -154,74 +153,76 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     }
   };
 
-  app.post<{ Querystring: { id?: string } }>("/ctf", { ...guard, bodyLimit }, async (req, reply) => {
-    const text = bodyText(req);
-    if (!text.trim()) throw httpError("RTT_ERR_INVALID_BODY", "empty body: send the .ctf file as the request body");
-    const report = validateCTFText(text);
-    const errors = errorsOf(report.issues);
-    if (errors.length > 0) {
-      throw httpError("RTT_ERR_INVALID_INPUT", `invalid CTF: ${errors.length} errors`, undefined, {
-        extra: { issues: report.issues.slice(0, MAX_ISSUES) },
+  const uploadQuery = { querystring: q.object({ id: TRACE_ID }) };
+  app.post<{ Querystring: { id?: string } }>(
+    "/ctf",
+    { ...guard, bodyLimit, schema: uploadQuery },
+    async (req, reply) => {
+      const text = bodyText(req);
+      if (!text.trim()) throw httpError("RTT_ERR_INVALID_BODY", "empty body: send the .ctf file as the request body");
+      const report = validateCTFText(text);
+      const errors = errorsOf(report.issues);
+      if (errors.length > 0) {
+        throw httpError("RTT_ERR_INVALID_INPUT", `invalid CTF: ${errors.length} errors`, undefined, {
+          extra: { issues: report.issues.slice(0, MAX_ISSUES) },
+        });
+      }
+      const header = report.validator.header!;
+      const id = req.query.id ?? deriveId(header.task_id, text);
+      const create = async (): Promise<boolean> => {
+        if (await store.exists(id)) return false;
+        await store.create(id, text);
+        return true;
+      };
+      // Viewers already waiting on this id (a live trace is loaded) hear the upload as if it had been appended live.
+      const waiting = live.get(id);
+      const created = waiting
+        ? await (await waiting).exclusive(async () => {
+            const trace = await waiting;
+            if (await store.exists(id)) return false;
+            // Messages are built before the file is written and handed out after, as for a live append.
+            const prepared: Array<{ seq: number; message: string }> = [];
+            try {
+              parseCTFText(text, (l) => {
+                if (l.issue) return;
+                trace.validator.push(l.value, l.line);
+                prepared.push(trace.prepare(l.value as CTFEvent));
+              });
+              await store.create(id, text);
+            } catch (err) {
+              await resync(trace);
+              throw err;
+            }
+            for (const p of prepared) trace.publish(p.seq, p.message);
+            return true;
+          })
+        : await create();
+      if (!created) {
+        // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
+        if ((await readStored(id)) === text) return reply.code(200).send({ id, created: false });
+        throw httpError("RTT_ERR_CONFLICT", `trace ${id} already exists`);
+      }
+      return reply.code(201).send({
+        id,
+        created: true,
+        task_id: header.task_id,
+        steps: report.validator.state?.nodes.length ?? 0,
+        final_status: report.validator.footer?.final_status,
+        warnings: report.issues.filter((i) => i.severity === "warning").slice(0, MAX_ISSUES),
       });
-    }
-    const header = report.validator.header!;
-    const id = req.query.id ?? deriveId(header.task_id, text);
-    checkId(id);
-    const create = async (): Promise<boolean> => {
-      if (await store.exists(id)) return false;
-      await store.create(id, text);
-      return true;
-    };
-    // Viewers already waiting on this id (a live trace is loaded) hear the upload as if it had been appended live.
-    const waiting = live.get(id);
-    const created = waiting
-      ? await (await waiting).exclusive(async () => {
-          const trace = await waiting;
-          if (await store.exists(id)) return false;
-          // Messages are built before the file is written and handed out after, as for a live append.
-          const prepared: Array<{ seq: number; message: string }> = [];
-          try {
-            parseCTFText(text, (l) => {
-              if (l.issue) return;
-              trace.validator.push(l.value, l.line);
-              prepared.push(trace.prepare(l.value as CTFEvent));
-            });
-            await store.create(id, text);
-          } catch (err) {
-            await resync(trace);
-            throw err;
-          }
-          for (const p of prepared) trace.publish(p.seq, p.message);
-          return true;
-        })
-      : await create();
-    if (!created) {
-      // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
-      if ((await readStored(id)) === text) return reply.code(200).send({ id, created: false });
-      throw httpError("RTT_ERR_CONFLICT", `trace ${id} already exists`);
-    }
-    return reply.code(201).send({
-      id,
-      created: true,
-      task_id: header.task_id,
-      steps: report.validator.state?.nodes.length ?? 0,
-      final_status: report.validator.footer?.final_status,
-      warnings: report.issues.filter((i) => i.severity === "warning").slice(0, MAX_ISSUES),
-    });
-  });
+    },
+  );
 
   app.get("/ctf", async () => ({ traces: await store.list() }));
 
-  app.get<{ Params: { id: string } }>("/ctf/:id/raw", async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/ctf/:id/raw", { schema: ID_PARAMS }, async (req, reply) => {
     const { id } = req.params;
-    checkId(id);
     if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     return reply.type("application/x-ndjson").send(await readStored(id));
   });
 
-  app.get<{ Params: { id: string } }>("/api/corridor/:id", async (req) => {
+  app.get<{ Params: { id: string } }>("/api/corridor/:id", { schema: ID_PARAMS }, async (req) => {
     const { id } = req.params;
-    checkId(id);
     if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     const text = await readStored(id);
     const { events } = loadEventsText(text, false);
@@ -248,9 +249,8 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     };
   });
 
-  app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit }, async (req) => {
+  app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit, schema: ID_PARAMS }, async (req) => {
     const { id } = req.params;
-    checkId(id);
     const text = bodyText(req);
     const trace = await liveTrace(id);
     return trace.exclusive(async () => {
