@@ -150,7 +150,7 @@ describe("profiles and metric labels", () => {
     });
     expect(r.statusCode).toBe(400);
     expect(r.json().details).toEqual([
-      { path: "/supports/0", message: 'must be one of: "coherence", "drift", "corridor", "topology"' },
+      { path: "/supports/0", message: 'expected one of "coherence", "drift", "corridor", "topology"' },
     ]);
     expect((await get("/api/rtt/profile/bad%20site")).body.details[0].path).toBe("params/site");
   });
@@ -225,7 +225,7 @@ describe("drift over HTTP", () => {
 
   it("validates drift query parameters", async () => {
     expect((await get("/api/rtt/drift?limit=0")).body.details).toEqual([
-      { path: "query/limit", message: "must be an integer from 1 to 1000" },
+      { path: "query/limit", message: "must be between 1 and 1000" },
     ]);
     expect((await get("/api/rtt/drift?site=%20")).body.details[0].path).toBe("query/site");
   });
@@ -277,10 +277,10 @@ describe("diagnostics endpoints", () => {
     const r = await post("/api/rtt/topology", { graph: { auth: ["api"], api: ["db"], db: [] } });
     expect(r.body.triad).toEqual({ sources: ["auth"], transit: ["api"], sinks: ["db"], isolated: [] });
     expect((await post("/api/rtt/topology", { graph: { auth: "api" } })).body.details).toEqual([
-      { path: "/graph/auth", message: "must be array" },
+      { path: "/graph/auth", message: 'expected an array, found "api"' },
     ]);
     expect((await post("/api/rtt/topology", [])).body.details).toEqual([
-      { path: "", message: "request body must be object" },
+      { path: "", message: "expected an object, found an array" },
     ]);
   });
 });

@@ -20,6 +20,7 @@ import { exceedsDepth, MAX_JSON_DEPTH } from "@rtt/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { type HttpError, httpError, installErrorHandler } from "../errors.js";
+import { installValidation, q } from "../validation.js";
 import { preflightValidate, type ValidateRequest, validateCoherence } from "./coherence.js";
 import { analyzeCorridor, type CorridorRequest, preflightCorridor } from "./corridor.js";
 import {
@@ -52,6 +53,11 @@ export interface DiagnosticsPluginOptions {
 
 export const DRIFT_LIMIT_DEFAULT = 100;
 export const DRIFT_LIMIT_MAX = 1000;
+/** `site` is checked against the spec's site definition (checkSite); other parameters are ignored, as always. */
+const DRIFT_QUERY = {
+  ...q.object({ site: { type: "string" }, limit: q.integer(1, DRIFT_LIMIT_MAX) }),
+  additionalProperties: true,
+};
 
 export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsPluginOptions): Promise<void> {
   const { store, requireWrite } = opts;
@@ -62,8 +68,10 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     await requireWrite?.(req, reply);
   };
 
-  // The server's one error handler, with this API's wording of body errors and `details` on every answer.
+  // The server's one error handler, with this API's wording of body errors and `details` on every answer; route
+  // schemas worded by the one formatter, URL parts named `query/<name>`, `params/<name>` as this API documents.
   installErrorHandler(app, { translate: bodyError, alwaysDetails: true });
+  installValidation(app, { prefixUrlPaths: true });
 
   // Deep nesting is refused from the raw bytes: parsing it costs seconds and every recursive consumer
   // (schema validation, canonical JSON, storage) would overflow the stack. Then Fastify's own JSON
@@ -151,12 +159,16 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     return { site, profile };
   });
 
-  app.get<{ Querystring: { site?: string; limit?: string } }>("/api/rtt/drift", async (req) => {
-    const site = req.query.site === undefined ? undefined : checkSite(req.query.site, "query/site");
-    const limit = parseLimit(req.query.limit);
-    const events = await store.listDrift({ site, limit });
-    return { events: events.map(driftView) };
-  });
+  app.get<{ Querystring: { site?: string; limit?: number } }>(
+    "/api/rtt/drift",
+    { schema: { querystring: DRIFT_QUERY } },
+    async (req) => {
+      const site = req.query.site === undefined ? undefined : checkSite(req.query.site, "query/site");
+      const limit = req.query.limit ?? DRIFT_LIMIT_DEFAULT;
+      const events = await store.listDrift({ site, limit });
+      return { events: events.map(driftView) };
+    },
+  );
 
   app.post("/api/rtt/validate", { config: { access: "compute" } }, async (req) => {
     preflightValidate(req.body);
@@ -192,17 +204,6 @@ function bodyError(err: FastifyError, req: FastifyRequest): HttpError | undefine
   if (err.code?.startsWith("FST_ERR_CTP"))
     return httpError("RTT_ERR_INVALID_BODY", "invalid request body", [{ path: "", message: err.message }]);
   return undefined;
-}
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DRIFT_LIMIT_DEFAULT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > DRIFT_LIMIT_MAX) {
-    throw httpError("RTT_ERR_INVALID_QUERY", "invalid query", [
-      { path: "query/limit", message: `must be an integer from 1 to ${DRIFT_LIMIT_MAX}` },
-    ]);
-  }
-  return n;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,6 +3,7 @@
  * @rtt/core finds spec/ (RTT_SPEC_DIR or walking up) and makes the Ajv instance; the schemas are compiled once.
  */
 import { createAjv, type ErrorObject, readSpecSchema, type ValidateFunction } from "@rtt/core";
+import { formatSchemaErrors } from "../validation.js";
 import { type ErrorDetail, InputError } from "./errors.js";
 
 /** Where the beacon schemas sit below spec/. */
@@ -35,35 +36,10 @@ export function check<T>(name: SchemaName, value: unknown, what: string): T {
   throw new InputError(`invalid ${what}`, formatErrors(validate.errors ?? []));
 }
 
+/** The spec's errors worded by the server's one formatter (validation.ts), JSON pointers into the body. */
 export function formatErrors(errors: ErrorObject[]): ErrorDetail[] {
-  const details: ErrorDetail[] = [];
-  const seen = new Set<string>();
-  for (const e of errors) {
-    // `if` only says "the then-branch failed"; the branch's own error names the missing field.
-    if (e.keyword === "if") continue;
-    let path = e.instancePath;
-    let message = e.message ?? "is invalid";
-    if (e.keyword === "required") {
-      path = `${path}/${escapePointer(String(e.params.missingProperty))}`;
-      message = "is required";
-    } else if (e.keyword === "additionalProperties") {
-      path = `${path}/${escapePointer(String(e.params.additionalProperty))}`;
-      message = "is not an allowed property";
-    } else if (e.keyword === "enum") {
-      message = `must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
-    } else if (e.keyword === "propertyNames") {
-      path = `${path}/${escapePointer(String(e.params.propertyName))}`;
-      message = "is not a valid name (1 to 256 characters)";
-    }
-    const key = `${path}\u0000${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    details.push({ path, message: path === "" ? `request body ${message}` : message });
-  }
-  return details;
+  return formatSchemaErrors(errors, "body");
 }
-
-const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
 /** Validates a site name taken from the URL against the spec's site definition. */
 export function checkSite(value: unknown, path: string): string {
