@@ -60,9 +60,7 @@ describe("SQLite store while another connection holds the write lock", () => {
     const store = new SqliteStore(path, undefined, { busyTimeoutMs: 50 });
     const lock = holdWriteLock(path, 600);
     await lock.locked;
-    const started = performance.now();
     await expect(store.ingest([item("BUSY-TIMEOUT")])).rejects.toBeInstanceOf(StoreBusyError);
-    expect(performance.now() - started).toBeLessThan(500);
     await lock.released;
     expect(await store.getSession("BUSY-TIMEOUT")).toBeUndefined();
     expect((await store.ingest([item("BUSY-TIMEOUT")]))[0].status).toBe("created");
@@ -71,15 +69,15 @@ describe("SQLite store while another connection holds the write lock", () => {
 
   it("does not retry merged groups one by one when the lock is the problem (each retry would wait again)", async () => {
     const path = freshPath();
-    const store = new SqliteStore(path, undefined, { busyTimeoutMs: 150 });
-    const lock = holdWriteLock(path, 2000);
+    const store = new SqliteStore(path, undefined, { busyTimeoutMs: 300 });
+    const lock = holdWriteLock(path, 4000);
     await lock.locked;
     const started = performance.now();
     const results = store.ingestGroups([[item("G-1")], [item("G-2")], [item("G-3")], [item("G-4")]]);
     const elapsed = performance.now() - started;
     expect(results.every((r) => "error" in r && r.error instanceof StoreBusyError)).toBe(true);
-    // One wait (150 ms), not five (750 ms).
-    expect(elapsed).toBeLessThan(500);
+    // One wait (300 ms), not five (1,500 ms): the margin is wide enough for a loaded machine.
+    expect(elapsed).toBeLessThan(1200);
     await lock.released;
     await store.close();
   });
@@ -166,10 +164,10 @@ describe("sessions and beacons written at the same time (the shape of rtt serve)
     let beacons = 0;
     try {
       const body = json(makeV2("HAMMER", { samples: 20 }));
-      const until = performance.now() + 1500;
+      // A fixed amount of work, not a time window: the contention is the same on a fast or a loaded machine.
       let i = 0;
       const sessions = async () => {
-        while (performance.now() < until) {
+        for (let n = 0; n < 12; n++) {
           const id = `HAMMER-${i++}`;
           const r = await app.app.inject({
             method: "POST",
@@ -182,7 +180,7 @@ describe("sessions and beacons written at the same time (the shape of rtt serve)
         }
       };
       const beacon = async (site: string) => {
-        while (performance.now() < until) {
+        for (let n = 0; n < 48; n++) {
           const r = await app.app.inject({
             method: "POST",
             url: "/api/rtt/beacon",
@@ -209,8 +207,8 @@ describe("sessions and beacons written at the same time (the shape of rtt serve)
       await Promise.all([...Array.from({ length: 8 }, sessions), beacon("site-a"), beacon("site-b")]);
       console.info(`sessions and beacons under contention: ${JSON.stringify(Object.fromEntries(statuses))}`);
       expect([...statuses.keys()].filter((k) => !/ (200|201)$/.test(k))).toEqual([]);
-      expect(created.length).toBeGreaterThan(50);
-      expect(beacons).toBeGreaterThan(50);
+      expect(created.length).toBe(96);
+      expect(beacons).toBe(96);
       expect(await store.countSessions()).toBe(created.length);
       for (const id of created) expect((await store.getSession(id))?.session_id).toBe(id);
       const stored =
