@@ -4,7 +4,10 @@ import { connect } from "node:net";
 export interface Answer {
   /** 0 when the server cut the connection (or the client gave up, see `timedOut`). */
   status: number;
+  /** The body as text (at most `keepBytes` of it). */
   body: string;
+  /** Bytes of the whole body. */
+  bytes: number;
   headers: IncomingHttpHeaders;
   /** From the request being sent to the end of the answer. */
   ms: number;
@@ -13,7 +16,8 @@ export interface Answer {
 
 /**
  * One HTTP request over node:http (no URL normalisation, no retries); resolves with the status, 0 when the
- * server cut the connection. The client gives up after `timeoutMs` (status 0, `timedOut`).
+ * server cut the connection. The client gives up after `timeoutMs` (status 0, `timedOut`); it keeps the first
+ * `keepBytes` of the body (all by default) and counts the rest.
  */
 export function send(
   base: string,
@@ -22,6 +26,7 @@ export function send(
   headers: Record<string, string>,
   method = "POST",
   timeoutMs = 30_000,
+  keepBytes = Number.POSITIVE_INFINITY,
 ): Promise<Answer> {
   return new Promise<Answer>((resolve) => {
     const started = performance.now();
@@ -33,21 +38,33 @@ export function send(
       resolve({ ...a, ms: performance.now() - started });
     };
     const req = request(`${base}${path}`, { method, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        text += c;
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      let bytes = 0;
+      res.on("data", (c: Buffer) => {
+        bytes += c.length;
+        if (keptBytes >= keepBytes) return;
+        const part = c.subarray(0, Math.min(c.length, keepBytes - keptBytes));
+        kept.push(part);
+        keptBytes += part.length;
       });
-      const end = () => finish({ status: res.statusCode ?? 0, body: text, headers: res.headers, timedOut: false });
+      const end = () =>
+        finish({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(kept).toString("utf8"),
+          bytes,
+          headers: res.headers,
+          timedOut: false,
+        });
       res.on("end", end);
       res.on("error", end);
       res.on("close", end);
     });
     const timer = setTimeout(() => {
       req.destroy();
-      finish({ status: 0, body: "", headers: {}, timedOut: true });
+      finish({ status: 0, body: "", bytes: 0, headers: {}, timedOut: true });
     }, timeoutMs);
-    req.on("error", () => finish({ status: 0, body: "", headers: {}, timedOut: false }));
+    req.on("error", () => finish({ status: 0, body: "", bytes: 0, headers: {}, timedOut: false }));
     req.end(body);
   });
 }
@@ -77,6 +94,8 @@ export interface RawAnswer {
   status: number;
   head: string;
   body: string;
+  /** The bytes after the head, as received. */
+  rest: Buffer;
   /**
    * Server time: from the moment the client had sent all it meant to send (or from the head, when the answer
    * came before the body was sent, as a refusal should) to the first byte of the answer; -1 without one.
@@ -113,7 +132,8 @@ export function rawRequest(r: RawRequest): Promise<RawAnswer> {
       clearTimeout(timer);
       if (dripTimer) clearTimeout(dripTimer);
       sock.destroy();
-      const text = Buffer.concat(chunks).toString("latin1");
+      const all = Buffer.concat(chunks);
+      const text = all.toString("latin1");
       const cut = text.indexOf("\r\n\r\n");
       const head = cut >= 0 ? text.slice(0, cut) : text;
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
@@ -122,7 +142,8 @@ export function rawRequest(r: RawRequest): Promise<RawAnswer> {
       resolve({
         status: m ? Number(m[1]) : 0,
         head,
-        body: cut >= 0 ? Buffer.from(text.slice(cut + 4), "latin1").toString("utf8") : "",
+        body: cut >= 0 ? all.subarray(cut + 4).toString("utf8") : "",
+        rest: cut >= 0 ? all.subarray(cut + 4) : Buffer.alloc(0),
         ms: firstByteAt >= 0 && from >= 0 ? firstByteAt - from : -1,
         totalMs: performance.now() - started,
         timedOut,
