@@ -27,7 +27,7 @@ export { diagnosticsMetrics, type ScopeLabel, scopeLabel } from "./metrics.js";
 export { type OpenedDiagnostics, openDiagnosticsStore } from "./open.js";
 export { PgDiagnosticsStore, type PgStoreOptions } from "./pg-store.js";
 export { type DiagnosticsPluginOptions, diagnosticsPlugin } from "./plugin.js";
-export { check, checkSite, SPEC_DIR } from "./schemas.js";
+export { BEACON_SPEC, check, checkSite } from "./schemas.js";
 export { SqliteDiagnosticsStore } from "./sqlite-store.js";
 export type { DiagnosticsStore, DriftQuery, Profile, StoredBeacon } from "./store.js";
 export { decomposeTopology, type TopologyRequest, type TopologyResult } from "./topology.js";
