@@ -1,13 +1,124 @@
-export * from "./adapter.js";
-export * from "./ajv.js";
-export * from "./engine.js";
-export * from "./json-guard.js";
-export * from "./reference.js";
-export * from "./reference-check.js";
-export * from "./schema.js";
-export * from "./semantic.js";
-export * from "./session.js";
-export * from "./sim/index.js";
-export * from "./spec.js";
-export * from "./types.js";
-export * from "./validate.js";
+/**
+ * The public API of @rtt/core: what the CLI, the server, @rtt/ctf, the benches and documented users call.
+ * Internals (detectors, environment, runner, PRNG, columns) stay behind it; core's own tests reach them by path.
+ */
+
+export { upgradeV1ToV2 } from "./adapter.js";
+export { type Ajv, type AjvMode, createAjv, type ErrorObject, type ValidateFunction } from "./ajv.js";
+export {
+  type CorridorState,
+  type EngineInput,
+  INPUT_COST_D,
+  INPUT_GAIN_C,
+  INPUT_SLEW_COST_D,
+  REFERENCE_INITIAL_STATE,
+  runSimulation,
+  update,
+} from "./engine.js";
+export {
+  countMembers,
+  describeParseError,
+  duplicateKeyMessage,
+  exceedsDepth,
+  findDuplicateKey,
+  findNonFinite,
+  type JsonProblem,
+  type JsonScan,
+  jsonProblem,
+  MAX_JSON_DEPTH,
+  scanJson,
+} from "./json-guard.js";
+export { type ReferenceRunOptions, referenceRunV1, referenceRunV2 } from "./reference.js";
+export { checkReference, compareSamples, type ReferenceCheckCode } from "./reference-check.js";
+export { validateSchema } from "./schema.js";
+export { checkSemantics, type SemanticCode, type SemanticOptions, type SemanticReport } from "./semantic.js";
+export {
+  buildSessionV1,
+  buildSessionV2,
+  computeTopLevel,
+  ENGINE_VERSION,
+  isV2,
+  maxSeverity,
+  type SessionHeader,
+  segmentsOf,
+  type TopLevelCounts,
+  type V2Options,
+} from "./session.js";
+export {
+  type CurriculumReport,
+  DEFAULT_OBJECTIVES,
+  type DrillRecommendation,
+  type Evidence,
+  evaluateCurriculum,
+  type ObjectiveResult,
+} from "./sim/curriculum.js";
+export { extractInputs, parseRecordedInputs, type RecordedInput } from "./sim/inputs.js";
+export {
+  bandOf,
+  initialMastery,
+  MASTERY_BANDS,
+  MAX_LEVEL,
+  type MasteryBand,
+  type MasteryState,
+  masteryLadder,
+  type Promotion,
+  promote,
+  promotionDelta,
+} from "./sim/mastery.js";
+export { POLICY_NAMES } from "./sim/policies.js";
+
+export {
+  type DifficultyTier,
+  getScenario,
+  listScenarios,
+  type ScenarioDef,
+} from "./sim/scenarios.js";
+export { type SimulateOptions, simulateScenario, simulateSession } from "./sim/simulate.js";
+export { type SessionSummary, summarizeSession } from "./sim/summary.js";
+export {
+  ANOMALY_TYPES,
+  type AnomalyType,
+  anomalyTaxonomy,
+  type DetectorConfig,
+  type DetectorConfigs,
+  detectorConfigs,
+  type Severity,
+  severityOf,
+  type Taxonomy,
+  type TaxonomyType,
+} from "./sim/taxonomy.js";
+export {
+  type ReferenceSegmentSet,
+  type ReferenceSegments,
+  type ReferenceVector,
+  readSpecJson,
+  readSpecSchema,
+  referenceSamples,
+  referenceSegments,
+  referenceVector,
+  schemaV1,
+  schemaV2,
+  segmentLabels,
+  specDir,
+  specPath,
+} from "./spec.js";
+export type {
+  Anomaly,
+  DeviceType,
+  DimCore,
+  Mode,
+  Sample,
+  SampleField,
+  Scores,
+  SET,
+  Segment,
+  SessionLog,
+  SessionLogV1,
+  SessionLogV2,
+  SnrNode,
+  SpecVersion,
+  ValidationIssue,
+  ValidationResult,
+} from "./types.js";
+export { SAMPLE_FIELDS } from "./types.js";
+export { detectSpecVersion, formatIssue, type ValidateOptions, validateSessionLog } from "./validate.js";

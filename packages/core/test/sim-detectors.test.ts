@@ -1,22 +1,16 @@
+import { type CorridorState, detectorConfigs, type Sample, type Segment, update } from "@rtt/core";
+import { describe, expect, it } from "vitest";
+// Detector internals, not part of @rtt/core's public API.
+import { clusterFindings, EpisodeTracker } from "../src/sim/detectors/episodes.js";
 import {
-  type CorridorState,
-  clusterFindings,
-  DimensionalCore,
-  detectAnomalies,
   detectBoundaryGlitches,
   detectDrift,
   detectHunting,
-  detectorConfigs,
   detectSensorIntegrity,
   detectTimeSlip,
-  EpisodeTracker,
-  NodeNetwork,
-  type Sample,
-  type Segment,
-  type StepContext,
-  update,
-} from "@rtt/core";
-import { describe, expect, it } from "vitest";
+} from "../src/sim/detectors/run.js";
+import { detectAnomalies, type StepContext } from "../src/sim/detectors/step.js";
+import { DimensionalCore, NodeNetwork } from "../src/sim/triadic.js";
 
 const configs = detectorConfigs();
 const ctx: StepContext = { C_target: 0.1, C_band: [0, 0.2], h: 0.1, configs };
