@@ -131,7 +131,7 @@ describe("errors and retries", () => {
       );
       expect(err).toMatchObject({ kind: "http", status: 400, retryable: false, attempts: 1 });
       expect(err.details.map((d) => d.path).sort()).toEqual(["/event", "/ts"]);
-      expect(err.message).toContain("/event: must be one of");
+      expect(err.message).toContain("/event: expected one of");
       expect(front.requests()).toBe(1);
     } finally {
       await front.close();
