@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, file = "index") =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${file}.ts`, import.meta.url));
 
 const ALL = [
   "packages/*/test/**/*.test.ts",
@@ -40,6 +41,9 @@ export default defineConfig({
       "@rtt/core": src("core"),
       "@rtt/ctf": src("ctf"),
       "@rtt/sdk": src("sdk"),
+      // A subpath export needs its own entry, before its package's (which would also match "@rtt/server/…").
+      "@rtt/server/api": src("server", "api"),
+      "@rtt/server/config": src("server", "config"),
       "@rtt/server": src("server"),
     },
   },

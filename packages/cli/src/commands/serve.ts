@@ -1,7 +1,7 @@
 import type { RunningServer } from "@rtt/server";
 // Only the option defaults at registration: the server itself (Fastify, stores, ~0.5 s to load) is imported when
 // `serve` runs, so every other rtt command starts without it.
-import { DEFAULTS, parseSize } from "@rtt/server/config.js";
+import { DEFAULTS, parseSize } from "@rtt/server/config";
 import { type Command, InvalidArgumentError } from "commander";
 import { CliExit, EXIT_INVALID, EXIT_USAGE, keepRunningWhenStdoutCloses } from "../lib/exit.js";
 

@@ -1,0 +1,147 @@
+/**
+ * `@rtt/server/api`: the response types of the replay, session, mastery and CTF HTTP API
+ * (docs/contracts/internal-contracts.md), for clients such as the web UI. Type-only: importing it loads nothing.
+ * Each type is derived from the server code that builds the response, so the two cannot drift apart.
+ * The diagnostics API (/api/rtt) has its own public contract in @rtt/sdk.
+ */
+import type { CurriculumReport as CoreCurriculumReport } from "@rtt/core";
+import type { CorridorStatus, CTFEvent, CTFIssue, LoadedTrace } from "@rtt/ctf";
+import type { TraceListing } from "./ctf/store.js";
+import type { ReplayEvent } from "./replay/model.js";
+import type { listItem } from "./replay/routes.js";
+import type {
+  Facets,
+  MasteryEvent,
+  Note,
+  OperatorRecord,
+  SegmentIndexEntry,
+  SessionColumns,
+  SessionSummaryJson,
+} from "./store/types.js";
+
+export type { ErrorBody, ErrorDetail, HttpErrorCode } from "./errors.js";
+
+// --- Replay: sessions -------------------------------------------------------------------------------------------
+
+/** One row of `GET /replay/sessions` (next page: the `X-Next-Cursor` header). */
+export type SessionListItem = ReturnType<typeof listItem>;
+
+/** `GET /replay/facets`. */
+export type SessionFacets = Facets;
+
+/** One segment of `GET /replay/{id}` and of `GET /replay/{id}/segments`. */
+export type SegmentInfo = SegmentIndexEntry;
+
+/** `GET /replay/{id}`. */
+export interface SessionDetail extends SessionListItem {
+  operator_team: SessionColumns["operator_team"];
+  engine_version: SessionColumns["engine_version"];
+  scores: SessionSummaryJson["scores"];
+  /** The log's triadic block (set, dimcore, snr nodes) or null. */
+  triadic: SessionSummaryJson["triadic"];
+  segments: SegmentInfo[];
+}
+
+/** One event of `GET /replay/{id}/segment/{seg}/events` (and the payload of a `sample`/`anomaly` SSE frame). */
+export type TimelineEvent = ReplayEvent;
+
+/** `GET /replay/{id}/segment/{seg}/events`. */
+export interface EventsPage {
+  segment_id: string;
+  events: TimelineEvent[];
+  truncated: boolean;
+}
+
+/** `GET /replay/{id}/segment/{seg}/columns`; `n_total` and `decimated` come only with from_t, to_t or max_points. */
+export interface SegmentColumns {
+  segment_id: string;
+  /** Points returned. */
+  n: number;
+  /** Samples in range before decimation. */
+  n_total?: number;
+  decimated?: boolean;
+  t: number[];
+  C: number[];
+  D: number[];
+  Q: number[];
+  R: number[];
+}
+
+/** A note of `GET /replay/{id}/notes`, and the 201 body of `POST /replay/{id}/notes`. */
+export type ReplayNote = Note;
+
+/** The body of `POST /replay/{id}/notes`. */
+export interface NoteRequest {
+  t: number;
+  text: string;
+  author: string;
+  segment_id?: string | null;
+}
+
+/** `GET /replay/{id}/curriculum`: @rtt/core's `evaluateCurriculum` report. */
+export type CurriculumReport = CoreCurriculumReport;
+
+// --- Operators and mastery --------------------------------------------------------------------------------------
+
+/** One row of `GET /api/operators`. */
+export type OperatorRow = OperatorRecord;
+
+/** One entry of `GET /api/operators/{operator_id}/mastery`, in session order. */
+export type MasteryPoint = MasteryEvent;
+
+// --- CTF traces ---------------------------------------------------------------------------------------------------
+
+/** One trace of `GET /ctf`. */
+export type CtfTraceListing = TraceListing;
+
+/** `GET /ctf`. */
+export interface CtfTraceList {
+  traces: CtfTraceListing[];
+}
+
+/** `POST /ctf`: 201 for a new trace, 200 `{id, created: false}` for a byte-identical re-upload. */
+export type CtfUploadResult =
+  | {
+      id: string;
+      created: true;
+      task_id: string | undefined;
+      steps: number;
+      final_status: CorridorStatus | undefined;
+      warnings: CTFIssue[];
+    }
+  | { id: string; created: false };
+
+/** `POST /ctf/{id}/events` (a rejected event is a 400 ErrorBody with `accepted`, `body_line` and `issues`). */
+export interface CtfAppendResult {
+  accepted: number;
+  events: number;
+  complete: boolean;
+}
+
+type StepNode = LoadedTrace["steps"][number];
+
+/** One step of `GET /api/corridor/{id}`: the step event plus what the trace says about it. */
+export type CorridorStep = StepNode["event"] & {
+  valid: StepNode["valid"];
+  on_lineage: StepNode["onLineage"];
+  /** The step's last q metrics (without `type` and `step_id`), or null. */
+  q: Omit<NonNullable<StepNode["q"]>, "type" | "step_id"> | null;
+  corridor_status: CorridorStatus | null;
+  violations: NonNullable<StepNode["violations"]>;
+};
+
+/** `GET /api/corridor/{id}`. */
+export interface CorridorView {
+  id: string;
+  header: LoadedTrace["header"];
+  footer: LoadedTrace["footer"];
+  complete: boolean;
+  final_status: LoadedTrace["finalStatus"];
+  /** Step ids of the final lineage, root first. */
+  lineage: number[];
+  steps: CorridorStep[];
+  rewinds: LoadedTrace["rewinds"];
+  status_timeline: LoadedTrace["statusChanges"];
+  events: CTFEvent[];
+  issues: CTFIssue[];
+}
