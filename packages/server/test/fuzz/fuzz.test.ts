@@ -39,6 +39,7 @@ import {
   MAX_REQUEST_MS,
   mb,
   newAcks,
+  peakRss,
   processErrors,
   REPRO,
   raw,
@@ -46,6 +47,7 @@ import {
   SCALE,
   SEED,
   sameDigest,
+  settledRss,
   type Target,
   target,
   watchProcess,
@@ -131,7 +133,7 @@ beforeAll(async () => {
   prepare("token", { token: TOKEN, readToken: READ_TOKEN }, { authorization: `Bearer ${TOKEN}` });
   await start("open");
   await start("token");
-  rssBefore = process.memoryUsage().rss;
+  rssBefore = settledRss();
   console.info(`fuzz: seed ${SEED}, scale ${SCALE} (reproduce: ${REPRO})`);
 });
 
@@ -1060,7 +1062,7 @@ describe(`fuzz — hostile input (seed ${SEED}, scale ${SCALE})`, () => {
   it(
     "everything acknowledged reads back, before and after a restart on the same files; RSS bounded",
     async () => {
-      rssAfter = process.memoryUsage().rss;
+      rssAfter = settledRss();
       const lost: string[] = [];
       for (const t of Object.values(targets)) lost.push(...(await verifyAcks(t, "before restart")));
       for (const name of ["open", "token"] as const) {
@@ -1089,7 +1091,7 @@ describe(`fuzz — hostile input (seed ${SEED}, scale ${SCALE})`, () => {
           `in ${((performance.now() - started) / 1000).toFixed(1)} s;`,
           `statuses ${JSON.stringify(ledger.statuses)};`,
           `max request ${Math.round(ledger.maxMs)} ms (${ledger.maxWhat.slice(0, 120)});`,
-          `RSS ${mb(rssBefore)} → ${mb(rssAfter)} MB (+${growth} MB);`,
+          `RSS after GC ${mb(rssBefore)} → ${mb(rssAfter)} MB (+${growth} MB), peak ${mb(peakRss)} MB;`,
           `acknowledged ${acked.sessions} sessions, ${acked.traces} traces, ${acked.beacons} beacons,`,
           `read back before and after restart: ${ledger.verified.sessions} sessions, ${ledger.verified.traces} traces, ${ledger.verified.beacons} beacons;`,
           `${ledger.replays} live replays (${ledger.replayedEvents} events)`,

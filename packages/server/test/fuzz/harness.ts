@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { expect } from "vitest";
 import type { RunningServer } from "../../src/server.js";
 import { type RawAnswer, type RawRequest, rawRequest, send } from "../support/http.js";
@@ -210,7 +212,21 @@ export async function raw(
 }
 
 /** The server still answers /healthz, quickly, and nothing blew up in the process. */
+/**
+ * Resident memory after a full garbage collection (so a transient peak is not read as growth); the GC is
+ * exposed through V8's flags, which Node documents for this use.
+ */
+export function settledRss(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().rss;
+}
+
+/** Highest RSS seen at any checkpoint (`healthy`), without a GC. */
+export let peakRss = 0;
+
 export async function healthy(t: Target, after: string): Promise<void> {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const a = await send(t.base, "/healthz", undefined, {}, "GET", 5_000);
   expect(a.status, `${t.name} /healthz after ${after} [${REPRO}]`).toBe(200);
   expect(a.ms, `${t.name} /healthz after ${after} took ${Math.round(a.ms)} ms [${REPRO}]`).toBeLessThan(MAX_REQUEST_MS);
