@@ -18,31 +18,31 @@
  * share one WorkBudget, and the answer carries at most MAX_FINDINGS findings with long paths elided.
  */
 
-import type { Finding, ValidateResult } from "@rtt/sdk";
+import type { Finding, ValidatePayload, ValidateResult, Constraint as WireConstraint } from "@rtt/sdk";
 import { Digraph, isCyclic, PathQueries, reachableFrom, stronglyConnectedComponents, witnessCycle } from "./graph.js";
 import { capFindings, capSubjects, checkCount, describePath, MAX_EDGES, MAX_NODES, WorkBudget } from "./limits.js";
 
 /** Witness cycles spelled out in the `cycle` finding; the rest are counted. */
 const CYCLES_LISTED = 5;
 
-export type ConstraintType = "no_path" | "max_hops" | "latency_budget_ms" | "requires" | "no_cycles";
+// Request and response shapes are the SDK's (the wire contract of /api/rtt); the server fills the responses.
+export type { Finding, ValidateResult };
 
-export interface Constraint {
-  type: ConstraintType;
-  from?: string;
-  to?: string;
-  max?: number;
-  budget_ms?: number;
-}
+export type ConstraintType = WireConstraint["type"];
 
-export interface ValidateRequest {
-  system_map: { services?: string[]; entrypoints?: string[]; [k: string]: unknown };
-  flows?: Array<{ from: string; to: string; latency_ms?: number }>;
+type Fields<T extends ConstraintType> = Partial<Omit<Extract<WireConstraint, { type: T }>, "type">>;
+
+/**
+ * A constraint as the checks read it: the SDK's union flattened, every field optional (spec/beacon's schema has
+ * already required the fields each type needs).
+ */
+export type Constraint = { type: ConstraintType } & Fields<"max_hops"> & Fields<"latency_budget_ms">;
+
+/** The SDK's ValidatePayload as the schema admits it: `flows` and `constraints` may be left out. */
+export interface ValidateRequest extends Omit<ValidatePayload, "flows" | "constraints"> {
+  flows?: ValidatePayload["flows"];
   constraints?: Constraint[];
 }
-
-// Response shapes are the SDK's (the wire contract of /api/rtt); the server fills them.
-export type { Finding, ValidateResult };
 
 export function validateCoherence(req: ValidateRequest): ValidateResult {
   const flows = req.flows ?? [];

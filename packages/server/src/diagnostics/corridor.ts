@@ -13,26 +13,19 @@
  * Overall: score = mean alignment of flows that have a budget (null when none has one);
  * aligned = every budgeted flow is within budget.
  */
-import type { CorridorResult, HopLatency } from "@rtt/sdk";
+import type { CorridorPayload, CorridorResult, HopLatency } from "@rtt/sdk";
 import type { Constraint } from "./coherence.js";
 import { InputError } from "./errors.js";
 import { capFindings, checkCount, describePath, MAX_CORRIDOR_HOPS, MAX_EDGES } from "./limits.js";
 
-export interface CorridorFlow {
-  name?: string;
-  path: string[];
-  latency_ms: number;
-  hop_latency_ms?: number[];
-  budget_ms?: number;
-}
+// Request and response shapes are the SDK's (the wire contract of /api/rtt); the server fills the responses.
+export type CorridorFlow = CorridorPayload["flows"][number];
 
-export interface CorridorRequest {
-  flows: CorridorFlow[];
+/** The SDK's CorridorPayload, its constraints as the checks read them (coherence.ts). */
+export interface CorridorRequest extends Omit<CorridorPayload, "constraints"> {
   constraints?: Constraint[];
-  site?: string;
 }
 
-// Response shapes are the SDK's (the wire contract of /api/rtt); the server fills them.
 export type { CorridorResult, HopLatency };
 export type CorridorFlowResult = CorridorResult["flows"][number];
 export type CorridorEdge = CorridorResult["edges"][number];

@@ -19,13 +19,15 @@
  *                     copy-pasted `ts` values are not trustworthy enough to measure gaps.
  */
 import { createHash } from "node:crypto";
+import type { BeaconPayload, BeaconResponse, DriftKind, DriftEvent as WireDriftEvent } from "@rtt/sdk";
+
+export type { DriftKind };
 
 export const HEARTBEAT_EVENTS: ReadonlySet<string> = new Set(["heartbeat", "cluster_heartbeat"]);
 export const MIN_CADENCE_SAMPLES = 3;
 export const MAX_CADENCE_SAMPLES = 10;
 export const MISSED_FACTOR = 2;
 
-export type DriftKind = "structure_change" | "baseline_drift" | "deploy_drift" | "missed_heartbeat";
 export const DRIFT_KINDS: readonly DriftKind[] = [
   "structure_change",
   "baseline_drift",
@@ -35,16 +37,13 @@ export const DRIFT_KINDS: readonly DriftKind[] = [
 
 export type Structure = Record<string, unknown>;
 
-export interface Beacon {
-  site: string;
-  session: string;
+/** The SDK's BeaconPayload as drift detection reads it (and stores return it): `event` and `structure` widened. */
+export interface Beacon extends Omit<BeaconPayload, "event" | "structure"> {
   event: string;
-  ts: string;
   structure: Structure;
-  meta?: Record<string, unknown>;
 }
 
-export type DriftState = "no_baseline" | "baseline" | "drifted" | "deploying";
+export type DriftState = BeaconResponse["drift_state"];
 
 /** Everything drift detection needs to remember about a site between beacons. */
 export interface SiteState {
@@ -70,15 +69,11 @@ export interface StructureChange {
   to: unknown;
 }
 
-export interface DriftEvent {
+/** The SDK's DriftEvent before storing: no id yet, `at` in epoch ms (the wire has RFC 3339). */
+export interface DriftEvent extends Omit<WireDriftEvent, "id" | "at"> {
   id?: number;
-  site: string;
-  kind: DriftKind;
   /** Receive time of the beacon that revealed the drift, epoch ms. */
   at: number;
-  session: string;
-  event: string;
-  details: Record<string, unknown>;
 }
 
 /** Stable structural fingerprint: sha256 of canonical JSON (sorted keys), 16 hex chars. */

@@ -17,6 +17,7 @@
  */
 
 import { exceedsDepth, MAX_JSON_DEPTH } from "@rtt/core";
+import type { BeaconResponse, SiteSummary, DriftEvent as WireDriftEvent } from "@rtt/sdk";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { type HttpError, httpError, installErrorHandler } from "../errors.js";
@@ -104,7 +105,7 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     return next;
   };
 
-  app.post("/api/rtt/beacon", { preHandler: writeGuard }, async (req) => {
+  app.post("/api/rtt/beacon", { preHandler: writeGuard }, async (req): Promise<BeaconResponse> => {
     const beacon = check<Beacon>("beacon", req.body, "beacon");
     const { state, drift } = await serialized(beacon.site, async () => {
       const now = clock();
@@ -208,9 +209,10 @@ function bodyError(err: FastifyError, req: FastifyRequest): HttpError | undefine
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function driftView(d: DriftEvent) {
+/** A stored drift event on the wire (stored events always have their id). */
+function driftView(d: DriftEvent): WireDriftEvent {
   return {
-    id: d.id,
+    id: d.id as number,
     site: d.site,
     kind: d.kind,
     at: iso(d.at),
@@ -220,7 +222,7 @@ function driftView(d: DriftEvent) {
   };
 }
 
-function siteView(s: SiteState, profile: Profile | undefined, now: number, labels: ScopeLabelBudget) {
+function siteView(s: SiteState, profile: Profile | undefined, now: number, labels: ScopeLabelBudget): SiteSummary {
   return {
     site: s.site,
     labels: labels.peek(scopeLabel(s.site, profile, s)),

@@ -4,16 +4,11 @@
  * (packages/server/test/diagnostics-store.test.ts). Tables are prefixed `rtt_diag_` so they can
  * live beside the rest of the server's schema in the same database.
  */
+import type { Profile } from "@rtt/sdk";
 import type { Beacon, DriftEvent, SiteState } from "./drift.js";
 
-export interface Profile {
-  version: string;
-  supports: string[];
-  contact?: string;
-  scope?: "service" | "cluster";
-  name?: string;
-  latency_budget_ms?: number;
-}
+/** A site profile: the SDK's (the wire contract of PUT/GET /api/rtt/profile/{site}). */
+export type { Profile };
 
 export interface StoredBeacon extends Beacon {
   id?: number;

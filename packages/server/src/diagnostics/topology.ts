@@ -13,15 +13,12 @@
  * - fan_in / fan_out: distinct callers / callees per node.
  * Graphs over MAX_NODES nodes or MAX_EDGES adjacency entries are a 413 (limits.ts).
  */
-import type { TopologyResult } from "@rtt/sdk";
+import type { TopologyPayload, TopologyResult } from "@rtt/sdk";
 import { articulation, Digraph, isCyclic, stronglyConnectedComponents, witnessCycle } from "./graph.js";
 import { capFindings, checkCount, describePath, MAX_EDGES, MAX_NODES } from "./limits.js";
 
-export interface TopologyRequest {
-  graph: Record<string, string[]>;
-}
-
-// The response shape is the SDK's (the wire contract of /api/rtt); the server fills it.
+// Request and response shapes are the SDK's (the wire contract of /api/rtt); the server fills the response.
+export type TopologyRequest = TopologyPayload;
 export type { TopologyResult };
 
 /** The size limits, checked before schema validation (see preflightValidate). */
