@@ -4,20 +4,11 @@
  * Each type is derived from the server code that builds the response, so the two cannot drift apart.
  * The diagnostics API (/api/rtt) has its own public contract in @rtt/sdk.
  */
-import type { CurriculumReport as CoreCurriculumReport } from "@rtt/core";
+import type { Anomaly, CurriculumReport as CoreCurriculumReport, Sample, Scores, SessionLogV2 } from "@rtt/core";
 import type { CorridorStatus, CTFEvent, CTFIssue, LoadedTrace } from "@rtt/ctf";
 import type { TraceListing } from "./ctf/store.js";
-import type { ReplayEvent } from "./replay/model.js";
 import type { listItem } from "./replay/routes.js";
-import type {
-  Facets,
-  MasteryEvent,
-  Note,
-  OperatorRecord,
-  SegmentIndexEntry,
-  SessionColumns,
-  SessionSummaryJson,
-} from "./store/types.js";
+import type { Facets, MasteryEvent, Note, OperatorRecord, SegmentIndexEntry, SessionColumns } from "./store/types.js";
 
 export type { ErrorBody, ErrorDetail, HttpErrorCode } from "./errors.js";
 
@@ -36,14 +27,17 @@ export type SegmentInfo = SegmentIndexEntry;
 export interface SessionDetail extends SessionListItem {
   operator_team: SessionColumns["operator_team"];
   engine_version: SessionColumns["engine_version"];
-  scores: SessionSummaryJson["scores"];
-  /** The log's triadic block (set, dimcore, snr nodes) or null. */
-  triadic: SessionSummaryJson["triadic"];
+  /** The log's scores, as ingested (stored as SessionSummaryJson["scores"]). */
+  scores: Scores;
+  /** The log's triadic block (v1: its root snr and dimcore), or null. */
+  triadic: NonNullable<SessionLogV2["triadic"]> | null;
   segments: SegmentInfo[];
 }
 
 /** One event of `GET /replay/{id}/segment/{seg}/events` (and the payload of a `sample`/`anomaly` SSE frame). */
-export type TimelineEvent = ReplayEvent;
+export type TimelineEvent =
+  | { t: number; kind: "sample"; payload: Sample }
+  | { t: number; kind: "anomaly"; payload: Anomaly };
 
 /** `GET /replay/{id}/segment/{seg}/events`. */
 export interface EventsPage {
