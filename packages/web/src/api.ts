@@ -1,43 +1,33 @@
 // Client for the replay API (docs/contracts/internal-contracts.md, "Server — replay API").
 // Every call goes to the same origin: the server serves this UI at `/` next to `/replay/*` and `/api/*`.
 
-export interface SessionRow {
-  session_id: string;
-  operator_id?: string;
-  operator_display?: string;
-  mastery_level?: number;
-  timestamp: string;
-  device?: string;
-  device_type?: string;
-  scenario?: string;
-  difficulty?: string;
-  mode?: string;
-  spec_version?: string;
-  segment_count?: number;
-  sample_count?: number;
-  anomaly_count?: number;
-  max_severity?: number | null;
-  score_final?: number | null;
-}
+// The wire types are the server's (`@rtt/server/api`, derived from the code that builds each response), imported
+// type-only: nothing of the server is bundled. Where the wire type is an open record or a loose union, the UI
+// names the shape it reads (Triadic, TimelineEvent).
+import type * as Wire from "@rtt/server/api";
 
-export interface Facets {
-  operators: { operator_id: string; operator_display?: string }[];
-  device_types: string[];
-  scenarios: string[];
-  difficulties: string[];
-}
+export type SessionRow = Wire.SessionListItem;
+export type Facets = Wire.SessionFacets;
+/** A segment as the replay reads it: one without samples (null bounds on the wire) spans [0, 0]. */
+export type SegmentInfo = Omit<Wire.SegmentInfo, "t_min" | "t_max"> & { t_min: number; t_max: number };
+export type Columns = Wire.SegmentColumns;
+export type Note = Wire.ReplayNote;
+export type CurriculumReport = Wire.CurriculumReport;
+export type Objective = CurriculumReport["objectives"][number];
+export type Evidence = Objective["evidence"][number];
+export type OperatorRow = Wire.OperatorRow;
+export type MasteryPoint = Wire.MasteryPoint;
 
-export interface SegmentInfo {
-  segment_id: string;
-  label: string;
-  sample_count: number;
-  anomaly_count: number;
-  t_min: number;
-  t_max: number;
-  duration: number;
-  max_severity?: number | null;
-}
+type Payload = Wire.TimelineEvent["payload"];
+export type Sample = Extract<Payload, { C: number }>;
+export type Anomaly = Extract<Payload, { type: string }>;
+/** An event of a segment: the wire's kind and payload, paired. */
+export type TimelineEvent =
+  | (Omit<Wire.TimelineEvent, "kind" | "payload"> & { kind: "sample"; payload: Sample })
+  | (Omit<Wire.TimelineEvent, "kind" | "payload"> & { kind: "anomaly"; payload: Anomaly });
+export type EventsPage = Omit<Wire.EventsPage, "events"> & { events: TimelineEvent[] };
 
+/** The parts of a session's triadic block (an open record on the wire) that the overlays draw. */
 export interface SetValues {
   S: number;
   E: number;
@@ -59,105 +49,10 @@ export interface Triadic {
   dimcore?: DimCore;
   snr?: { nodes: SnrNode[] };
 }
-
-export interface SessionDetail extends SessionRow {
-  operator_team?: string;
-  engine_version?: string;
-  scores?: Record<string, number>;
-  triadic?: Triadic | null;
+export type SessionDetail = Omit<Wire.SessionDetail, "triadic" | "segments"> & {
+  triadic: Triadic | null;
   segments: SegmentInfo[];
-}
-
-export interface Anomaly {
-  t: number;
-  type: string;
-  severity?: number;
-  details?: Record<string, unknown>;
-  [k: string]: unknown;
-}
-export interface Sample {
-  t: number;
-  C: number;
-  D: number;
-  Q: number;
-  R: number;
-  SET?: SetValues;
-  triadic?: { set?: SetValues; dimcore?: DimCore };
-  [k: string]: unknown;
-}
-export type TimelineEvent =
-  | { t: number; kind: "sample"; payload: Sample }
-  | { t: number; kind: "anomaly"; payload: Anomaly };
-
-export interface EventsPage {
-  segment_id: string;
-  events: TimelineEvent[];
-  truncated: boolean;
-}
-
-export interface Columns {
-  segment_id: string;
-  /** Points in this body. */
-  n: number;
-  /** Samples in the requested range before decimation (present when the request had parameters). */
-  n_total?: number;
-  /** True when points were dropped to fit max_points (each bucket keeps its ends and every series' min/max). */
-  decimated?: boolean;
-  t: number[];
-  C: number[];
-  D: number[];
-  Q: number[];
-  R: number[];
-}
-
-export interface Note {
-  id: string | number;
-  t: number;
-  text: string;
-  author: string;
-  segment_id?: string | null;
-  created_at?: string;
-}
-
-export interface Evidence {
-  segment_id: string;
-  t_from: number;
-  t_to: number;
-  note: string;
-}
-export interface Objective {
-  id: string;
-  text: string;
-  passed: boolean;
-  evidence: Evidence[];
-}
-export interface CurriculumReport {
-  scenario: string;
-  difficulty: string;
-  objectives: Objective[];
-  drills: { anomaly_type: string; drill: string; reason: string }[];
-}
-
-export interface OperatorRow {
-  operator_id: string;
-  operator_display?: string;
-  operator_team?: string;
-  level: number;
-  xp: number;
-  sessions: number;
-  last_session_at?: string;
-}
-export interface MasteryPoint {
-  session_id: string;
-  timestamp: string;
-  level: number;
-  xp: number;
-  delta: number;
-  reason: string;
-  score_final: number | null;
-  anomaly_count: number;
-  max_severity: number | null;
-}
+};
 
 export class ApiError extends Error {
   constructor(
@@ -269,7 +164,11 @@ export const api = {
     return { rows: (await res.json()) as SessionRow[], next: res.headers.get("X-Next-Cursor") };
   },
   facets: (signal?: AbortSignal) => getJson<Facets>("/replay/facets", signal),
-  session: (id: string, signal?: AbortSignal) => getJson<SessionDetail>(`/replay/${enc(id)}`, signal),
+  async session(id: string, signal?: AbortSignal): Promise<SessionDetail> {
+    const d = await getJson<Wire.SessionDetail>(`/replay/${enc(id)}`, signal);
+    const segments = d.segments.map((g) => ({ ...g, t_min: g.t_min ?? 0, t_max: g.t_max ?? 0 }));
+    return { ...d, triadic: d.triadic as Triadic | null, segments };
+  },
   events: (
     id: string,
     seg: string,
