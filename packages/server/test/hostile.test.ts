@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
 import { json, makeV2 } from "./support/fixtures.js";
 import { send } from "./support/http.js";
+import { readJson } from "./support/json.js";
 
 const JSON_T = { "content-type": "application/json" };
 const valid = json(makeV2("HOSTILE-BASE", { samples: 20 }));
@@ -199,7 +200,7 @@ describe("hostile and malformed input", () => {
     expect(total).toBeGreaterThanOrEqual(200);
     const h = await fetch(`${server.url}/healthz`);
     expect(h.status).toBe(200);
-    expect((await h.json()).status).toBe("ok");
+    expect((await readJson<{ status: string }>(h)).status).toBe("ok");
     const r = await send(server.url, "/sessions", json({ ...validObj, session_id: "HOSTILE-AFTER" }), JSON_T);
     expect(r.status).toBe(201);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
