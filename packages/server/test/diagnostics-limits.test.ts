@@ -344,3 +344,71 @@ describe("per-site metric series are capped", () => {
     }
   });
 });
+
+describe("beacons and corridors: answers stay small (found by the fuzz suite)", () => {
+  const structure = (keys: number, value: (i: number) => unknown) => {
+    const s: Record<string, unknown> = {
+      url: "internal://svc",
+      title: "svc",
+      nav_count: 0,
+      main_count: 0,
+      form_count: 0,
+      button_count: 0,
+      dom_nodes: 0,
+    };
+    for (let i = 0; i < keys; i++) s[`k${i}`] = value(i);
+    return s;
+  };
+  const beacon = (site: string, s: Record<string, unknown>) =>
+    JSON.stringify({ site, session: "s-1", event: "heartbeat", ts: "2026-01-19T15:00:00Z", structure: s });
+
+  it("refuses a structure of more than 1,024 top-level keys (a 100,000-key one answered 4 MB of drift)", async () => {
+    const r = await post(
+      "/api/rtt/beacon",
+      beacon(
+        "wide",
+        structure(1_100, (i) => i),
+      ),
+    );
+    expect(r.status).toBe(400);
+    expect(r.text).toContain("/structure");
+  });
+
+  it("lists at most 20 changes per drift event, counts the rest and elides large values", async () => {
+    const big = "x".repeat(10_000);
+    expect(
+      (
+        await post(
+          "/api/rtt/beacon",
+          beacon(
+            "many",
+            structure(1_000, (i) => `${big}${i}`),
+          ),
+        )
+      ).status,
+    ).toBe(200);
+    const r = await post(
+      "/api/rtt/beacon",
+      beacon(
+        "many",
+        structure(1_000, (i) => `${big}${i}-changed`),
+      ),
+    );
+    expect(r.status).toBe(200);
+    expect(r.bytes).toBeLessThan(20_000);
+    const drift = JSON.parse(r.text).drift as Array<{ kind: string; details: Record<string, unknown> }>;
+    const change = drift.find((d) => d.kind === "structure_change");
+    expect(change?.details.changes).toHaveLength(20);
+    expect(change?.details.changes_omitted).toBe(980);
+    const first = (change?.details.changes as Array<{ from: { elided_chars: number; fingerprint: string } }>)[0];
+    expect(first.from.elided_chars).toBeGreaterThan(10_000);
+    expect(first.from.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("refuses a corridor of more than 10,000 flows (100,000 took 2 s and answered 33 MB)", async () => {
+    const flows = Array.from({ length: 10_001 }, (_, i) => ({ path: [`s${i}`, `s${i + 1}`], latency_ms: 1 }));
+    const r = await post("/api/rtt/corridor", JSON.stringify({ flows }));
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.text).error).toMatch(/10001 flows exceeds the limit of 10000/);
+  });
+});

@@ -16,7 +16,7 @@
 import type { CorridorPayload, CorridorResult, HopLatency } from "@rtt/sdk";
 import type { Constraint } from "./coherence.js";
 import { InputError } from "./errors.js";
-import { capFindings, checkCount, describePath, MAX_CORRIDOR_HOPS, MAX_EDGES } from "./limits.js";
+import { capFindings, checkCount, describePath, MAX_CORRIDOR_FLOWS, MAX_CORRIDOR_HOPS } from "./limits.js";
 
 // Request and response shapes are the SDK's (the wire contract of /api/rtt); the server fills the responses.
 export type CorridorFlow = CorridorPayload["flows"][number];
@@ -36,7 +36,7 @@ const key = (from: string, to: string) => JSON.stringify([from, to]);
 export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number): CorridorResult {
   const constraints = (req.constraints ?? []).filter((c) => c.type === "latency_budget_ms");
   const findings: CorridorResult["findings"] = [];
-  checkCount("corridor", "/flows", req.flows.length, "flows", MAX_EDGES);
+  checkCount("corridor", "/flows", req.flows.length, "flows", MAX_CORRIDOR_FLOWS);
   checkCount("corridor", "/flows", corridorHops(req.flows), "hops", MAX_CORRIDOR_HOPS);
 
   req.flows.forEach((f, i) => {
@@ -166,7 +166,7 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
 export function preflightCorridor(body: unknown): void {
   const flows = (body as { flows?: unknown } | null)?.flows;
   if (!Array.isArray(flows)) return;
-  checkCount("corridor", "/flows", flows.length, "flows", MAX_EDGES);
+  checkCount("corridor", "/flows", flows.length, "flows", MAX_CORRIDOR_FLOWS);
   checkCount("corridor", "/flows", corridorHops(flows), "hops", MAX_CORRIDOR_HOPS);
 }
 

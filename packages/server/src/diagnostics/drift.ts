@@ -91,6 +91,11 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
+/** Changes listed in one drift event; `changes_omitted` counts the rest (they are stored with every event). */
+export const MAX_DRIFT_CHANGES = 20;
+/** A changed value whose JSON is longer than this is shown as its size and fingerprint, not copied. */
+export const MAX_CHANGE_VALUE_CHARS = 256;
+
 /** Top-level structure keys whose values differ (the "drift vector"). */
 export function diffStructure(a: Structure, b: Structure): StructureChange[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
@@ -100,6 +105,24 @@ export function diffStructure(a: Structure, b: Structure): StructureChange[] {
       changes.push({ key, from: a[key] ?? null, to: b[key] ?? null });
   }
   return changes;
+}
+
+/**
+ * The drift vector as events carry it: the first MAX_DRIFT_CHANGES changes, large values elided. Without the
+ * bounds a beacon of 100,000 changed keys answered 4 MB, and every later beacon of its site again.
+ */
+export function driftVector(a: Structure, b: Structure): { changes: StructureChange[]; changes_omitted?: number } {
+  const all = diffStructure(a, b);
+  const changes = all
+    .slice(0, MAX_DRIFT_CHANGES)
+    .map((c) => ({ key: c.key, from: shownValue(c.from), to: shownValue(c.to) }));
+  return all.length > changes.length ? { changes, changes_omitted: all.length - changes.length } : { changes };
+}
+
+function shownValue(v: unknown): unknown {
+  const text = canonicalJson(v);
+  if (text.length <= MAX_CHANGE_VALUE_CHARS) return v;
+  return { elided_chars: text.length, fingerprint: createHash("sha256").update(text).digest("hex").slice(0, 16) };
 }
 
 export function median(xs: readonly number[]): number {
@@ -176,14 +199,14 @@ export function applyBeacon(
         from: prev.deploy!.fingerprint,
         to: fp,
         deploy_started_at: new Date(prev.deploy!.at).toISOString(),
-        changes: diffStructure(prev.deploy!.structure, beacon.structure),
+        ...driftVector(prev.deploy!.structure, beacon.structure),
       });
     }
   } else if (!inDeploy && fp !== prev.fingerprint) {
     emit("structure_change", {
       from: prev.fingerprint,
       to: fp,
-      changes: diffStructure(prev.structure, beacon.structure),
+      ...driftVector(prev.structure, beacon.structure),
     });
   }
 
@@ -202,7 +225,7 @@ export function applyBeacon(
         baseline: prev.baseline.fingerprint,
         to: fp,
         baseline_at: new Date(prev.baseline.at).toISOString(),
-        changes: diffStructure(prev.baseline.structure, beacon.structure),
+        ...driftVector(prev.baseline.structure, beacon.structure),
       });
     }
     state.drift_state = off ? "drifted" : "baseline";
