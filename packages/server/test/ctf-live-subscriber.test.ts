@@ -1,6 +1,6 @@
 import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
 import { describe, expect, it } from "vitest";
-import { GAP_POLL_MS, type LiveSocket, LiveTrace, Subscriber } from "../src/ctf/live.js";
+import { GAP_POLL_MS, type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "../src/ctf/live.js";
 
 /** A socket whose unsent byte count the test sets; it records what was sent. */
 function fakeSocket() {
@@ -99,5 +99,60 @@ describe("a live trace's position, as its subscribers are told", () => {
     await new Promise((r) => setTimeout(r, GAP_POLL_MS * 3));
     expect(sent[1]).toEqual({ type: "gap", dropped: events.length - 4, next_seq: events.length, complete: true });
     sub.close();
+  });
+});
+
+describe("LiveTraceCache", () => {
+  const loader = () => {
+    const loads: string[] = [];
+    const load = async (id: string) => {
+      loads.push(id);
+      return new LiveTrace(id);
+    };
+    return { loads, load };
+  };
+
+  it("keeps at most maxIdle idle traces, dropping the least recently used", async () => {
+    const { loads, load } = loader();
+    const cache = new LiveTraceCache(load, 3);
+    for (const id of ["a", "b", "c"]) await cache.open(id);
+    await cache.open("a"); // a is now the most recent
+    await cache.open("d");
+    expect(cache.size).toBe(3);
+    expect(cache.peek("b")).toBeUndefined();
+    expect(cache.peek("a")).toBeDefined();
+    await cache.open("b"); // loaded again from its file
+    expect(loads).toEqual(["a", "b", "c", "d", "b"]);
+  });
+
+  it("never drops a trace that is watched or busy, and shares one load between callers", async () => {
+    const { loads, load } = loader();
+    const cache = new LiveTraceCache(load, 1);
+    const watched = await cache.open("watched");
+    watched.subscribers.add({} as Subscriber);
+    const busy = await cache.open("busy");
+    let release!: () => void;
+    const op = busy.exclusive(() => new Promise<void>((r) => (release = r)));
+    const [x, y] = await Promise.all([cache.open("new"), cache.open("new")]);
+    expect(x).toBe(y);
+    expect(cache.peek("watched")).toBeDefined();
+    expect(cache.peek("busy")).toBeDefined();
+    release();
+    await op;
+    watched.subscribers.clear();
+    cache.trim();
+    expect(cache.size).toBe(1);
+    expect(loads.filter((l) => l === "new")).toHaveLength(1);
+  });
+
+  it("forgets a failed load so the next caller tries again", async () => {
+    let fail = true;
+    const cache = new LiveTraceCache(async (id) => {
+      if (fail) throw new Error("EMFILE");
+      return new LiveTrace(id);
+    });
+    await expect(cache.open("x")).rejects.toThrow("EMFILE");
+    fail = false;
+    expect((await cache.open("x")).id).toBe("x");
   });
 });

@@ -91,6 +91,8 @@ export class LiveTrace {
   lastQ: QEvent | null = null;
   readonly subscribers = new Set<Subscriber>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Appends and subscriptions queued or running. */
+  private pending = 0;
 
   constructor(readonly id: string) {
     this.validator = LiveTrace.freshValidator();
@@ -130,9 +132,17 @@ export class LiveTrace {
 
   /** Runs `fn` after every earlier append/subscription of this trace has finished. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    this.pending++;
+    const run = this.queue.then(fn, fn).finally(() => {
+      this.pending--;
+    });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Nobody watches it and nothing is queued: it can be dropped and loaded again from its file when needed. */
+  get idle(): boolean {
+    return this.pending === 0 && this.subscribers.size === 0;
   }
 
   /** The live message for one event: the seed's `{step, q, status}` update plus the raw event. */
@@ -174,5 +184,67 @@ export class LiveTrace {
   publish(seq: number, message: string): void {
     for (const s of this.subscribers) s.offer(seq, message);
     this.published = seq + 1;
+  }
+}
+
+/**
+ * The live traces of one server, by id, loaded from their files on first use. The promise is what is kept, so
+ * callers that arrive together (two viewers connecting, a viewer and the first append) share one LiveTrace instead
+ * of each building its own while the file is read — a viewer on an orphaned copy would never hear of an append.
+ * Idle traces beyond `maxIdle` are dropped, least recently used first: without that every id ever viewed or
+ * appended to stayed in memory for the life of the process (~1.3 KB per unknown id, ~24 KB per viewed trace).
+ */
+export class LiveTraceCache {
+  private readonly entries = new Map<string, { promise: Promise<LiveTrace>; trace?: LiveTrace }>();
+
+  constructor(
+    private readonly load: (id: string) => Promise<LiveTrace>,
+    readonly maxIdle = 256,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The trace if it is loaded or loading, without loading it. */
+  peek(id: string): Promise<LiveTrace> | undefined {
+    return this.entries.get(id)?.promise;
+  }
+
+  /** The trace, loaded on first use; a failed load does not stick (the next caller tries again). */
+  open(id: string): Promise<LiveTrace> {
+    const found = this.entries.get(id);
+    if (found) {
+      // Most recently used last: eviction walks from the front.
+      this.entries.delete(id);
+      this.entries.set(id, found);
+      return found.promise;
+    }
+    const entry: { promise: Promise<LiveTrace>; trace?: LiveTrace } = {
+      promise: this.load(id).then((t) => {
+        entry.trace = t;
+        return t;
+      }),
+    };
+    this.entries.set(id, entry);
+    entry.promise.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
+    this.trim();
+    return entry.promise;
+  }
+
+  /** Forgets `trace` if it is still the one kept for its id (its state was lost; the next caller reloads). */
+  drop(trace: LiveTrace): void {
+    if (this.entries.get(trace.id)?.trace === trace) this.entries.delete(trace.id);
+  }
+
+  /** Drops idle traces, oldest first, until at most `maxIdle` remain (busy ones always stay). */
+  trim(): void {
+    if (this.entries.size <= this.maxIdle) return;
+    for (const [id, e] of this.entries) {
+      if (this.entries.size <= this.maxIdle) return;
+      if (e.trace?.idle) this.entries.delete(id);
+    }
   }
 }

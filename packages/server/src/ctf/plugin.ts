@@ -3,7 +3,7 @@ import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFTe
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError, httpError, installErrorHandler } from "../errors.js";
 import { installValidation, q } from "../validation.js";
-import { type LiveSocket, LiveTrace, Subscriber } from "./live.js";
+import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 
 export interface CtfPluginOptions {
@@ -15,6 +15,8 @@ export interface CtfPluginOptions {
   requireWrite?: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
   /** Largest upload or append body; default: the host's `bodyLimit` (in `rtt serve`, its `--max-body`). */
   maxBodyBytes?: number;
+  /** Idle live traces kept in memory (least recently used dropped first; default 256). */
+  maxIdleLiveTraces?: number;
   /** Unsent bytes a live subscriber may hold before messages to it are dropped (default 1 MiB). */
   maxBufferedBytes?: number;
 }
@@ -70,7 +72,11 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         },
       }
     : {};
-  const live = new Map<string, Promise<LiveTrace>>();
+  const live = new LiveTraceCache(async (id) => {
+    const trace = new LiveTrace(id);
+    if (await store.exists(id)) trace.reload(await readStored(id));
+    return trace;
+  }, opts.maxIdleLiveTraces);
 
   if (!app.hasDecorator("websocketServer"))
     await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
@@ -119,26 +125,6 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   };
 
   /**
-   * The live state of a trace, loaded from its file on first use. The promise is what is cached, so callers that
-   * arrive together (two viewers connecting, a viewer and the first append) share one LiveTrace instead of each
-   * building its own while the file is read — a viewer on an orphaned copy would never hear of an append.
-   */
-  const liveTrace = (id: string): Promise<LiveTrace> => {
-    let t = live.get(id);
-    if (!t) {
-      t = (async () => {
-        const trace = new LiveTrace(id);
-        if (await store.exists(id)) trace.reload(await readStored(id));
-        return trace;
-      })();
-      live.set(id, t);
-      // A failed load (unreadable file) must not stick: the next caller tries again.
-      t.catch(() => live.delete(id));
-    }
-    return t;
-  };
-
-  /**
    * Puts a live trace back to what is stored, after its validator saw events that were not stored (a rejected
    * event, a failed append). If the file cannot be read back either, this live state is dropped: its viewers are
    * disconnected (1011) and the next caller loads the trace afresh.
@@ -147,8 +133,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     try {
       trace.reload((await store.exists(trace.id)) ? await readStored(trace.id) : "");
     } catch {
-      const cached = live.get(trace.id);
-      if (cached && (await cached.catch(() => null)) === trace) live.delete(trace.id);
+      live.drop(trace);
       trace.disconnectAll(1011, "live state lost: reconnect");
     }
   };
@@ -175,7 +160,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         return true;
       };
       // Viewers already waiting on this id (a live trace is loaded) hear the upload as if it had been appended live.
-      const waiting = live.get(id);
+      const waiting = live.peek(id);
       const created = waiting
         ? await (await waiting).exclusive(async () => {
             const trace = await waiting;
@@ -252,7 +237,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit, schema: ID_PARAMS }, async (req) => {
     const { id } = req.params;
     const text = bodyText(req);
-    const trace = await liveTrace(id);
+    const trace = await live.open(id);
     return trace.exclusive(async () => {
       if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
       // Check events one by one against the live replay; the valid prefix is kept, the rest refused.
@@ -313,6 +298,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
       socket.on("close", () => {
         sub.close();
         trace?.subscribers.delete(sub);
+        live.trim();
       });
       // Nothing may escape this promise: a rejection nobody handles ends the process.
       const fail = (err: unknown) => {
@@ -332,7 +318,8 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
           socket.terminate();
         }
       };
-      liveTrace(id)
+      live
+        .open(id)
         .then((t) => {
           trace = t;
           return t.exclusive(async () => {
