@@ -2,17 +2,7 @@
 // so the numbers cover real metric computation, not a hand-rolled writer).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createCorridor } from "@rtt/ctf";
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../lib/prng.mjs";
 
 /** Buffers lines and writes them in 1 MiB blocks: generation speed is not what is measured. */
 class BufferedFileSink {
@@ -71,10 +61,10 @@ export function generateTrace(path, { events, seed = 1, divergeAtStep = Number.P
     writer: sink,
     now,
   });
-  let rnd = mulberry32(seed);
+  let rnd = prng(seed);
   let step = 0;
   while (sink.events < events - 4) {
-    if (step === divergeAtStep) rnd = mulberry32(divergeSeed);
+    if (step === divergeAtStep) rnd = prng(divergeSeed);
     const r = rnd();
     if (r < 0.02 && step > 10) {
       c.rewind(c.ancestor(1 + Math.floor(rnd() * 3)));

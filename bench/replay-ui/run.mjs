@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { prng } from "../lib/prng.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const arg = (name, dflt) => {
@@ -28,16 +29,6 @@ for (const [f, why] of [
     console.error(`missing ${f}: ${why}`);
     process.exit(1);
   }
-}
-
-// Seeded PRNG (mulberry32): the same session bytes every run.
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One v2 session, one "main" segment of N samples at 1 kHz, full-precision doubles, a few anomalies. */

@@ -17,21 +17,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { prng } from "../lib/prng.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const core = await import(join(ROOT, "packages/core/dist/index.js"));
 const argLogs = process.argv.indexOf("--logs");
 const N = argLogs > 0 ? Number(process.argv[argLogs + 1]) : 100_000;
-
-// Seeded PRNG (mulberry32) so every run validates the same bytes.
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A realistic v2 log: operator fields, 3 segments of 20–40 noisy samples, a few typed anomalies with severity. */
 function makeLog(i, rnd) {
