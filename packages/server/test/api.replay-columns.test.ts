@@ -1,6 +1,7 @@
 // GET /replay/{id}/segment/{seg}/columns with from_t / to_t / max_points: ranges and decimation for plotting.
 import { buildSessionV2, type Sample } from "@rtt/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SegmentColumns } from "../src/api.js";
 import { decimateIndices, type PlotColumns, plotColumns, type ReplaySegment } from "../src/replay/model.js";
 import { JSON_HEADERS, type TestApp, testApp } from "./support/app.js";
 import { json, makeV2 } from "./support/fixtures.js";
@@ -36,18 +37,6 @@ function bigSamples(): Sample[] {
   return out;
 }
 
-interface Cols {
-  segment_id: string;
-  n: number;
-  n_total?: number;
-  decimated?: boolean;
-  t: number[];
-  C: number[];
-  D: number[];
-  Q: number[];
-  R: number[];
-}
-
 const KEYS = ["C", "D", "Q", "R"] as const;
 const URL = "/replay/BIG-1/segment/seg-big/columns";
 
@@ -55,11 +44,11 @@ describe("GET /replay/{id}/segment/{seg}/columns — ranges and decimation", () 
   let t: TestApp;
   const samples = bigSamples();
   const get = (url: string) => t.app.inject(url);
-  const cols = async (qs: string): Promise<Cols> => {
+  const cols = async (qs: string): Promise<SegmentColumns> => {
     const r = await get(`${URL}${qs}`);
     expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
     expect(r.headers["content-type"]).toMatch(/application\/json/);
-    return r.json() as Cols;
+    return r.json() as SegmentColumns;
   };
 
   beforeAll(async () => {
@@ -146,7 +135,7 @@ describe("GET /replay/{id}/segment/{seg}/columns — ranges and decimation", () 
     });
   });
 
-  const checkDecimated = (c: Cols, maxPoints: number, range: Sample[]) => {
+  const checkDecimated = (c: SegmentColumns, maxPoints: number, range: Sample[]) => {
     expect(c.decimated).toBe(true);
     expect(c.n_total).toBe(range.length);
     expect(c.n).toBe(c.t.length);
