@@ -2,44 +2,24 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
+import type { CTFEvent } from "@rtt/ctf";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { ctfPlugin } from "../src/ctf/index.js";
 import { LiveTrace } from "../src/ctf/live.js";
 import { CtfStore } from "../src/ctf/store.js";
+import { heatStep, makeTrace, ndjson } from "./support/ctf-trace.js";
 import { type CorridorDoc, type ErrorBody, readJson, type TraceList } from "./support/json.js";
 
 /** A valid finished run from the real runtime. */
-function makeTrace(steps: number, observationBytes = 10): CTFEvent[] {
-  const sink = new MemorySink();
-  let t = 1736280000;
-  const c = createCorridor({
+const trace = (steps: number, observationBytes = 10) =>
+  makeTrace(steps, {
     taskId: "hostile",
-    spec: {
-      max_steps: 1000,
-      max_semantic_drift: 0.9,
-      max_tool_entropy: 2,
-      max_latency_drift: 1.5,
-      max_branching_pressure: 8,
-      max_retry_ratio: 0.5,
-    },
-    writer: sink,
     task: "boil water",
-    now: () => (t += 0.01),
+    spec: { max_steps: 1000 },
+    step: heatStep(observationBytes),
   });
-  for (let i = 0; i < steps; i++)
-    c.step({
-      action: `heat ${i}`,
-      observation: `warmer ${"x".repeat(observationBytes)}`,
-      tool: "stove",
-      latencyMs: 100,
-    });
-  c.end();
-  return sink.events;
-}
-const ndjson = (events: object[]) => events.map((e) => `${JSON.stringify(e)}\n`).join("");
 /** `event` as a line with an extra field nested `levels` objects deep. */
 const deepLine = (event: object, levels: number) =>
   `${JSON.stringify(event).slice(0, -1)},"x":${'{"a":'.repeat(levels)}1${"}".repeat(levels)}}\n`;
@@ -90,7 +70,7 @@ afterEach(async () => {
 describe("deeply nested events", () => {
   it("are refused at upload and at live append, located by line", async () => {
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     const up = await post("/ctf?id=deep", `${ndjson(events.slice(0, 2))}${deepLine(events[2], 20_000)}`);
     expect(up.status).toBe(400);
     expect((await readJson<ErrorBody>(up)).issues?.[0]).toMatchObject({ line: 3, code: "too_deep" });
@@ -104,7 +84,7 @@ describe("deeply nested events", () => {
   });
 
   it("in a stored file (written before the guard, or by hand) are served as an issue; a live viewer is not a crash", async () => {
-    const events = makeTrace(2);
+    const events = trace(2);
     mkdirSync(join(dataDir, "ctf"), { recursive: true });
     writeFileSync(join(dataDir, "ctf", "old.ctf"), `${ndjson(events.slice(0, 2))}${deepLine(events[2], 20_000)}`);
     await start();
@@ -126,7 +106,7 @@ describe("deeply nested events", () => {
 describe("a stored trace that cannot be read", () => {
   it("gets a 5xx with a reason, is listed with its error, closes a live socket with 1011; the server stays up", async () => {
     await start();
-    expect((await post("/ctf?id=good", ndjson(makeTrace(2)))).status).toBe(201);
+    expect((await post("/ctf?id=good", ndjson(trace(2)))).status).toBe(201);
     // A directory where the file should be: every read fails with EISDIR.
     mkdirSync(join(dataDir, "ctf", "broken.ctf"));
     for (const path of ["/api/corridor/broken", "/ctf/broken/raw"]) {
@@ -134,7 +114,7 @@ describe("a stored trace that cannot be read", () => {
       expect(res.status, path).toBe(500);
       expect((await readJson<ErrorBody>(res)).error, path).toBe("trace broken is stored but cannot be read (EISDIR)");
     }
-    const append = await post("/ctf/broken/events", ndjson(makeTrace(1).slice(0, 1)));
+    const append = await post("/ctf/broken/events", ndjson(trace(1).slice(0, 1)));
     expect(append.status).toBe(500);
     expect((await readJson<ErrorBody>(append)).error).toMatch(/cannot be read \(EISDIR\)/);
 
@@ -161,7 +141,7 @@ describe("a stored trace that cannot be read", () => {
 describe("a live append that fails after validation", () => {
   it("leaves the trace as stored: the same events are accepted on retry and viewers hear each once", async () => {
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     const viewer = await connect("/ctf/retry/live");
     await settle();
     vi.spyOn(CtfStore.prototype, "append").mockRejectedValueOnce(new Error("ENOSPC: no space left on device"));
@@ -188,7 +168,7 @@ describe("a live append that fails after validation", () => {
 describe("a live append that fails part way through its write", () => {
   it("is cut back to the last whole line, so the next append does not glue onto half a line", async () => {
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     expect((await post("/ctf/half/events", ndjson(events.slice(0, 2)))).status).toBe(200);
     // Disk full after a few bytes of the next batch.
     const handle = await open(join(dataDir, "ctf", "half.ctf"), "r");
@@ -208,7 +188,7 @@ describe("a live append that fails part way through its write", () => {
 describe("encoding", () => {
   it("accepts a body that starts with a UTF-8 byte order mark, as POST /sessions does, and stores it without", async () => {
     await start();
-    const text = ndjson(makeTrace(2));
+    const text = ndjson(trace(2));
     expect((await post("/ctf?id=bom", `\uFEFF${text}`)).status).toBe(201);
     // Read from disk: fetch's text() would drop a stored mark itself.
     expect(readFileSync(join(dataDir, "ctf", "bom.ctf"), "utf8")).toBe(text);
@@ -220,7 +200,7 @@ describe("encoding", () => {
     // Found by the fuzz suite: the body was decoded leniently, so 201 acknowledged a trace whose raw export
     // differed from the bytes sent (U+FFFD for each bad sequence).
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     for (const bad of [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
       const lines = ndjson(events).split("\n");
       const body = Buffer.concat([
@@ -239,7 +219,7 @@ describe("encoding", () => {
 
   it("refuses a repeated key in an upload and in an append, with line and pointer", async () => {
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     const lines = ndjson(events).split("\n");
     lines[1] = lines[1].replace('"step_id":0,', '"step_id":0,"step_id":7,');
     const up = await post("/ctf?id=dup", lines.join("\n"));
@@ -267,7 +247,7 @@ describe("limits", () => {
 
   it("takes the server's body limit; too large is a 413 with the standard error body", async () => {
     await start({}, { bodyLimit: 64 * 1024 });
-    const big = ndjson(makeTrace(20, 8 * 1024));
+    const big = ndjson(trace(20, 8 * 1024));
     expect(big.length).toBeGreaterThan(64 * 1024);
     for (const path of ["/ctf?id=big", "/ctf/big/events"]) {
       const res = await post(path, big);
@@ -287,7 +267,7 @@ describe("limits", () => {
 describe("error bodies", () => {
   it("keep their shape: {error, code} plus the CTF fields (issues, accepted, body_line)", async () => {
     await start();
-    const events = makeTrace(2);
+    const events = trace(2);
     const body = async (res: Response) => ({ status: res.status, body: await readJson<ErrorBody>(res) });
     expect(await body(await fetch(`${base}/api/corridor/a%20b`))).toEqual({
       status: 400,
@@ -316,7 +296,7 @@ describe("error bodies", () => {
     expect(invalid.body.error).toMatch(/^invalid CTF: \d+ errors$/);
 
     expect((await post("/ctf?id=e", ndjson(events))).status).toBe(201);
-    expect(await body(await post("/ctf?id=e", ndjson(makeTrace(1))))).toEqual({
+    expect(await body(await post("/ctf?id=e", ndjson(trace(1))))).toEqual({
       status: 409,
       body: { error: "trace e already exists", code: "RTT_ERR_CONFLICT" },
     });

@@ -1,6 +1,7 @@
-import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
+import type { CTFEvent } from "@rtt/ctf";
 import { describe, expect, it } from "vitest";
 import { GAP_POLL_MS, type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "../src/ctf/live.js";
+import { heatStep, makeTrace } from "./support/ctf-trace.js";
 
 /** A socket whose unsent byte count the test sets; it records what was sent. */
 function fakeSocket() {
@@ -45,25 +46,12 @@ describe("live subscriber gap notices", () => {
 
 /** A short finished run: header, steps with their q and status, footer. */
 function finishedRun(): CTFEvent[] {
-  const sink = new MemorySink();
-  let t = 1736280000;
-  const c = createCorridor({
+  return makeTrace(3, {
     taskId: "live-position",
-    spec: {
-      max_semantic_drift: 0.8,
-      max_tool_entropy: 2,
-      max_latency_drift: 1.5,
-      max_branching_pressure: 3,
-      max_retry_ratio: 0.5,
-      max_steps: 100,
-    },
-    writer: sink,
     task: "boil water",
-    now: () => (t += 0.01),
+    spec: { max_semantic_drift: 0.8, max_branching_pressure: 3, max_steps: 100 },
+    step: heatStep(),
   });
-  for (let i = 0; i < 3; i++) c.step({ action: `heat ${i}`, observation: "warmer", tool: "stove", latencyMs: 100 });
-  c.end();
-  return sink.events;
 }
 
 describe("a live trace's position, as its subscribers are told", () => {

@@ -1,47 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
+import type { CTFEvent } from "@rtt/ctf";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ctfPlugin, seedDemoTraces } from "../src/ctf/index.js";
+import { makeTrace, ndjson, searchStep } from "./support/ctf-trace.js";
 import { type CorridorDoc, type CtfUpload, type ErrorBody, readJson, type TraceList } from "./support/json.js";
 
-const SPEC = {
-  max_steps: 10_000,
-  max_semantic_drift: 0.9,
-  max_tool_entropy: 2,
-  max_latency_drift: 1.5,
-  max_branching_pressure: 8,
-  max_retry_ratio: 0.5,
-};
-
 /** A valid trace from the real runtime; `observationBytes` pads observations to make events heavy. */
-function makeTrace(steps: number, observationBytes = 10): CTFEvent[] {
-  const sink = new MemorySink();
-  let t = 1736280000;
-  const c = createCorridor({
-    taskId: "live-task",
-    spec: SPEC,
-    writer: sink,
-    task: "search quantum turbulence",
-    now: () => (t += 0.01),
-  });
-  const pad = "x".repeat(observationBytes);
-  for (let i = 0; i < steps; i++) {
-    c.step({
-      action: `search('quantum turbulence ${i % 7}')`,
-      observation: `hits ${pad}`,
-      tool: i % 3 ? "search" : "browser",
-      latencyMs: 100 + (i % 5) * 10,
-    });
-    if (i === 5) c.rewind(3);
-  }
-  c.end();
-  return sink.events;
-}
-const ndjson = (events: object[]) => events.map((e) => `${JSON.stringify(e)}\n`).join("");
+const trace = (steps: number, observationBytes = 10) =>
+  makeTrace(steps, { step: searchStep(observationBytes), rewind: { at: 5, to: 3 } });
 
 let dataDir: string;
 let app: FastifyInstance;
@@ -66,7 +36,7 @@ afterEach(async () => {
 describe("CTF HTTP API", () => {
   it("POST /ctf validates and stores; GET /ctf lists; GET /api/corridor/:id returns the parsed trace", async () => {
     await start();
-    const text = ndjson(makeTrace(8));
+    const text = ndjson(trace(8));
     const res = await fetch(`${base}/ctf?id=run-1`, {
       method: "POST",
       body: text,
@@ -77,9 +47,9 @@ describe("CTF HTTP API", () => {
     expect(readFileSync(join(dataDir, "ctf", "run-1.ctf"), "utf8")).toBe(text);
     // Idempotent retry, conflicting overwrite refused.
     expect((await fetch(`${base}/ctf?id=run-1`, { method: "POST", body: text })).status).toBe(200);
-    expect((await fetch(`${base}/ctf?id=run-1`, { method: "POST", body: ndjson(makeTrace(3)) })).status).toBe(409);
+    expect((await fetch(`${base}/ctf?id=run-1`, { method: "POST", body: ndjson(trace(3)) })).status).toBe(409);
     // Without an id one is derived from task id + content hash.
-    const anon = await readJson<CtfUpload>(await fetch(`${base}/ctf`, { method: "POST", body: ndjson(makeTrace(3)) }));
+    const anon = await readJson<CtfUpload>(await fetch(`${base}/ctf`, { method: "POST", body: ndjson(trace(3)) }));
     expect(anon.id).toMatch(/^live-task-[0-9a-f]{12}$/);
 
     const list = await readJson<TraceList>(await fetch(`${base}/ctf`));
@@ -104,7 +74,7 @@ describe("CTF HTTP API", () => {
 
   it("rejects an invalid upload with line and field, and stores nothing", async () => {
     await start();
-    const events = makeTrace(3).map((e): Record<string, unknown> => ({ ...e }));
+    const events = trace(3).map((e): Record<string, unknown> => ({ ...e }));
     events[4] = { ...events[4], parent_step_id: 42 };
     const res = await fetch(`${base}/ctf?id=bad`, { method: "POST", body: ndjson(events) });
     expect(res.status).toBe(400);
@@ -119,7 +89,7 @@ describe("CTF HTTP API", () => {
         if (req.headers.authorization !== "Bearer t0ken") reply.code(401).send({ error: "unauthorized" });
       },
     });
-    const text = ndjson(makeTrace(2));
+    const text = ndjson(trace(2));
     expect((await fetch(`${base}/ctf?id=x`, { method: "POST", body: text })).status).toBe(401);
     expect((await fetch(`${base}/ctf/x/events`, { method: "POST", body: text })).status).toBe(401);
     expect(
@@ -130,7 +100,7 @@ describe("CTF HTTP API", () => {
 
   it("POST /ctf/:id/events appends valid events, refuses the first bad one and keeps the accepted prefix", async () => {
     await start();
-    const events = makeTrace(4);
+    const events = trace(4);
     const url = `${base}/ctf/live-1/events`;
     expect((await fetch(url, { method: "POST", body: ndjson([events[1]]) })).status).toBe(400); // not a header first
     expect((await fetch(url, { method: "POST", body: ndjson(events.slice(0, 4)) })).status).toBe(200);
@@ -206,7 +176,7 @@ describe("plugin registration", () => {
       headers: { "content-type": "application/json" },
     });
     expect(await echo.json()).toEqual({ a: 1 });
-    const events = makeTrace(2);
+    const events = trace(2);
     const sub = await subscribe(`${base}/ctf/host-ws/live`);
     await new Promise((r) => setTimeout(r, 50));
     expect((await fetch(`${base}/ctf/host-ws/events`, { method: "POST", body: ndjson(events) })).status).toBe(200);
@@ -222,7 +192,7 @@ describe("live channel (two real WebSocket subscribers)", () => {
     // client cannot read), so only a subscriber that stops reading can exceed it, however loaded the machine is.
     await start({ maxBufferedBytes: 4 * 1024 * 1024 });
     // ~1,200 events of ~24 KiB (≈ 29 MiB): more than the kernel's loopback buffers plus that budget hold.
-    const events = makeTrace(400, 24 * 1024);
+    const events = trace(400, 24 * 1024);
     const fast = await subscribe(`${base}/ctf/run-live/live`);
     const slow = await subscribe(`${base}/ctf/run-live/live`);
     // The slow viewer stops reading: its TCP window closes and the server-side buffer fills.
@@ -268,7 +238,7 @@ describe("live channel (two real WebSocket subscribers)", () => {
 
   it("viewers that connect together before a trace exists all hear its upload and its appends", async () => {
     await start();
-    const events = makeTrace(3);
+    const events = trace(3);
     // Both connect at once: they must share one live trace (no orphaned copy per connection).
     const [a, b] = await Promise.all([subscribe(`${base}/ctf/up-1/live`), subscribe(`${base}/ctf/up-1/live`)]);
     await new Promise((r) => setTimeout(r, 50));
@@ -284,7 +254,7 @@ describe("live channel (two real WebSocket subscribers)", () => {
 
   it("a late subscriber first receives the stored events (from=start), from=end only new ones", async () => {
     await start();
-    const events = makeTrace(3);
+    const events = trace(3);
     await fetch(`${base}/ctf/late/events`, { method: "POST", body: ndjson(events.slice(0, 5)) });
     const late = await subscribe(`${base}/ctf/late/live`);
     const tail = await subscribe(`${base}/ctf/late/live?from=end`);

@@ -3,32 +3,23 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCorridor, MemorySink } from "@rtt/ctf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type OpenedDiagnostics, openDiagnosticsStore } from "../src/diagnostics/open.js";
 import { AUTH_COOKIE, hostName, makeHostCheck, makeOriginCheck } from "../src/guard.js";
 import { JSON_HEADERS, type TestApp, testApp } from "./support/app.js";
+import { makeTrace } from "./support/ctf-trace.js";
 import { json, makeV2 } from "./support/fixtures.js";
 
 /** A small valid trace written by the real corridor runtime. */
-function makeTrace(): string {
-  const sink = new MemorySink();
-  let t = 1736280000;
-  const spec = {
-    max_steps: 64,
-    max_semantic_drift: 0.9,
-    max_tool_entropy: 2,
-    max_latency_drift: 1.5,
-    max_branching_pressure: 8,
-    max_retry_ratio: 0.5,
-  };
-  const c = createCorridor({ taskId: "guard-1", spec, writer: sink, task: "guard", now: () => (t += 0.01) });
-  for (let i = 0; i < 3; i++) c.step({ action: `search('${i}')`, observation: "hits", tool: "search", latencyMs: 100 });
-  c.end();
-  return sink.events.map((e) => JSON.stringify(e)).join("\n");
-}
-const TRACE = makeTrace();
+const TRACE = makeTrace(3, {
+  taskId: "guard-1",
+  task: "guard",
+  spec: { max_steps: 64 },
+  step: (i) => ({ action: `search('${i}')`, observation: "hits", tool: "search", latencyMs: 100 }),
+})
+  .map((e) => JSON.stringify(e))
+  .join("\n");
 
 /** The "simple" requests a cross-site page can send without a CORS preflight. */
 const SIMPLE_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"];

@@ -1,20 +1,12 @@
 /**
- * Corridor Trace File inputs: a valid trace from the real runtime (createCorridor + MemorySink, as
- * ctf.test.ts builds it), then one line-level mutation; and live sessions that append a trace in chunks.
+ * Corridor Trace File inputs: a valid trace from the real runtime (support/ctf-trace.ts, as ctf.test.ts builds
+ * it), then one line-level mutation; and live sessions that append a trace in chunks.
  */
-import { type CTFEvent, createCorridor, MemorySink } from "@rtt/ctf";
+import type { CTFEvent } from "@rtt/ctf";
 import fc from "fast-check";
+import { makeTrace, searchStep } from "../support/ctf-trace.js";
 import { deepArrays, deepObjects, type Json, longString, MAX_DEPTH } from "./json-tools.js";
 import type { Expect } from "./sessions.js";
-
-const SPEC = {
-  max_steps: 10_000,
-  max_semantic_drift: 0.9,
-  max_tool_entropy: 2,
-  max_latency_drift: 1.5,
-  max_branching_pressure: 8,
-  max_retry_ratio: 0.5,
-};
 
 export interface TraceBase {
   steps: number;
@@ -32,21 +24,13 @@ export const traceBaseArb: fc.Arbitrary<TraceBase> = fc.record({
 
 /** The events of a valid trace (a rewind when `rewindAt` falls inside it, a footer when asked). */
 export function traceEvents(b: TraceBase, taskId = "fuzz-task"): CTFEvent[] {
-  const sink = new MemorySink();
-  let t = 1736280000;
-  const c = createCorridor({ taskId, spec: SPEC, writer: sink, task: "fuzz the corridor", now: () => (t += 0.01) });
-  const pad = "x".repeat(b.observationBytes);
-  for (let i = 0; i < b.steps; i++) {
-    c.step({
-      action: `search('quantum turbulence ${i % 7}')`,
-      observation: `hits ${pad}`,
-      tool: i % 3 ? "search" : "browser",
-      latencyMs: 100 + (i % 5) * 10,
-    });
-    if (i === b.rewindAt && i >= 2) c.rewind(i - 1);
-  }
-  if (b.footer) c.end();
-  return sink.events;
+  return makeTrace(b.steps, {
+    taskId,
+    task: "fuzz the corridor",
+    step: searchStep(b.observationBytes),
+    rewind: b.rewindAt >= 2 ? { at: b.rewindAt, to: b.rewindAt - 1 } : undefined,
+    footer: b.footer,
+  });
 }
 
 export type TraceMutation =
