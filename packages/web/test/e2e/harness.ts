@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 export const CHROMIUM = process.env.RTT_CHROMIUM ?? "/usr/bin/chromium";
@@ -143,4 +144,52 @@ export function artifactPath(name: string): string {
   const dir = join(ARTIFACTS, "e2e");
   mkdirSync(dir, { recursive: true });
   return join(dir, name);
+}
+
+/** What a suite of chromiumSuite shares: one server and browser, and the current test's fresh page. */
+export interface ChromiumUi extends FreshPage {
+  server: RunningServer;
+  browser: Browser;
+}
+
+export interface ChromiumSuiteOptions {
+  /** Names the suite in the warning printed when it is skipped ("[e2e] <label> browser tests skipped: …"). */
+  label: string;
+  /** Extra `rtt serve` arguments, computed when the suite starts. */
+  serverArgs?: () => string[];
+  /** Runs after the browser is closed and the server stopped. */
+  teardown?: () => void;
+  /** Page errors a test may end with; any other fails it. */
+  allowedErrors?: RegExp;
+}
+
+/**
+ * `describe(name, fn)` against a real server in Chromium, skipped with a warning when unavailableReason() says so.
+ * The server and the browser are shared; each test gets a page of its own (see freshPage) in `ui`, closed after it,
+ * and ends without page errors. Hooks that `fn` adds run after these (beforeAll: once the server and browser are up).
+ */
+export function chromiumSuite(name: string, opts: ChromiumSuiteOptions, fn: (ui: ChromiumUi) => void): void {
+  const reason = unavailableReason();
+  if (reason) console.warn(`[e2e] ${opts.label} browser tests skipped: ${reason}`);
+  describe.skipIf(reason !== null)(name, () => {
+    const ui = {} as ChromiumUi;
+    beforeAll(async () => {
+      ui.server = await startServer(opts.serverArgs?.());
+      ui.browser = await launchChromium();
+    }, 120_000);
+    afterAll(async () => {
+      await ui.browser?.close();
+      await ui.server?.stop();
+      opts.teardown?.();
+    });
+    beforeEach(async () => {
+      Object.assign(ui, await freshPage(ui.browser));
+    });
+    afterEach(async () => {
+      await ui.context?.close();
+      const { allowedErrors } = opts;
+      expect(allowedErrors ? ui.errors.filter((e) => !allowedErrors.test(e)) : ui.errors).toEqual([]);
+    });
+    fn(ui);
+  });
 }

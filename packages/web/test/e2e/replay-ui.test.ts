@@ -2,19 +2,8 @@
 // Flows: browse, filter, open a replay, play (SSE), jump to an anomaly, switch segment, keyboard stepping,
 // add a note, curriculum mode, mastery view, shareable URLs and error states. Screenshots: test-artifacts/e2e/.
 // The server and the browser are shared; each test opens its own page in a fresh context, so it runs alone with -t.
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  artifactPath,
-  freshPage,
-  launchChromium,
-  type RunningServer,
-  startServer,
-  unavailableReason,
-} from "./harness.js";
-
-const reason = unavailableReason();
-if (reason) console.warn(`[e2e] replay UI browser tests skipped: ${reason}`);
+import { beforeAll, expect, it } from "vitest";
+import { artifactPath, chromiumSuite, freshPage } from "./harness.js";
 
 interface Row {
   session_id: string;
@@ -24,58 +13,36 @@ interface Row {
   max_severity: number | null;
 }
 
-describe.skipIf(reason !== null)("replay UI in Chromium", () => {
-  let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
   let base: string;
   const api = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${base}${path}`);
     if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     return (await r.json()) as T;
   };
-  const shot = (name: string) => page.screenshot({ path: artifactPath(`${name}.png`) });
-  const testid = (id: string) => page.locator(`[data-testid="${id}"]`);
+  const shot = (name: string) => ui.page.screenshot({ path: artifactPath(`${name}.png`) });
+  const testid = (id: string) => ui.page.locator(`[data-testid="${id}"]`);
   const currentT = async () => Number(await testid("inspector-t").textContent());
-  const param = (name: string) => new URL(page.url()).searchParams.get(name);
+  const param = (name: string) => new URL(ui.page.url()).searchParams.get(name);
   /** The target session's replay, plots drawn. */
   const openReplay = async () => {
-    await page.goto(`${base}/?view=replay&session=${encodeURIComponent(target.session_id)}`);
-    await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
+    await ui.page.goto(`${base}/?view=replay&session=${encodeURIComponent(target.session_id)}`);
+    await ui.page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
   };
 
   // A session with anomalies in a multi-segment run, picked from the API the UI itself uses.
   let target: Row;
 
   beforeAll(async () => {
-    server = await startServer();
-    base = server.url;
-    browser = await launchChromium();
+    base = ui.server.url;
     const rows = await api<Row[]>("/replay/sessions?has_anomalies=true&limit=200");
     const multi = rows.filter((r) => r.segment_count > 1);
     target = (multi.length ? multi : rows).sort((a, b) => b.anomaly_count - a.anomaly_count)[0];
     expect(target, "the demo data has a session with anomalies").toBeTruthy();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  beforeEach(async () => {
-    ({ page, context, errors } = await freshPage(browser));
-  });
-
-  // Every test ends without page errors.
-  afterEach(async () => {
-    await context?.close();
-    expect(errors).toEqual([]);
-  });
-
   it("browses sessions of several operators and shows the summary of the selected row", async () => {
-    await page.goto(`${base}/`);
+    await ui.page.goto(`${base}/`);
     await testid("session-row").first().waitFor();
     const count = await testid("session-row").count();
     expect(count).toBeGreaterThan(3);
@@ -84,9 +51,9 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     // operator filter lists every operator (+ "All")
     expect(await testid("filter-operator").locator("option").count()).toBe(facets.operators.length + 1);
 
-    const row = page.locator(`[data-testid="session-row"][data-session="${target.session_id}"]`);
+    const row = ui.page.locator(`[data-testid="session-row"][data-session="${target.session_id}"]`);
     if (await row.count()) await row.click();
-    else await page.goto(`${base}/?sel=${encodeURIComponent(target.session_id)}`);
+    else await ui.page.goto(`${base}/?sel=${encodeURIComponent(target.session_id)}`);
     await testid("summary-loaded").waitFor();
     expect(await testid("sum-anomaly-count").textContent()).toBe(String(target.anomaly_count));
     expect(await testid("sum-segment-count").textContent()).toBe(String(target.segment_count));
@@ -102,10 +69,10 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
 
   it("filters by operator and by has-anomalies, and the filters live in the URL", async () => {
     const op = target.operator_id;
-    await page.goto(`${base}/`);
+    await ui.page.goto(`${base}/`);
     await testid("session-row").first().waitFor();
     await testid("filter-operator").selectOption(op);
-    await page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, op);
+    await ui.page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, op);
     await testid("session-row").first().waitFor();
     const expected = await api<Row[]>(`/replay/sessions?operator=${encodeURIComponent(op)}&limit=50`);
     await expect.poll(() => testid("session-row").count()).toBe(expected.length);
@@ -113,7 +80,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     expect(ids).toEqual(expected.map((r) => r.session_id));
 
     await testid("filter-has-anomalies").check();
-    await page.waitForFunction(() => new URL(location.href).searchParams.get("anom") === "1");
+    await ui.page.waitForFunction(() => new URL(location.href).searchParams.get("anom") === "1");
     const withAnoms = await api<Row[]>(
       `/replay/sessions?operator=${encodeURIComponent(op)}&has_anomalies=true&limit=50`,
     );
@@ -121,7 +88,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await shot("02-filtered");
 
     // A filter that matches nothing shows an empty state that says what to do.
-    await page.goto(`${base}/?operator=${encodeURIComponent(op)}&level_min=30&level_max=30&anom=1&range=24h`);
+    await ui.page.goto(`${base}/?operator=${encodeURIComponent(op)}&level_min=30&level_max=30&anom=1&range=24h`);
     const none = await api<Row[]>(
       `/replay/sessions?operator=${encodeURIComponent(op)}&level_min=30&level_max=30&has_anomalies=true&from=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}`,
     );
@@ -130,19 +97,19 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
       expect(await testid("empty-sessions").textContent()).toMatch(/clear the filters/i);
       await testid("empty-sessions").getByRole("button", { name: "Clear filters" }).click();
       await testid("session-row").first().waitFor();
-      expect(new URL(page.url()).search).toBe("");
+      expect(new URL(ui.page.url()).search).toBe("");
     }
   });
 
   it("opens a replay: header, segment tabs, timeline with severity-coloured anomaly markers, four plots", async () => {
-    await page.goto(`${base}/?sel=${encodeURIComponent(target.session_id)}`);
+    await ui.page.goto(`${base}/?sel=${encodeURIComponent(target.session_id)}`);
     await testid("open-replay").click();
     await testid("replay-view").waitFor();
     expect(param("view")).toBe("replay");
     expect(param("session")).toBe(target.session_id);
     expect(await testid("replay-header").textContent()).toContain(target.session_id);
-    await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
-    expect(await page.locator('[data-testid="plots"] canvas').count()).toBe(4);
+    await ui.page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
+    expect(await ui.page.locator('[data-testid="plots"] canvas').count()).toBe(4);
     const detail = await api<{ segments: { segment_id: string }[] }>(
       `/replay/${encodeURIComponent(target.session_id)}`,
     );
@@ -169,12 +136,12 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await testid("speed").selectOption("4");
     const t0 = await currentT();
     await testid("play").click();
-    await page.locator('[data-testid="play"][aria-pressed="true"]').waitFor();
+    await ui.page.locator('[data-testid="play"][aria-pressed="true"]').waitFor();
     await expect.poll(currentT, { timeout: 10_000 }).not.toBe(t0);
-    await page.locator("body").press(" ");
-    await page.locator('[data-testid="play"][aria-pressed="false"]').waitFor();
+    await ui.page.locator("body").press(" ");
+    await ui.page.locator('[data-testid="play"][aria-pressed="false"]').waitFor();
     const paused = await currentT();
-    await page.waitForTimeout(400);
+    await ui.page.waitForTimeout(400);
     expect(await currentT()).toBe(paused);
     expect(paused).toBeGreaterThan(t0);
     await shot("04-paused-after-play");
@@ -183,10 +150,10 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   it("steps with the arrow keys", async () => {
     await openReplay();
     const before = await currentT();
-    await page.locator("body").press("ArrowRight");
+    await ui.page.locator("body").press("ArrowRight");
     await expect.poll(currentT).toBeGreaterThan(before);
     const after = await currentT();
-    await page.locator("body").press("ArrowLeft");
+    await ui.page.locator("body").press("ArrowLeft");
     await expect.poll(currentT).toBeLessThan(after);
   });
 
@@ -203,18 +170,18 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     const type = label.split(" · ")[1];
     expect(await testid("inspector-anomaly").first().textContent()).toContain(type);
     const segId = value.split("|")[0];
-    await page.waitForFunction(
+    await ui.page.waitForFunction(
       (s) => new URL(location.href).searchParams.get("segment") === s && new URL(location.href).searchParams.has("t"),
       segId,
     );
     expect(
-      await page.locator(`[data-testid="segment-tab"][data-segment="${segId}"]`).getAttribute("aria-selected"),
+      await ui.page.locator(`[data-testid="segment-tab"][data-segment="${segId}"]`).getAttribute("aria-selected"),
     ).toBe("true");
     await shot("05-jump-to-anomaly");
 
     // The URL is shareable: a fresh page at the same address lands on the same anomaly.
-    const url = page.url();
-    const other = await freshPage(browser);
+    const url = ui.page.url();
+    const other = await freshPage(ui.browser);
     await other.page.goto(url);
     await other.page.locator('[data-testid="inspector-anomaly"]').first().waitFor();
     expect(await other.page.locator('[data-testid="inspector-anomaly"]').first().textContent()).toContain(type);
@@ -227,24 +194,24 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     const tabs = testid("segment-tab");
     const n = await tabs.count();
     if (n < 2) return;
-    const current = await page
+    const current = await ui.page
       .locator('[data-testid="segment-tab"][aria-selected="true"]')
       .getAttribute("data-segment");
     const next = (await tabs.evaluateAll((els) => els.map((e) => e.getAttribute("data-segment")))).find(
       (s) => s !== current,
     )!;
-    await page.locator(`[data-testid="segment-tab"][data-segment="${next}"]`).click();
-    await page.waitForFunction((s) => new URL(location.href).searchParams.get("segment") === s, next);
+    await ui.page.locator(`[data-testid="segment-tab"][data-segment="${next}"]`).click();
+    await ui.page.waitForFunction((s) => new URL(location.href).searchParams.get("segment") === s, next);
     expect(
-      await page.locator(`[data-testid="segment-tab"][data-segment="${next}"]`).getAttribute("aria-selected"),
+      await ui.page.locator(`[data-testid="segment-tab"][data-segment="${next}"]`).getAttribute("aria-selected"),
     ).toBe("true");
-    await page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
+    await ui.page.locator('[data-testid="plots-drawn"][data-drawn="true"]').waitFor();
     const seg = (
       await api<{ segments: { segment_id: string; t_min: number; sample_count: number }[] }>(
         `/replay/${encodeURIComponent(target.session_id)}`,
       )
     ).segments.find((s) => s.segment_id === next)!;
-    expect(await page.locator('[data-testid="plots-drawn"]').getAttribute("data-n")).toBe(String(seg.sample_count));
+    expect(await ui.page.locator('[data-testid="plots-drawn"]').getAttribute("data-n")).toBe(String(seg.sample_count));
     await expect.poll(currentT).toBeCloseTo(seg.t_min, 6);
     await shot("06-switched-segment");
   });
@@ -282,7 +249,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await testid("note-text").fill(text);
     await testid("note-author").fill("Instructor Kim");
     await testid("note-submit").click();
-    await page.locator('[data-testid="note"]', { hasText: text }).waitFor();
+    await ui.page.locator('[data-testid="note"]', { hasText: text }).waitFor();
     expect(await testid("timeline-note").count()).toBe(notesBefore + 1);
     const stored = await api<{ text: string; author: string; t: number }[]>(
       `/replay/${encodeURIComponent(target.session_id)}/notes`,
@@ -291,21 +258,21 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     expect(mine?.author).toBe("Instructor Kim");
     expect(mine?.t).toBeCloseTo(await currentT(), 6);
     // survives a reload (it came from the server, not from page state)
-    await page.reload();
-    await page.locator('[data-testid="note"]', { hasText: text }).waitFor();
+    await ui.page.reload();
+    await ui.page.locator('[data-testid="note"]', { hasText: text }).waitFor();
     await shot("08-note-added");
   });
 
   it("mastery view: operators, level over time, score vs mastery, anomalies per session", async () => {
-    await page.goto(`${base}/`);
+    await ui.page.goto(`${base}/`);
     await testid("nav-mastery").click();
     await testid("mastery-view").waitFor();
     const ops = await api<{ operator_id: string }[]>("/api/operators");
     expect(await testid("operator").count()).toBe(ops.length);
     await testid("operator").nth(1).click();
-    await page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, ops[1].operator_id);
+    await ui.page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, ops[1].operator_id);
     for (const c of ["chart-level", "chart-score", "chart-anomalies"])
-      await page.locator(`[data-testid="${c}"] canvas`).first().waitFor();
+      await ui.page.locator(`[data-testid="${c}"] canvas`).first().waitFor();
     const points = await api<unknown[]>(`/api/operators/${encodeURIComponent(ops[1].operator_id)}/mastery`);
     expect(await testid("chart-scatter").locator("circle").count()).toBeLessThanOrEqual(points.length);
     expect(await testid("mastery-table").locator("tbody tr").count()).toBe(points.length);
@@ -325,9 +292,9 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
       }
     }
     if (!found) return; // the demo data carries no SNR nodes: nothing to draw
-    await page.goto(`${base}/?view=replay&session=${encodeURIComponent(found.id)}`);
+    await ui.page.goto(`${base}/?view=replay&session=${encodeURIComponent(found.id)}`);
     await testid("overlay-snr-toggle").check();
-    await page.waitForFunction(() => (new URL(location.href).searchParams.get("ov") ?? "").includes("snr"));
+    await ui.page.waitForFunction(() => (new URL(location.href).searchParams.get("ov") ?? "").includes("snr"));
     await expect.poll(() => testid("snr-node").count()).toBe(found.nodes.length);
     expect(await testid("overlay-snr").locator("tbody tr").count()).toBe(found.nodes.length);
     if (await testid("overlay-set-toggle").isEnabled()) {
@@ -338,7 +305,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
   });
 
   it("shows clear error states for an unknown session", async () => {
-    await page.goto(`${base}/?view=replay&session=NO-SUCH-SESSION`);
+    await ui.page.goto(`${base}/?view=replay&session=NO-SUCH-SESSION`);
     await testid("error").waitFor();
     expect(await testid("error").textContent()).toMatch(/not found/i);
     await shot("10-unknown-session");
@@ -382,8 +349,8 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     });
     expect([200, 201], await posted.text()).toContain(posted.status);
 
-    await page.goto(`${base}/?view=replay&session=${id}`);
-    const drawn = page.locator('[data-testid="plots-drawn"][data-drawn="true"]');
+    await ui.page.goto(`${base}/?view=replay&session=${id}`);
+    const drawn = ui.page.locator('[data-testid="plots-drawn"][data-drawn="true"]');
     await drawn.waitFor();
     expect(await drawn.getAttribute("data-decimated")).toBe("true");
     expect(await drawn.getAttribute("data-n-total")).toBe(String(n));
@@ -396,15 +363,15 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     expect([xMin0, xMax0]).toEqual([0, (n - 1) / 100]);
 
     // Drag across a tenth of plot C: all four plots zoom, the visible range is fetched and drawn.
-    const over = page.locator('[data-testid="plot-C"] .u-over');
+    const over = ui.page.locator('[data-testid="plot-C"] .u-over');
     const box = (await over.boundingBox())!;
-    const ranged = page.waitForRequest((r) => /\/columns\?/.test(r.url()) && r.url().includes("from_t="));
+    const ranged = ui.page.waitForRequest((r) => /\/columns\?/.test(r.url()) && r.url().includes("from_t="));
     const y = box.y + box.height / 2;
-    await page.mouse.move(box.x + box.width * 0.45, y);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
-    await page.mouse.move(box.x + box.width * 0.55, y, { steps: 4 });
-    await page.mouse.up();
+    await ui.page.mouse.move(box.x + box.width * 0.45, y);
+    await ui.page.mouse.down();
+    await ui.page.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+    await ui.page.mouse.move(box.x + box.width * 0.55, y, { steps: 4 });
+    await ui.page.mouse.up();
     const req = await ranged;
     const q = new URL(req.url()).searchParams;
     const from = Number(q.get("from_t"));
@@ -427,11 +394,11 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await shot("12-zoomed-large-session");
 
     // The zoom is part of the address: opening the link again shows the same range, refined.
-    await expect.poll(() => new URL(page.url()).searchParams.get("zoom")).not.toBeNull();
-    const [zMin, zMax] = new URL(page.url()).searchParams.get("zoom")!.split(",").map(Number);
+    await expect.poll(() => new URL(ui.page.url()).searchParams.get("zoom")).not.toBeNull();
+    const [zMin, zMax] = new URL(ui.page.url()).searchParams.get("zoom")!.split(",").map(Number);
     expect(zMin).toBeCloseTo(xMin, 5);
     expect(zMax).toBeCloseTo(xMax, 5);
-    await page.goto(page.url());
+    await ui.page.goto(ui.page.url());
     await drawn.waitFor();
     await expect.poll(() => plots.getAttribute("data-detail")).not.toBeNull();
     expect(Number(await plots.getAttribute("data-x-min"))).toBeCloseTo(zMin, 5);
@@ -443,7 +410,7 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     await expect.poll(() => plots.getAttribute("data-points")).toBe(String(overviewN));
     expect(await plots.getAttribute("data-detail")).toBeNull();
     expect(Number(await plots.getAttribute("data-x-max"))).toBe(xMax0);
-    await expect.poll(() => new URL(page.url()).searchParams.get("zoom")).toBeNull();
+    await expect.poll(() => new URL(ui.page.url()).searchParams.get("zoom")).toBeNull();
 
     // The inspector shows real samples (not decimated neighbours) and steps sample by sample.
     await over.click({ position: { x: box.width * 0.3, y: box.height / 2 } });
@@ -456,10 +423,10 @@ describe.skipIf(reason !== null)("replay UI in Chromium", () => {
     expect(at / 100).toBeGreaterThan(xMax0 * 0.2);
     expect(at / 100).toBeLessThan(xMax0 * 0.4);
     expect(Number(await testid("inspector-C").textContent())).toBeCloseTo(sample(at).C, 6);
-    await page.locator("body").press("ArrowRight");
+    await ui.page.locator("body").press("ArrowRight");
     await expect.poll(currentT).toBeCloseTo((at + 1) / 100, 9);
     expect(Number(await testid("inspector-D").textContent())).toBeCloseTo(sample(at + 1).D, 6);
-    await page.locator("body").press("Shift+ArrowLeft");
+    await ui.page.locator("body").press("Shift+ArrowLeft");
     await expect.poll(currentT).toBeCloseTo((at - 9) / 100, 9);
     expect(Number(await testid("inspector-Q").textContent())).toBeCloseTo(sample(at - 9).Q, 6);
   });
