@@ -19,6 +19,7 @@ export {
   countMembers,
   describeParseError,
   duplicateKeyMessage,
+  escapePointer,
   exceedsDepth,
   findDuplicateKey,
   findNonFinite,
@@ -27,6 +28,7 @@ export {
   jsonProblem,
   MAX_JSON_DEPTH,
   scanJson,
+  unescapePointer,
 } from "./json-guard.js";
 export { type ReferenceRunOptions, referenceRunV1, referenceRunV2 } from "./reference.js";
 export { checkReference, compareSamples, type ReferenceCheckCode } from "./reference-check.js";

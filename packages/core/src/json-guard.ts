@@ -116,7 +116,10 @@ export function findNonFinite(v: unknown): string | undefined {
   return undefined;
 }
 
-const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
+/** One reference token of a JSON Pointer (RFC 6901): `~` → `~0`, `/` → `~1`. */
+export const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
+/** The reverse of `escapePointer`. */
+export const unescapePointer = (s: string) => s.replace(/~1/g, "/").replace(/~0/g, "~");
 
 /** Describes a JSON.parse failure with a position; input cut short is called out as such. */
 export function describeParseError(e: unknown, textLength: number): string {

@@ -1,4 +1,5 @@
 import { type AjvMode, createAjv, type ErrorObject, type ValidateFunction } from "./ajv.js";
+import { escapePointer } from "./json-guard.js";
 import { schemaV1, schemaV2 } from "./spec.js";
 import type { SpecVersion, ValidationIssue } from "./types.js";
 
@@ -48,8 +49,6 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
     return true;
   });
 }
-
-const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
 function describe(value: unknown): string {
   if (value === null) return "null";

@@ -4,6 +4,7 @@
  * with one detail per problem, worded the same everywhere (also for the diagnostics API's spec/beacon schemas).
  * Rules JSON Schema cannot express (from_t ≤ to_t, a cursor of this listing) stay as code and throw `invalid()`.
  */
+import { escapePointer, unescapePointer } from "@rtt/core";
 import type { ErrorObject } from "ajv";
 import AjvModule from "ajv";
 import type { FastifyInstance, FastifySchema } from "fastify";
@@ -128,9 +129,6 @@ function range(s: Schema): string {
   if (typeof s.minimum === "number" && typeof s.maximum === "number") return `between ${s.minimum} and ${s.maximum}`;
   return [lo, hi].filter(Boolean).join(" and ");
 }
-
-const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
-const unescapePointer = (s: string) => s.replace(/~1/g, "/").replace(/~0/g, "~");
 
 /** Composite keywords whose failure a branch's own error explains better (when there is one at the same place). */
 const COMPOSITE = new Set(["anyOf", "oneOf", "if"]);

@@ -13,6 +13,7 @@
  * - fan_in / fan_out: distinct callers / callees per node.
  * Graphs over MAX_NODES nodes or MAX_EDGES adjacency entries are a 413 (limits.ts).
  */
+import { escapePointer } from "@rtt/core";
 import type { TopologyPayload, TopologyResult } from "@rtt/sdk";
 import { articulation, Digraph, isCyclic, stronglyConnectedComponents, witnessCycle } from "./graph.js";
 import { capFindings, checkCount, describePath, MAX_EDGES, MAX_NODES } from "./limits.js";
@@ -146,9 +147,4 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
     max_fan_out: maxOut,
     ...capFindings(findings),
   };
-}
-
-/** RFC 6901 escaping so finding paths are valid JSON pointers for any node name. */
-export function escapePointer(s: string): string {
-  return s.replace(/~/g, "~0").replace(/\//g, "~1");
 }
