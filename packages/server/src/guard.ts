@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type HttpError, httpError } from "./errors.js";
 import { BODY_TYPES, hasBody, mediaType } from "./media.js";
-import { bearerMatches, isLoopbackHost } from "./security.js";
+import { BEARER_CHALLENGE, bearerMatches, isLoopbackHost, secretEquals } from "./security.js";
 
 /**
  * What a route needs from its caller when the server has a token:
@@ -102,12 +102,6 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 /** What a request's credentials grant: "write", "read", or nothing. */
 export function makeCredentialCheck(opts: GuardOptions): (req: FastifyRequest) => Level | null {
   const { token, readToken } = opts;
@@ -122,14 +116,16 @@ export function makeCredentialCheck(opts: GuardOptions): (req: FastifyRequest) =
     }
     const c = readCookie(req.headers.cookie, AUTH_COOKIE);
     if (c === undefined) return null;
-    if (writeCookie && sameText(c, writeCookie)) return "write";
-    if (readCookie_ && sameText(c, readCookie_)) return "read";
+    if (writeCookie && secretEquals(c, writeCookie)) return "write";
+    if (readCookie_ && secretEquals(c, readCookie_)) return "read";
     return null;
   };
 }
 
+const isWebSocketUpgrade = (req: FastifyRequest) => String(req.headers.upgrade ?? "").toLowerCase() === "websocket";
+
 function answer(reply: FastifyReply, req: FastifyRequest, error: HttpError) {
-  if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") return refuseUpgrade(reply, req, error);
+  if (isWebSocketUpgrade(req)) return refuseUpgrade(reply, req, error);
   // A refused upload must not be read to its end: closing the connection drops the rest of the body.
   if (hasBody(req.headers)) reply.header("connection", "close");
   return reply
@@ -151,7 +147,7 @@ function refuseUpgrade(reply: FastifyReply, req: FastifyRequest, error: HttpErro
     "connection: close",
     "content-type: application/json; charset=utf-8",
     `content-length: ${Buffer.byteLength(body)}`,
-    ...(status === 401 ? ['www-authenticate: Bearer realm="rtt"'] : []),
+    ...Object.entries(error.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
   ];
   req.raw.socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
   return reply;
@@ -167,7 +163,6 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
   const originOk = makeOriginCheck(opts);
   const credentials = makeCredentialCheck(opts);
   const tokenMode = Boolean(opts.token || opts.readToken);
-  const challenge = { "www-authenticate": 'Bearer realm="rtt"' };
   const refuse = (reason: RefuseReason, ...args: Parameters<typeof answer>) => {
     opts.onRefuse?.(reason, args[1]);
     return answer(...args);
@@ -187,8 +182,7 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
       );
 
     const safe = SAFE_METHODS.has(req.method);
-    const upgrade = String(req.headers.upgrade ?? "").toLowerCase() === "websocket";
-    if (!safe || upgrade) {
+    if (!safe || isWebSocketUpgrade(req)) {
       const origin = req.headers.origin;
       const site = req.headers["sec-fetch-site"];
       if (origin !== undefined ? !originOk(origin, host) : site === "cross-site")
@@ -229,7 +223,7 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
         reply,
         req,
         httpError("RTT_ERR_UNAUTHORIZED", `${why}: send Authorization: Bearer <token>`, undefined, {
-          headers: challenge,
+          headers: BEARER_CHALLENGE,
         }),
       );
     }
@@ -239,7 +233,7 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
         reply,
         req,
         httpError("RTT_ERR_FORBIDDEN", "the read token cannot write: use the write token", undefined, {
-          headers: challenge,
+          headers: BEARER_CHALLENGE,
         }),
       );
   });
@@ -265,7 +259,7 @@ export function authRoutes(app: FastifyInstance, opts: GuardOptions): void {
     const level = req.headers.authorization === undefined ? null : credentials(req);
     if (level === null)
       throw httpError("RTT_ERR_UNAUTHORIZED", "send the server's token as Authorization: Bearer <token>", undefined, {
-        headers: { "www-authenticate": 'Bearer realm="rtt"' },
+        headers: BEARER_CHALLENGE,
       });
     const token = level === "write" ? opts.token : opts.readToken;
     return reply

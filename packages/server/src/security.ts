@@ -49,10 +49,17 @@ export function checkExposure(host: string, token: string | undefined): void {
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
-/** Constant-time comparison of the Authorization header with the configured token (hashes equalize lengths). */
+/** Constant-time string equality for secrets (hashing both sides equalizes their lengths). */
+export function secretEquals(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Constant-time comparison of the Authorization header with the configured token. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
-  const given = digest(m ? m[1] : "");
-  const ok = timingSafeEqual(given, digest(token));
+  const ok = secretEquals(m ? m[1] : "", token);
   return ok && m !== null;
 }
+
+/** The challenge a 401 carries (RFC 6750). */
+export const BEARER_CHALLENGE = { "www-authenticate": 'Bearer realm="rtt"' } as const;
