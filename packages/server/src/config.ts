@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** Options of the RTT server, as `rtt serve` and tests pass them. Every default is safe for a laptop. */
 export interface ServerOptions {
   host?: string;
@@ -73,4 +75,32 @@ export function parseSize(text: string): number {
 
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
+}
+
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Reads a token file: first non-empty line, trimmed. Errors never include the token. Here rather than beside the
+ * guard so the CLI's clients (`rtt ctf cat --token-file`) read token files as `rtt serve` does without loading it.
+ */
+export function loadToken(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+  }
+  const token =
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "";
+  checkToken(token, `token file ${path}`);
+  return token;
+}
+
+export function checkToken(token: string, where = "token"): void {
+  if (token.length < MIN_TOKEN_LENGTH)
+    throw new Error(`${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  if (/\s/.test(token)) throw new Error(`${where}: the token must not contain whitespace`);
 }

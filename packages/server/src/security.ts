@@ -1,8 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-
-export const MIN_TOKEN_LENGTH = 16;
 
 /** True for hosts that only accept connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
@@ -14,29 +11,6 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(h) === 4) return h.startsWith("127.");
   if (h.startsWith("::ffff:")) return isLoopbackHost(h.slice(7));
   return false;
-}
-
-/** Reads a token file: first non-empty line, trimmed. Errors never include the token. */
-export function loadToken(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
-  }
-  const token =
-    text
-      .split(/\r?\n/)
-      .find((l) => l.trim() !== "")
-      ?.trim() ?? "";
-  checkToken(token, `token file ${path}`);
-  return token;
-}
-
-export function checkToken(token: string, where = "token"): void {
-  if (token.length < MIN_TOKEN_LENGTH)
-    throw new Error(`${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters`);
-  if (/\s/.test(token)) throw new Error(`${where}: the token must not contain whitespace`);
 }
 
 /** Refuses a configuration that would expose write endpoints to the network without a token. */

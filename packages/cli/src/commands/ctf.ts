@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import {
   type CTFIssue,
   diffSides,
@@ -13,6 +13,7 @@ import {
   toOtlp,
   validateCTFFile,
 } from "@rtt/ctf";
+import { loadToken } from "@rtt/server/config";
 import type { Command } from "commander";
 
 /** `rtt ctf diff` follows diff(1): 0 same, 1 different, 2 trouble. The other subcommands use rtt's codes. */
@@ -186,7 +187,7 @@ export function register(program: Command): void {
     .action(async (id: string, opts: { server: string; follow?: boolean; updates?: boolean; tokenFile?: string }) => {
       const base = opts.server.replace(/\/$/, "");
       try {
-        const token = opts.tokenFile ? readTokenFile(opts.tokenFile) : process.env.RTT_TOKEN;
+        const token = opts.tokenFile ? loadToken(opts.tokenFile) : process.env.RTT_TOKEN;
         const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
         if (!opts.follow) {
           const res = await fetch(`${base}/ctf/${encodeURIComponent(id)}/raw`, { headers });
@@ -203,15 +204,6 @@ export function register(program: Command): void {
         fail((err as Error).message, USAGE);
       }
     });
-}
-
-/** First non-empty line of a token file, as `rtt serve --token-file` reads it. */
-function readTokenFile(path: string): string {
-  const line = readFileSync(path, "utf8")
-    .split(/\r?\n/)
-    .find((l) => l.trim() !== "");
-  if (!line) throw new Error(`token file ${path} is empty`);
-  return line.trim();
 }
 
 /** Streams live messages until the trace's footer (or a gap notice past it) arrives or the server closes. */
