@@ -11,13 +11,6 @@
  */
 import type { WorkBudget } from "./limits.js";
 
-export interface Edge {
-  from: string;
-  to: string;
-  /** Edge weight for shortest-latency queries; undefined = unknown. */
-  weight?: number;
-}
-
 export class Digraph {
   /** Node → id, in insertion order; names[id] is the node. */
   private readonly ids = new Map<string, number>();
@@ -94,22 +87,8 @@ export class Digraph {
     return i === undefined ? 0 : this.inDeg[i];
   }
 
-  edges(): Edge[] {
-    const list: Edge[] = [];
-    const { names, start, target, weight } = this.indexed();
-    for (let i = 0; i < names.length; i++)
-      for (let e = start[i]; e < start[i + 1]; e++)
-        list.push({ from: names[i], to: names[target[e]], weight: Number.isNaN(weight[e]) ? undefined : weight[e] });
-    return list;
-  }
-
   hasEdge(from: string, to: string): boolean {
     return this.edgeIndex(from, to) >= 0;
-  }
-
-  weight(from: string, to: string): number | undefined {
-    const at = this.edgeIndex(from, to);
-    return at < 0 || Number.isNaN(this.eW[at]) ? undefined : this.eW[at];
   }
 
   private edgeIndex(from: string, to: string): number {
@@ -449,25 +428,6 @@ export class PathQueries {
   }
 }
 
-/** Fewest-hops path from → to (BFS), or undefined when `to` is unreachable. from === to gives [from]. */
-export function shortestHopPath(g: Digraph, from: string, to: string, work?: WorkBudget): Route | undefined {
-  if (!g.has(to)) return undefined;
-  return searchHops(g, from, work, to)?.route(to);
-}
-
-/** Lowest-latency path from → to (see searchLatency), or undefined when `to` is unreachable. */
-export function shortestLatencyPath(
-  g: Digraph,
-  from: string,
-  to: string,
-  work?: WorkBudget,
-): { path: Route; latencyMs: number; unknownEdges: number } | undefined {
-  if (!g.has(to)) return undefined;
-  const tree = searchLatency(g, from, work, to);
-  const path = tree?.route(to);
-  return path && { path, ...tree!.distance(to)! };
-}
-
 /** Binary min-heap of nodes ordered by (distance, tie-break); stale entries are skipped by the caller. */
 class MinHeap {
   private key = new Float64Array(1024);
@@ -554,10 +514,6 @@ export class Route {
 
   at(i: number): string | undefined {
     return this.names[this.ids[i < 0 ? this.ids.length + i : i]];
-  }
-
-  toArray(): string[] {
-    return Array.from(this.ids, (i) => this.names[i]);
   }
 }
 
