@@ -16,6 +16,7 @@ export {
   update,
 } from "./engine.js";
 export {
+  canonicalJson,
   countMembers,
   describeParseError,
   duplicateKeyMessage,

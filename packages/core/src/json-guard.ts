@@ -116,6 +116,20 @@ export function findNonFinite(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Canonical JSON (sorted keys, no whitespace, undefined members left out): two values are the same content iff these
+ * are equal. Recursive: callers bound the depth first (the JSON guard, or a schema).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+}
+
 /** One reference token of a JSON Pointer (RFC 6901): `~` → `~0`, `/` → `~1`. */
 export const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 /** The reverse of `escapePointer`. */

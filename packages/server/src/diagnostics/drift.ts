@@ -18,7 +18,9 @@
  *                     back into the cadence. Times are the server's receive times: client clocks and
  *                     copy-pasted `ts` values are not trustworthy enough to measure gaps.
  */
+
 import { createHash } from "node:crypto";
+import { canonicalJson } from "@rtt/core";
 import type { BeaconPayload, BeaconResponse, DriftKind, DriftEvent as WireDriftEvent } from "@rtt/sdk";
 
 export type { DriftKind };
@@ -76,19 +78,12 @@ export interface DriftEvent extends Omit<WireDriftEvent, "id" | "at"> {
   at: number;
 }
 
+/** 16 hex characters of the SHA-256 of a text. */
+const hash16 = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
 /** Stable structural fingerprint: sha256 of canonical JSON (sorted keys), 16 hex chars. */
 export function fingerprint(structure: Structure): string {
-  return createHash("sha256").update(canonicalJson(structure)).digest("hex").slice(0, 16);
-}
-
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  const obj = v as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+  return hash16(canonicalJson(structure));
 }
 
 /** Changes listed in one drift event; `changes_omitted` counts the rest (they are stored with every event). */
@@ -122,7 +117,7 @@ export function driftVector(a: Structure, b: Structure): { changes: StructureCha
 function shownValue(v: unknown): unknown {
   const text = canonicalJson(v);
   if (text.length <= MAX_CHANGE_VALUE_CHARS) return v;
-  return { elided_chars: text.length, fingerprint: createHash("sha256").update(text).digest("hex").slice(0, 16) };
+  return { elided_chars: text.length, fingerprint: hash16(text) };
 }
 
 export function median(xs: readonly number[]): number {

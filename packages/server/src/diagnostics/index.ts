@@ -1,4 +1,5 @@
 /** RTT-Inside diagnostics: beacons, profiles, drift, coherence, corridor and topology. */
+export { canonicalJson } from "@rtt/core";
 export {
   type Constraint,
   evaluateConstraint,
@@ -12,7 +13,6 @@ export {
   applyBeacon,
   type Beacon,
   cadenceMs,
-  canonicalJson,
   DRIFT_KINDS,
   type DriftEvent,
   type DriftKind,

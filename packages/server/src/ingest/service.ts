@@ -1,9 +1,8 @@
-import { summarizeSession } from "@rtt/core";
+import { canonicalJson, summarizeSession } from "@rtt/core";
 import type { SessionEmitter } from "../emit.js";
 import type { Metrics } from "../metrics.js";
 import type { GroupCommitter } from "../store/group-commit.js";
 import type { IngestItem, MasteryUpdate } from "../store/types.js";
-import { canonicalJson } from "./json-guard.js";
 import type { PreparedSession } from "./prepare.js";
 
 export type IngestResult =
