@@ -34,14 +34,11 @@ const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "er
 const TRACE_ID = q.pattern(ID_PATTERN.source, "a trace id (letters, digits, . _ -, at most 128)");
 const ID_PARAMS = { params: q.object({ id: TRACE_ID }, ["id"]) };
 
-/** Strict UTF-8 (a byte order mark is kept here and dropped by bodyText). */
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Strict UTF-8; a leading byte order mark is dropped, as POST /sessions's decoder drops it: never stored. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** The body as text. A leading byte order mark is dropped, as POST /sessions's decoder drops it: never stored. */
-const bodyText = (req: FastifyRequest): string => {
-  const text = typeof req.body === "string" ? req.body : "";
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-};
+/** The body as text. */
+const bodyText = (req: FastifyRequest): string => (typeof req.body === "string" ? req.body : "");
 
 /**
  * Corridor Trace File API.
@@ -201,14 +198,12 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   app.get("/ctf", async () => ({ traces: await store.list() }));
 
   app.get<{ Params: { id: string } }>("/ctf/:id/raw", { schema: ID_PARAMS }, async (req, reply) => {
-    const { id } = req.params;
-    if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
-    return reply.type("application/x-ndjson").send(await readStored(id));
+    // A missing trace is readStored's 404.
+    return reply.type("application/x-ndjson").send(await readStored(req.params.id));
   });
 
   app.get<{ Params: { id: string } }>("/api/corridor/:id", { schema: ID_PARAMS }, async (req) => {
     const { id } = req.params;
-    if (!(await store.exists(id))) throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     const text = await readStored(id);
     const { events } = loadEventsText(text, false);
     const t = loadTraceText(text, { recompute: false, requireFooter: false });
