@@ -45,8 +45,8 @@ export interface ValidateRequest extends Omit<ValidatePayload, "flows" | "constr
 }
 
 export function validateCoherence(req: ValidateRequest): ValidateResult {
+  preflightValidate(req);
   const flows = req.flows ?? [];
-  checkCount("validate", "/flows", flows.length, "edges", MAX_EDGES);
   const constraints = req.constraints ?? [];
   const declared = req.system_map.services;
   const known = declared ? new Set(declared) : undefined;

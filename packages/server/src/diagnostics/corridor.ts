@@ -36,8 +36,7 @@ const key = (from: string, to: string) => JSON.stringify([from, to]);
 export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number): CorridorResult {
   const constraints = (req.constraints ?? []).filter((c) => c.type === "latency_budget_ms");
   const findings: CorridorResult["findings"] = [];
-  checkCount("corridor", "/flows", req.flows.length, "flows", MAX_CORRIDOR_FLOWS);
-  checkCount("corridor", "/flows", corridorHops(req.flows), "hops", MAX_CORRIDOR_HOPS);
+  preflightCorridor(req);
 
   req.flows.forEach((f, i) => {
     if (f.hop_latency_ms && f.hop_latency_ms.length !== f.path.length - 1) {
