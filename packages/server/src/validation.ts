@@ -205,6 +205,8 @@ export function schemaErrorFormatter(opts: FormatOptions = {}) {
     invalid(dataVar as RequestPart, formatSchemaErrors(errors, dataVar as RequestPart, opts));
 }
 
+let routeAjvs: { url: ReturnType<typeof routeAjv>; body: ReturnType<typeof routeAjv> } | undefined;
+
 /** Ajv for route schemas: URL parts are strings read as the declared types; bodies are taken as sent. */
 function routeAjv(coerceTypes: boolean) {
   const ajv = new Ajv({
@@ -231,8 +233,10 @@ function routeAjv(coerceTypes: boolean) {
  * one formatter. Called by the app for every route; by the CTF and diagnostics plugins for embedders.
  */
 export function installValidation(app: FastifyInstance, opts: FormatOptions = {}): void {
-  const url = routeAjv(true);
-  const body = routeAjv(false);
+  // One pair for the process: every scope that installs validation (the app, the CTF and diagnostics plugins,
+  // each test server) compiles through the same two instances instead of building its own.
+  routeAjvs ??= { url: routeAjv(true), body: routeAjv(false) };
+  const { url, body } = routeAjvs;
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? body : url).compile(schema));
   app.setSchemaErrorFormatter(schemaErrorFormatter(opts));
 }
