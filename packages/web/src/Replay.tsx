@@ -130,9 +130,7 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
   return (
     <div className="replay" data-testid={curriculum ? "curriculum-view" : "replay-view"}>
       <ReplayHeader detail={detail} params={params} curriculum={curriculum} />
-      {curriculum ? (
-        <CurriculumPanel report={report} reload={report.refetch} onSeek={seek} segments={segments} />
-      ) : null}
+      {curriculum ? <CurriculumPanel report={report} onSeek={seek} segments={segments} /> : null}
       <SegmentTabs segments={segments} current={seg} onSeek={seek} />
       <Timeline
         segments={segments}
@@ -176,7 +174,6 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
           <SegmentPlots
             seg={seg}
             cols={cols}
-            reload={samples.reloadCols}
             nTotal={samples.nTotal}
             overlays={overlays}
             t={t}

@@ -1,18 +1,18 @@
 import type { CurriculumReport, SegmentInfo } from "../api.js";
-import { type Async, ErrorBox, fmtT, Loading } from "../util.js";
+import type { Query } from "../query.js";
+import { ErrorBox, fmtT, Loading } from "../util.js";
 
 /** The curriculum report: objectives with pass/fail and links to their evidence, and the drills recommended. */
 export function CurriculumPanel(props: {
-  report: Async<CurriculumReport | null>;
-  reload: () => void;
+  report: Query<CurriculumReport>;
   segments: SegmentInfo[];
   onSeek: (segId: string, t: number) => void;
 }) {
-  const { report, reload, segments, onSeek } = props;
+  const { report, segments, onSeek } = props;
   if (report.state === "loading") return <Loading what="the curriculum report" />;
-  if (report.state === "error") return <ErrorBox error={report.error} what="the curriculum report" retry={reload} />;
+  if (report.state === "error")
+    return <ErrorBox error={report.error} what="the curriculum report" retry={report.refetch} />;
   const r = report.data;
-  if (!r) return null;
   const label = (sid: string) => segments.find((s) => s.segment_id === sid)?.label ?? (sid === "*" ? "session" : sid);
   const passed = r.objectives.filter((o) => o.passed).length;
   return (

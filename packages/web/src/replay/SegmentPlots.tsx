@@ -1,6 +1,7 @@
 import { useCallback, useRef, useState } from "react";
 import type { Columns, SegmentInfo } from "../api.js";
-import { type Async, Empty, ErrorBox, Loading } from "../util.js";
+import type { Query } from "../query.js";
+import { Empty, ErrorBox, Loading } from "../util.js";
 import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "./Plots.js";
 
 /**
@@ -9,8 +10,7 @@ import { type PlotDetail, type PlotOverlays, Plots, type XRange } from "./Plots.
  */
 export function SegmentPlots(props: {
   seg: SegmentInfo;
-  cols: Async<Columns>;
-  reload: () => void;
+  cols: Query<Columns>;
   nTotal: number;
   overlays: PlotOverlays;
   t: number;
@@ -19,7 +19,7 @@ export function SegmentPlots(props: {
   onZoom: (range: XRange | null) => void;
   initialZoom: XRange | null;
 }) {
-  const { seg, cols, reload, nTotal, overlays, t, onSeek, detail, onZoom, initialZoom } = props;
+  const { seg, cols, nTotal, overlays, t, onSeek, detail, onZoom, initialZoom } = props;
   const [drawn, setDrawn] = useState<{ cols: Columns; at: number } | null>(null);
   const drawnFor = useRef<Columns | null>(null);
   const onDrawn = useCallback((forCols: Columns) => {
@@ -35,7 +35,7 @@ export function SegmentPlots(props: {
 
   if (cols.state === "loading")
     return <Loading what={`${seg.sample_count.toLocaleString()} samples`} testid="plots-loading" />;
-  if (cols.state === "error") return <ErrorBox error={cols.error} what="the samples" retry={reload} />;
+  if (cols.state === "error") return <ErrorBox error={cols.error} what="the samples" retry={cols.refetch} />;
   if (cols.data.n === 0)
     return <Empty testid="plots-empty">This segment has no samples. Pick another segment tab above.</Empty>;
   return (

@@ -174,5 +174,5 @@ export function useSegmentSamples(opts: {
     if (around.data && overview) setWin({ of: overview, columns: around.data });
   }, [around.data, overview]);
 
-  return { cols, reloadCols: cols.refetch, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
+  return { cols, nTotal, dtEst, zoomDetail, onZoom, initialZoom, hit, step };
 }

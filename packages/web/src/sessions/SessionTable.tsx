@@ -1,12 +1,13 @@
 import { useState } from "react";
 import { api, type SessionRow, shortOperator } from "../api.js";
-import { fetchQuery, useQuery } from "../query.js";
+import { useQuery } from "../query.js";
 import { navigate, type Params, update } from "../route.js";
 import { Empty, ErrorBox, fmtNum, fmtTime, Loading, SeverityBadge } from "../util.js";
 import { type SetFilter, toQuery } from "./filters.js";
 
 type Page = { rows: SessionRow[]; next: string | null };
 type Status = { state: "loading" | "ok" | "more" } | { state: "error"; error: Error };
+type More = { of: Page; rows: SessionRow[]; next: string | null; status: Status | null };
 const NO_ROWS: SessionRow[] = [];
 
 /** The sessions the filters select: the first page (GET /replay/sessions), then pages added with "Load more". */
@@ -15,9 +16,8 @@ function useSessionList(params: Params) {
   // A relative time range is keyed by its name, so its moving `from` does not reload the list on every render.
   const key = JSON.stringify({ ...query, from: params.range && params.range !== "custom" ? params.range : query.from });
   const first = useQuery(["sessions", key], (s) => api.sessions(query, s));
-  // Pages loaded with "Load more", and that load's state, both tied to the first page they follow.
-  const [more, setMore] = useState<{ of: Page; rows: SessionRow[]; next: string | null } | null>(null);
-  const [moreStatus, setMoreStatus] = useState<{ of: Page; status: Status } | null>(null);
+  // Pages loaded with "Load more" and the state of the last such load, tied to the first page they follow.
+  const [more, setMore] = useState<More | null>(null);
   const page = first.data;
   const extra = page && more?.of === page ? more : null;
   const rows = page ? (extra ? [...page.rows, ...extra.rows] : page.rows) : NO_ROWS;
@@ -27,20 +27,20 @@ function useSessionList(params: Params) {
       ? { state: "error", error: first.error }
       : !page
         ? { state: "loading" }
-        : moreStatus?.of === page
-          ? moreStatus.status
-          : { state: "ok" };
+        : (extra?.status ?? { state: "ok" });
 
   const loadMore = async () => {
     if (!next || !page) return;
     const of = page;
-    setMoreStatus({ of, status: { state: "more" } });
+    // What is loaded so far after `of` (nothing when the filters have moved on since).
+    const sofar = (old: More | null) => (old?.of === of ? old : { of, rows: NO_ROWS, next, status: null });
+    setMore((old) => ({ ...sofar(old), status: { state: "more" } }));
     try {
-      const r = await fetchQuery(["sessions", key, next], (s) => api.sessions({ ...query, cursor: next }, s));
-      setMore((old) => ({ of, rows: [...(old?.of === of ? old.rows : []), ...r.rows], next: r.next }));
-      setMoreStatus(null);
+      // Straight to the API: a "Load more" page is read once, so the query cache would only hold it.
+      const r = await api.sessions({ ...query, cursor: next });
+      setMore((old) => ({ of, rows: [...sofar(old).rows, ...r.rows], next: r.next, status: null }));
     } catch (error) {
-      setMoreStatus({ of, status: { state: "error", error: error as Error } });
+      setMore((old) => ({ ...sofar(old), status: { state: "error", error: error as Error } }));
     }
   };
   return { rows, next, status, reload: first.refetch, loadMore };
