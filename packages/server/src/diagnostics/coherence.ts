@@ -49,7 +49,8 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
   const flows = req.flows ?? [];
   const constraints = req.constraints ?? [];
   const declared = req.system_map.services;
-  const known = declared ? new Set(declared) : undefined;
+  /** Declared service → the index it is first declared at (findings point there). */
+  const known = declared ? new Map<string, number>() : undefined;
   const findings: Finding[] = [];
   let checks = 0;
   let passed = 0;
@@ -59,18 +60,16 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
     else findings.push(finding());
   };
 
-  if (declared) {
-    const seen = new Set<string>();
+  if (declared && known) {
     declared.forEach((s, i) => {
-      if (seen.has(s)) {
+      if (known.has(s)) {
         findings.push({
           severity: "info",
           code: "duplicate_service",
           message: `service ${s} is declared twice`,
           path: `/system_map/services/${i}`,
         });
-      }
-      seen.add(s);
+      } else known.set(s, i);
     });
   } else {
     findings.push({
@@ -115,10 +114,6 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
   } else {
     const entry = entrypoints(g, req.system_map.entrypoints);
     const reached = reachableFrom(g, entry);
-    const firstIndex = new Map<string, number>();
-    declared?.forEach((s, i) => {
-      if (!firstIndex.has(s)) firstIndex.set(s, i);
-    });
     for (const s of declared ?? g.nodes()) {
       check(reached.has(s), () => ({
         severity: "warning",
@@ -127,7 +122,7 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
           g.inDegree(s) + g.outDegree(s) === 0
             ? `service ${s} takes part in no flow`
             : `service ${s} cannot be reached from any entrypoint (${entry.join(", ") || "none"})`,
-        path: declared ? `/system_map/services/${firstIndex.get(s)}` : "/flows",
+        path: known ? `/system_map/services/${known.get(s)}` : "/flows",
         subjects: [s],
       }));
     }
@@ -209,7 +204,7 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
     score: checks === 0 ? 1 : Math.round((passed / checks) * 1000) / 1000,
     ...capFindings(findings),
     summary: {
-      services: declared ? new Set(declared).size : g.nodeCount,
+      services: known ? known.size : g.nodeCount,
       flows: flows.length,
       constraints: constraints.length,
       checks,
