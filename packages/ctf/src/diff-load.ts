@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { type DiffSide, sideFromLineage } from "./diff.js";
-import { lineProblem, readCTFRawLines } from "./reader.js";
+import { BadLine, parseLine, readCTFRawLines } from "./reader.js";
 import type { CorridorStatus, StatusEvent } from "./types.js";
 import { CTFValidator } from "./validator.js";
 
@@ -27,22 +27,9 @@ export async function loadDiffSide(path: string): Promise<DiffSide> {
       lastStatus = raw;
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      v.pushIssue({
-        line,
-        field: "",
-        code: terminated ? "invalid_json" : "truncated",
-        message: terminated ? (err as Error).message : "last line is incomplete",
-        severity: "error",
-      });
-      return;
-    }
-    const issue = lineProblem(raw, value, line);
-    if (issue) {
-      v.pushIssue(issue);
+    const value = parseLine(raw, line, terminated, "last line is incomplete");
+    if (value instanceof BadLine) {
+      v.pushIssue(value.issue);
       return;
     }
     if (v.push(value, line).length === 0 && (value as { type: string }).type === "rewind") rewinds++;

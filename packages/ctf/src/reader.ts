@@ -61,30 +61,43 @@ class LineSplitter {
       this.onRaw(raw, line, terminated);
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      const issue: CTFIssue = terminated
-        ? { line, field: "", code: "invalid_json", message: (err as Error).message, severity: "error" }
-        : {
-            line,
-            field: "",
-            code: "truncated",
-            message: "last line is incomplete (no newline, not valid JSON): the writer stopped mid-line",
-            severity: "error",
-          };
-      this.onLine({ line, raw, issue });
-      return;
-    }
-    const issue = lineProblem(raw, value, line);
-    if (issue) {
-      this.onLine({ line, raw, issue });
+    const value = parseLine(raw, line, terminated);
+    if (value instanceof BadLine) {
+      this.onLine({ line, raw, issue: value.issue });
       return;
     }
     if (this.onValue) this.onValue(value, line);
     else this.onLine({ line, value, raw });
   }
+}
+
+/** A line that cannot be used as an event, and why (a class, so a good line's value needs no wrapper). */
+export class BadLine {
+  constructor(readonly issue: CTFIssue) {}
+}
+
+/**
+ * One raw line as a value, or a BadLine: not JSON, cut short (an unterminated last line that does not parse), or
+ * unusable (`lineProblem`). `truncated` words the cut-short case.
+ */
+export function parseLine(
+  raw: string,
+  line: number,
+  terminated: boolean,
+  truncated = "last line is incomplete (no newline, not valid JSON): the writer stopped mid-line",
+): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    return new BadLine(
+      terminated
+        ? { line, field: "", code: "invalid_json", message: (err as Error).message, severity: "error" }
+        : { line, field: "", code: "truncated", message: truncated, severity: "error" },
+    );
+  }
+  const issue = lineProblem(raw, value, line);
+  return issue ? new BadLine(issue) : value;
 }
 
 /**
