@@ -1,0 +1,46 @@
+/**
+ * Every error code the fabric gives out, in one table: code → the CLI exit code and what it means. Errors name the
+ * file or object (`where`) and the reason; callers and the CLI branch on `code`, never on the message. Codes are
+ * stable: add new ones, never rename or reuse one. Exit codes follow rtt's: 1 usage or unreadable input, 2 input
+ * that is read but refused (invalid, corrupt, untrusted).
+ */
+export const FABRIC_ERRORS = {
+  /** A file or directory that does not exist or cannot be read. */
+  RTT_FABRIC_UNREADABLE: { exit: 1, message: "cannot read" },
+  /** Bytes that are not JSON, or JSON nested too deep, with repeated keys or a `__proto__`/`constructor` key. */
+  RTT_FABRIC_NOT_JSON: { exit: 2, message: "not valid JSON" },
+  /** JSON that breaks its schema in spec/fabric/. */
+  RTT_FABRIC_INVALID: { exit: 2, message: "invalid document" },
+  /** A stored object whose bytes do not hash to its name, a bad CRC, a truncated pack or index. */
+  RTT_FABRIC_CORRUPT: { exit: 2, message: "corrupt registry data" },
+  /** An object, id or version that is not in the registry. */
+  RTT_FABRIC_NOT_FOUND: { exit: 2, message: "not found" },
+  /** A path (or symlink) that leads outside the directory it must stay in. */
+  RTT_FABRIC_ESCAPE: { exit: 2, message: "path escapes its root" },
+  /** A signature that does not verify, by an unknown, untrusted or revoked key; or no signature under strict mode. */
+  RTT_FABRIC_UNTRUSTED: { exit: 2, message: "signature not trusted" },
+  /** An MCP server that could not be started, hung, exited or answered outside the protocol. */
+  RTT_FABRIC_MCP: { exit: 2, message: "MCP server failed" },
+  /** Bad command-line usage (unknown option value, missing argument). */
+  RTT_FABRIC_USAGE: { exit: 1, message: "usage" },
+} as const;
+
+export type FabricErrorCode = keyof typeof FABRIC_ERRORS;
+
+export class FabricError extends Error {
+  override readonly name = "FabricError";
+  constructor(
+    readonly code: FabricErrorCode,
+    message: string,
+    /** The file, object hash or id the error is about. */
+    readonly where?: string,
+  ) {
+    super(where ? `${where}: ${message}` : message);
+  }
+
+  get exitCode(): number {
+    return FABRIC_ERRORS[this.code].exit;
+  }
+}
+
+export const isFabricError = (e: unknown): e is FabricError => e instanceof FabricError;
