@@ -1,6 +1,7 @@
 /** The public API of @rtt/fabric (seed 004). Each part lives in its own folder; this file lists what others use. */
-export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
+
 export { writeFileAtomic } from "./atomic.js";
+export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
