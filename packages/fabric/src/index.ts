@@ -5,3 +5,5 @@ export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./can
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
+export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
+export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
