@@ -2,6 +2,7 @@
 
 export { writeFileAtomic } from "./atomic.js";
 export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
+export { crc32c } from "./crc32c.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
