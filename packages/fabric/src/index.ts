@@ -8,3 +8,46 @@ export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
 export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
+export {
+  DEFAULT_KEY_NAME,
+  DEFAULT_KEYS_DIR,
+  formatPublicKey,
+  generateKeyPair,
+  KEY_ID_RE,
+  type KeyPair,
+  keyId,
+  type ParsedPublicKey,
+  parsePublicKey,
+  publicKeyFromRaw,
+  rawPublicKey,
+  readPrivateKeyFile,
+  readPublicKeyFile,
+  type WrittenKeyPair,
+  writeKeyPair,
+} from "./trust/keys.js";
+export {
+  enforceTrust,
+  isStrict,
+  type Signature,
+  type Signed,
+  type StrictOptions,
+  signDocument,
+  signedBytes,
+  type TrustOptions,
+  type VerifyResult,
+  type VerifyStatus,
+  verifyDocument,
+} from "./trust/sign.js";
+export {
+  emptyTrustStore,
+  type KeyListing,
+  type KeyStatus,
+  listKeys,
+  loadTrustStore,
+  type Revocation,
+  revokeKey,
+  type TrustedKey,
+  type TrustStore,
+  trustKey,
+  trustLayout,
+} from "./trust/store.js";
