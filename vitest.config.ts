@@ -41,6 +41,7 @@ export default defineConfig({
       "@rtt/core": src("core"),
       "@rtt/ctf": src("ctf"),
       "@rtt/sdk": src("sdk"),
+      "@rtt/http": src("http"),
       "@rtt/fabric": src("fabric"),
       // A subpath export needs its own entry, before its package's (which would also match "@rtt/server/…").
       "@rtt/server/api": src("server", "api"),

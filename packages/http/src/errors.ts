@@ -1,8 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HTTP_ERRORS, type HttpErrorCode } from "./error-codes.js";
 
-export { HTTP_ERRORS, type HttpErrorCode } from "./error-codes.js";
-
 /**
  * One located problem: a JSON pointer into the document (or a URL part such as `query/site`), or a 1-based
  * NDJSON line. The diagnostics API always gives `path`.

@@ -3,7 +3,6 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { HTTP_ERRORS, STARTUP_ERRORS } from "../src/error-codes.js";
 import { HttpError, httpError, installErrorHandler } from "../src/errors.js";
-import { StoreBusyError } from "../src/store/types.js";
 
 /** A bare app with the one handler and routes that throw what they are given; log lines captured. */
 async function appThrowing(errors: Record<string, () => Error>, scope?: Parameters<typeof installErrorHandler>[1]) {
@@ -73,8 +72,10 @@ describe("the error handler", () => {
     await app.close();
   });
 
-  it("answers a busy store 503 with Retry-After", async () => {
-    const { app } = await appThrowing({ busy: () => new StoreBusyError() });
+  it("answers a busy store 503 with Retry-After (the server's StoreBusyError is this HttpError)", async () => {
+    const { app } = await appThrowing({
+      busy: () => httpError("RTT_ERR_STORE_BUSY", undefined, undefined, { headers: { "retry-after": "1" } }),
+    });
     const r = await app.inject("/busy");
     expect(r.statusCode).toBe(503);
     expect(r.headers["retry-after"]).toBe("1");

@@ -7,10 +7,19 @@
 import type { Anomaly, CurriculumReport as CoreCurriculumReport, Sample, Scores, SessionLogV2 } from "@rtt/core";
 import type { CorridorStatus, CTFEvent, CTFIssue, LoadedTrace } from "@rtt/ctf";
 import type { TraceListing } from "./ctf/store.js";
+import type {
+  TraceColumns,
+  TraceFindResult,
+  TraceOverviewRow,
+  TraceRewindMark,
+  TraceStepRow,
+  TraceStepsPage,
+  TraceViewFacts,
+} from "./ctf/view.js";
 import type { listItem } from "./replay/routes.js";
 import type { Facets, MasteryEvent, Note, OperatorRecord, SegmentIndexEntry, SessionColumns } from "./store/types.js";
 
-export type { ErrorBody, ErrorDetail, HttpErrorCode } from "./errors.js";
+export type { ErrorBody, ErrorDetail, HttpErrorCode } from "@rtt/http";
 
 // --- Replay: sessions -------------------------------------------------------------------------------------------
 
@@ -139,3 +148,26 @@ export interface CorridorView {
   events: CTFEvent[];
   issues: CTFIssue[];
 }
+
+// --- CTF trace viewer (the web UI's traces list, trace view and step debugger) ---------------------------------
+
+/** One row of `GET /ctf/overview`: a `GET /ctf` listing plus rewinds, violation counts and live state. */
+export type CtfTraceOverview = TraceOverviewRow;
+
+/** `GET /ctf/overview`. */
+export interface CtfTraceOverviewList {
+  traces: CtfTraceOverview[];
+}
+
+/** `GET /ctf/{id}/view`. */
+export type CtfTraceView = TraceViewFacts;
+/** A rewind of `GET /ctf/{id}/view`, placed at the step position where it happened. */
+export type CtfRewindMark = TraceRewindMark;
+/** `GET /ctf/{id}/columns` (decimated with max_points, min/max per bucket). */
+export type CtfColumns = TraceColumns;
+/** `GET /ctf/{id}/steps`. */
+export type CtfStepsPage = TraceStepsPage;
+/** One step of `GET /ctf/{id}/steps`. */
+export type CtfStepRow = TraceStepRow;
+/** `GET /ctf/{id}/find`. */
+export type CtfFindResult = TraceFindResult;

@@ -1,4 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
+import { httpError, installErrorHandler, installValidation } from "@rtt/http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
@@ -7,7 +8,6 @@ import { ctfPlugin } from "./ctf/index.js";
 import { diagnosticsPlugin } from "./diagnostics/plugin.js";
 import type { DiagnosticsStore } from "./diagnostics/store.js";
 import type { SessionEmitter } from "./emit.js";
-import { httpError, installErrorHandler } from "./errors.js";
 import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
@@ -22,7 +22,6 @@ import { SelfCheckMonitor } from "./self-check.js";
 import { registerStatic } from "./static.js";
 import { GroupCommitter } from "./store/group-commit.js";
 import type { SessionStore } from "./store/types.js";
-import { installValidation } from "./validation.js";
 
 export interface AppOptions {
   store: SessionStore;

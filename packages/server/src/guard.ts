@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
+import { type HttpError, httpError } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type HttpError, httpError } from "./errors.js";
 import { BODY_TYPES, hasBody, mediaType } from "./media.js";
 import { BEARER_CHALLENGE, bearerMatches, isLoopbackHost, secretEquals } from "./security.js";
 

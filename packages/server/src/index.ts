@@ -1,16 +1,20 @@
+export {
+  type ErrorBody,
+  type ErrorCode,
+  type ErrorDetail,
+  HTTP_ERRORS,
+  HttpError,
+  type HttpErrorCode,
+  httpError,
+  installErrorHandler,
+  STARTUP_ERRORS,
+  type StartupErrorCode,
+} from "@rtt/http";
 export { type AppOptions, type BuiltApp, buildApp } from "./app.js";
 export { DEFAULTS, isPostgresUrl, parseSize, type ServerOptions } from "./config.js";
 export type { AppContext } from "./context.js";
 export { fillDemo } from "./demo.js";
 export { SessionEmitter } from "./emit.js";
-export {
-  type ErrorCode,
-  HTTP_ERRORS,
-  type HttpErrorCode,
-  STARTUP_ERRORS,
-  type StartupErrorCode,
-} from "./error-codes.js";
-export { type ErrorBody, type ErrorDetail, HttpError, httpError, installErrorHandler } from "./errors.js";
 export { type Access, AUTH_COOKIE, type GuardOptions, installGuard } from "./guard.js";
 export { Metrics } from "./metrics.js";
 export { bearerMatches, isLoopbackHost } from "./security.js";

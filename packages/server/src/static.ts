@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
+import { httpError } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
-import { httpError } from "./errors.js";
 
 /** API prefixes never answered with the web UI's index.html. */
 const API_PREFIXES = [

@@ -1,8 +1,7 @@
 import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
+import { HttpError, httpError, installErrorHandler, installValidation, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { HttpError, httpError, installErrorHandler } from "../errors.js";
-import { installValidation, q } from "../validation.js";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 

@@ -3,9 +3,9 @@
  * where path is a JSON pointer into the request body ("/flows/0/from") or names the URL part ("query/site").
  * The error type and its detail are the server's one HttpError and ErrorDetail (../errors.ts).
  */
-import { type ErrorDetail, HttpError } from "../errors.js";
+import { type ErrorDetail, HttpError } from "@rtt/http";
 
-export type { ErrorDetail } from "../errors.js";
+export type { ErrorDetail } from "@rtt/http";
 
 /** Input the diagnostics API refuses: RTT_ERR_INVALID_INPUT (400), or RTT_ERR_TOO_LARGE (413) over a limit. */
 export class InputError extends HttpError {

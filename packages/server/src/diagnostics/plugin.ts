@@ -17,11 +17,10 @@
  */
 
 import { exceedsDepth, MAX_JSON_DEPTH } from "@rtt/core";
+import { type HttpError, httpError, installErrorHandler, installValidation, q } from "@rtt/http";
 import type { BeaconResponse, SiteSummary, DriftEvent as WireDriftEvent } from "@rtt/sdk";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import { type HttpError, httpError, installErrorHandler } from "../errors.js";
-import { installValidation, q } from "../validation.js";
 import { preflightValidate, type ValidateRequest, validateCoherence } from "./coherence.js";
 import { analyzeCorridor, type CorridorRequest, preflightCorridor } from "./corridor.js";
 import {

@@ -3,7 +3,7 @@
  * @rtt/core finds spec/ (RTT_SPEC_DIR or walking up) and makes the Ajv instance; the schemas are compiled once.
  */
 import { createAjv, type ErrorObject, readSpecSchema, type ValidateFunction } from "@rtt/core";
-import { formatSchemaErrors } from "../validation.js";
+import { formatSchemaErrors } from "@rtt/http";
 import { type ErrorDetail, InputError } from "./errors.js";
 
 /** Where the beacon schemas sit below spec/. */

@@ -1,5 +1,5 @@
 import { computeTopLevel, isV2, maxSeverity, type SessionLog, segmentsOf } from "@rtt/core";
-import type { ErrorDetail } from "../errors.js";
+import type { ErrorDetail } from "@rtt/http";
 import type { SegmentIndexEntry, SessionColumns, SessionSummaryJson } from "../store/types.js";
 
 /** Longest session_id the server stores (it appears in URLs, file names and labels). */

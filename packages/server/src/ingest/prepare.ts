@@ -12,7 +12,7 @@ import {
   type ValidationIssue,
   validateSessionLog,
 } from "@rtt/core";
-import type { ErrorDetail } from "../errors.js";
+import type { ErrorDetail } from "@rtt/http";
 import type { RejectReason } from "../metrics.js";
 import { type Derived, deriveSession, storageChecks } from "./derive.js";
 

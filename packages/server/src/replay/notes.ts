@@ -1,6 +1,6 @@
+import { invalid, NO_QUERY, q } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { invalid, NO_QUERY, q } from "../validation.js";
 import { loadSession } from "./routes.js";
 
 export const MAX_NOTE_TEXT = 10_000;

@@ -1,9 +1,8 @@
 import { evaluateCurriculum } from "@rtt/core";
+import { httpError, invalid, NO_QUERY, q } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { httpError } from "../errors.js";
 import type { ListQuery, SessionRecord, SortKey } from "../store/types.js";
-import { invalid, NO_QUERY, q } from "../validation.js";
 import { columnsJson, columnsViewJson, eventAt, lowerBound, type ReplaySegment, upperBound } from "./model.js";
 
 const SORTS = ["timestamp", "-timestamp", "score_final", "-score_final", "mastery_level", "-mastery_level"] as const;

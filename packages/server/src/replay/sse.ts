@@ -1,7 +1,6 @@
+import { httpError, q } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { httpError } from "../errors.js";
-import { q } from "../validation.js";
 import { lowerBound, type ReplaySegment, sseFrames, upperBound } from "./model.js";
 import { assertTimeRange, loadSegment } from "./routes.js";
 

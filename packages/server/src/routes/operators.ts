@@ -1,7 +1,6 @@
+import { httpError, NO_QUERY } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
-import { httpError } from "../errors.js";
-import { NO_QUERY } from "../validation.js";
 
 /** Operators and their mastery progression (GET /api/operators, /api/operators/{id}/mastery). */
 export function operatorRoutes(app: FastifyInstance, ctx: AppContext): void {

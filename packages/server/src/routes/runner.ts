@@ -9,11 +9,10 @@ import {
   type SimulateOptions,
   simulateSession,
 } from "@rtt/core";
+import { HttpError, httpError, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
-import { HttpError, httpError } from "../errors.js";
 import { prepareSession } from "../ingest/prepare.js";
-import { q } from "../validation.js";
 
 /** Fields an optional /run or /run/v2 body may carry (all optional). */
 interface RunBody {

@@ -1,6 +1,6 @@
+import { HttpError, httpError } from "@rtt/http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AppContext } from "../context.js";
-import { HttpError, httpError } from "../errors.js";
 import { splitNdjson } from "../ingest/ndjson.js";
 import type { PreparedSession } from "../ingest/prepare.js";
 import { prepareBodies, sharedPreparePool } from "../ingest/prepare-pool.js";

@@ -1,7 +1,6 @@
 /** The storage contract: one interface, two backends (SQLite, PostgreSQL), one contract test suite. */
 
-import { HTTP_ERRORS } from "../error-codes.js";
-import { HttpError } from "../errors.js";
+import { HTTP_ERRORS, HttpError } from "@rtt/http";
 
 /** Indexed columns of a stored session: every filter and sort of the replay browser is one of these. */
 export interface SessionColumns {

@@ -14,7 +14,7 @@ export async function readJson<T>(res: Response): Promise<T> {
 /** Every error answer: `{error, code}` plus route-specific fields. */
 export interface ErrorBody {
   error: string;
-  /** The stable RTT_ERR_* code (packages/server/src/error-codes.ts). */
+  /** The stable RTT_ERR_* code (packages/http/src/error-codes.ts). */
   code?: string;
   issues?: CTFIssue[];
   accepted?: number;
