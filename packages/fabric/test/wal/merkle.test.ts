@@ -19,7 +19,9 @@ const ROOTS = [
 
 describe("RFC 6962 Merkle tree", () => {
   it("gives the reference roots for trees of 1 to 8 leaves", () => {
-    ROOTS.forEach((root, i) => expect(treeRoot(LEAVES, i + 1).toString("hex"), `size ${i + 1}`).toBe(root));
+    ROOTS.forEach((root, i) => {
+      expect(treeRoot(LEAVES, i + 1).toString("hex"), `size ${i + 1}`).toBe(root);
+    });
   });
 
   it("hashes the empty tree as SHA-256 of nothing", () => {
