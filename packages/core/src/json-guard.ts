@@ -49,17 +49,21 @@ export function scanJson(buf: Uint8Array, max = MAX_JSON_DEPTH): JsonScan {
   let overflow = false;
   let pairs = 0;
   const n = buf.length;
+  // Indexes below `n` are in range; a byte (0..255) is always a CLASS index.
   for (let i = 0; i < n; i++) {
-    const k = CLASS[buf[i]];
+    const k = CLASS[buf[i]!];
     if (k === 0) continue;
     if (k === 5) {
-      // An exponent follows a digit; `true`/`false` do not.
+      // An exponent follows a digit; `true`/`false` do not. (At i = 0 there is no previous byte.)
       const p = buf[i - 1];
-      if (p >= 0x30 && p <= 0x39) {
+      if (p !== undefined && p >= 0x30 && p <= 0x39) {
         let j = i + 1;
         if (buf[j] === 0x2b || buf[j] === 0x2d) j++;
         const from = j;
-        while (j < n && buf[j] >= 0x30 && buf[j] <= 0x39) j++;
+        for (; j < n; j++) {
+          const d = buf[j]!;
+          if (d < 0x30 || d > 0x39) break;
+        }
         if (j - from >= 3) overflow = true;
       }
       continue;

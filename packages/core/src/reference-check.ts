@@ -28,9 +28,11 @@ export function compareSamples(
     ];
   }
   for (let i = 0; i < want.length; i++) {
+    const gs = got[i]!; // same length as `want`, checked above
+    const ws = want[i]!;
     for (const k of SAMPLE_FIELDS) {
-      const g = got[i][k];
-      const w = want[i][k];
+      const g = gs[k];
+      const w = ws[k];
       if (!(Math.abs(g - w) <= tolerance)) {
         return [
           {
@@ -84,11 +86,11 @@ export function checkReference(log: SessionLog): ValidationIssue[] {
     return main ? compareSamples(log.samples, main.samples, "/samples", tol, "segment 'main'") : [];
   }
   const issues: ValidationIssue[] = [];
-  const byLabel = new Map(log.segments.map((s, i) => [s.label, i] as const));
+  const byLabel = new Map(log.segments.map((s, i) => [s.label, { i, samples: s.samples }] as const));
   for (const [label, ref] of Object.entries(set.segments)) {
     if (!ref.required) continue;
-    const i = byLabel.get(label);
-    if (i === undefined) {
+    const seg = byLabel.get(label);
+    if (seg === undefined) {
       issues.push({
         code: ReferenceCheckCode.SEGMENT_MISSING,
         path: "/segments",
@@ -97,9 +99,7 @@ export function checkReference(log: SessionLog): ValidationIssue[] {
       if (!refs.validate_all_segments) break;
       continue;
     }
-    issues.push(
-      ...compareSamples(log.segments[i].samples, ref.samples, `/segments/${i}/samples`, tol, `segment '${label}'`),
-    );
+    issues.push(...compareSamples(seg.samples, ref.samples, `/segments/${seg.i}/samples`, tol, `segment '${label}'`));
     if (issues.length && !refs.validate_all_segments) break;
   }
   return issues;

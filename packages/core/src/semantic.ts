@@ -58,14 +58,17 @@ export function checkSemantics(log: SessionLog, opts: SemanticOptions = {}): Sem
 }
 
 function checkMonotonic(samples: Sample[], at: string, errors: ValidationIssue[]) {
+  let prev = samples[0]?.t ?? Number.NEGATIVE_INFINITY;
   for (let i = 1; i < samples.length; i++) {
-    if (samples[i].t < samples[i - 1].t) {
+    const t = samples[i]!.t; // i < length
+    if (t < prev) {
       errors.push({
         code: SemanticCode.T_NOT_MONOTONIC,
         path: `${at}/${i}/t`,
-        message: `t must not decrease: expected >= ${samples[i - 1].t} (sample ${i - 1}), found ${samples[i].t}`,
+        message: `t must not decrease: expected >= ${prev} (sample ${i - 1}), found ${t}`,
       });
     }
+    prev = t;
   }
 }
 
