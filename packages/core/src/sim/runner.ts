@@ -9,7 +9,7 @@ import type { Controller } from "./policies.js";
 import type { Rng } from "./prng.js";
 import { type InputEvent, type SegmentDef, type StateDef, scheduledInput, segmentSteps } from "./scenarios.js";
 import type { DetectorConfigs, SeverityThresholds } from "./taxonomy.js";
-import { severityOf } from "./taxonomy.js";
+import { detectorParam, severityOf } from "./taxonomy.js";
 import type { DimensionalCore, NodeNetwork } from "./triadic.js";
 
 /** What one segment of a run recorded: its samples as columns and the anomalies found while stepping. */
@@ -96,9 +96,10 @@ export class SegmentRunner {
     const cols = new SampleColumns(Math.max(0, steps) + 1);
     const tracker = new EpisodeTracker();
     const quarantined: PointFinding[] = [];
-    this.loop(dt, steps, cols, tracker, quarantined);
     const lsv = p.configs.LOG_SCHEMA_VIOLATION;
-    const emitAnomalies = clusterFindings("LOG_SCHEMA_VIOLATION", quarantined, lsv.params.max_gap_s, lsv.thresholds);
+    const lsvMaxGap = detectorParam(lsv, "LOG_SCHEMA_VIOLATION", "max_gap_s");
+    this.loop(dt, steps, cols, tracker, quarantined);
+    const emitAnomalies = clusterFindings("LOG_SCHEMA_VIOLATION", quarantined, lsvMaxGap, lsv.thresholds);
     return { def: segDef, start, steps, cols, anomalies: [...tracker.flush(), ...emitAnomalies] };
   }
 
@@ -129,11 +130,16 @@ export class SegmentRunner {
     let lastR = st.R;
     cols.push(lastT, lastC, lastD, lastQ, lastR, 0);
 
+    // Every `xs[j]!` below reads index j < xs.length of a loop over xs (noiseScale is noises mapped); `bias`/`down`
+    // have one slot per node (0 <= d.node < nodeCount) and `gains` one per dimension (0 <= d.dim <= K).
     for (let i = 1; i <= steps; i++) {
       const t = st.t;
       const tNext = t + dt;
       // The recorded clock for this step (a clock slip makes it run at 1 + rate).
-      for (let j = 0; j < slips.length; j++) if (active(slips[j], t)) clockOffset += slips[j].rate * dt;
+      for (let j = 0; j < slips.length; j++) {
+        const d = slips[j]!;
+        if (active(d, t)) clockOffset += d.rate * dt;
+      }
       const recT = tNext + clockOffset;
 
       // The operator sees the last recorded C; the scenario's load adds to the effort.
@@ -148,16 +154,16 @@ export class SegmentRunner {
       let wQ = 0;
       let wR = 0;
       for (let j = 0; j < noises.length; j++) {
-        const d = noises[j];
+        const d = noises[j]!;
         if (!active(d, t)) continue;
-        const x = noiseScale[j] * envRng.gauss();
+        const x = noiseScale[j]! * envRng.gauss();
         if (d.slot === 0) wC += x;
         else if (d.slot === 1) wD += x;
         else if (d.slot === 2) wQ += x;
         else if (d.slot === 3) wR += x;
       }
       for (let j = 0; j < kicks.length; j++) {
-        const d = kicks[j];
+        const d = kicks[j]!;
         if (!endsNear(d.t, tNext, dt)) continue;
         if (d.slot === 0) wC += d.amount;
         else if (d.slot === 1) wD += d.amount;
@@ -176,9 +182,9 @@ export class SegmentRunner {
         bias.fill(0);
         down.fill(0);
         for (let j = 0; j < desyncs.length; j++) {
-          const d = desyncs[j];
+          const d = desyncs[j]!;
           if (d.node < 0 || !active(d, t)) continue;
-          bias[d.node] += d.bias;
+          bias[d.node]! += d.bias;
           if (d.linkDown) down[d.node] = 1;
         }
         const m = network.stepWith(dt, bias, down);
@@ -189,8 +195,8 @@ export class SegmentRunner {
         if (imbalances.length) {
           gains.fill(1);
           for (let j = 0; j < imbalances.length; j++) {
-            const d = imbalances[j];
-            if (d.dim >= 0 && d.dim <= K && active(d, t)) gains[d.dim] *= d.gain;
+            const d = imbalances[j]!;
+            if (d.dim >= 0 && d.dim <= K && active(d, t)) gains[d.dim]! *= d.gain;
           }
         }
         const m = core.stepWith(st.D, u, gains);
@@ -200,17 +206,19 @@ export class SegmentRunner {
 
       // Sensor model: what gets recorded for this step (jitter draws happen even when the record is then lost).
       let dropped = false;
-      for (let j = 0; j < dropouts.length; j++) if (active(dropouts[j], t)) dropped = true;
+      for (let j = 0; j < dropouts.length; j++) if (active(dropouts[j]!, t)) dropped = true;
       let flat = false;
-      for (let j = 0; j < flatlines.length; j++) if (active(flatlines[j], t)) flat = true;
+      for (let j = 0; j < flatlines.length; j++) if (active(flatlines[j]!, t)) flat = true;
       let jitter = 0;
       for (let j = 0; j < jitters.length; j++) {
-        const d = jitters[j];
+        const d = jitters[j]!;
         if (active(d, t) && sensorRng.next() < d.probability) jitter += (sensorRng.next() < 0.5 ? -1 : 1) * d.amplitude;
       }
       let fault = -1;
-      for (let j = 0; j < emitterFaults.length; j++)
-        if (endsNear(emitterFaults[j].t, tNext, dt)) fault = emitterFaults[j].field;
+      for (let j = 0; j < emitterFaults.length; j++) {
+        const d = emitterFaults[j]!;
+        if (endsNear(d.t, tNext, dt)) fault = d.field;
+      }
       if (dropped) continue;
 
       let rt = round9(recT);
@@ -249,6 +257,7 @@ export class SegmentRunner {
   }
 }
 
+/** The name of the first non-finite field; called only when one of the values is not finite. */
 function firstNonFinite(...values: number[]): string {
-  return FIELD_NAMES[values.findIndex((v) => !Number.isFinite(v))];
+  return FIELD_NAMES[values.findIndex((v) => !Number.isFinite(v))]!;
 }

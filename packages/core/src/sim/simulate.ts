@@ -123,7 +123,7 @@ export function simulateScenario(def: ScenarioDef, opts: Omit<SimulateOptions, "
   const setCtx = { C_target: def.corridor.C_target, h, period_s: def.set?.period_s ?? 10 };
   const all: Anomaly[] = [];
   const segments: Segment[] = recorded.map((r, i) => {
-    const anomalies = [...r.anomalies, ...runAnomalies[i]].sort((a, b) => a.t - b.t);
+    const anomalies = [...r.anomalies, ...runAnomalies[i]!].sort((a, b) => a.t - b.t); // one entry per segment
     all.push(...anomalies);
     const set = extensions.includes("SET") ? setColumns(r.cols, setCtx, sums) : undefined;
     const samples = samplesOf(r.cols, withU, set);

@@ -53,7 +53,8 @@ export function taxonomyEntry(type: string): TaxonomyType | undefined {
  */
 export function severityOf(measure: number, thresholds: readonly number[]): 0 | Severity {
   let s = 0;
-  while (s < 5 && measure >= thresholds[s]) s++;
+  const n = Math.min(5, thresholds.length); // a short list (malformed override) caps the severity, as it always did
+  while (s < n && measure >= thresholds[s]!) s++;
   return s as 0 | Severity;
 }
 
@@ -63,6 +64,19 @@ export interface DetectorConfig {
   thresholds: SeverityThresholds;
 }
 export type DetectorConfigs = Record<AnomalyType, DetectorConfig>;
+
+/**
+ * A detector's parameter, read once before its pass. A name the taxonomy (or a scenario's override) does not define
+ * is an error: left undefined, every comparison with it is false and the detector would silently find nothing.
+ */
+export function detectorParam(cfg: DetectorConfig, type: AnomalyType, name: string): number {
+  const v = cfg.params[name];
+  if (typeof v !== "number")
+    throw new Error(
+      `${type}: detector parameter '${name}' is not set (spec/taxonomy/anomalies.json or the scenario's thresholds)`,
+    );
+  return v;
+}
 
 export type ThresholdOverrides = Partial<
   Record<AnomalyType, { params?: Record<string, number>; thresholds?: SeverityThresholds }>

@@ -105,8 +105,10 @@ export function clusterFindings(
   let i = 0;
   while (i < findings.length) {
     let j = i;
-    while (j + 1 < findings.length && findings[j + 1].t - findings[j].t <= maxGap) j++;
+    while (j + 1 < findings.length && findings[j + 1]!.t - findings[j]!.t <= maxGap) j++;
     const group = findings.slice(i, j + 1);
+    const first = group[0]!; // i <= j: never empty
+    const last = group[group.length - 1]!;
     const measure = count ? group.length : group.reduce((a, f) => a + f.amount, 0);
     const critical = group.some((f) => f.critical);
     const sev = critical ? 5 : severityOf(measure, thresholds);
@@ -114,11 +116,11 @@ export function clusterFindings(
       const kinds = [...new Set(group.map((f) => f.kind).filter(Boolean))].join(",");
       const details: Record<string, number | string | boolean> = {
         measure,
-        t_end: group[group.length - 1].t,
+        t_end: last.t,
         findings: group.length,
       };
       if (kinds) details.kinds = kinds;
-      out.push(anomalyOf(type, group[0].t, sev as Severity, details));
+      out.push(anomalyOf(type, first.t, sev as Severity, details));
     }
     i = j + 1;
   }

@@ -1,7 +1,7 @@
 import type { Anomaly, Sample, Segment } from "../../types.js";
 import { columnsOf, type SampleColumns } from "../columns.js";
 import type { DetectorConfig, DetectorConfigs, Severity } from "../taxonomy.js";
-import { severityOf } from "../taxonomy.js";
+import { detectorParam, severityOf } from "../taxonomy.js";
 import { anomalyOf, clusterFindings, type PointFinding } from "./episodes.js";
 
 /**
@@ -24,8 +24,12 @@ export function detectDrift(samples: Sample[], c: CorridorContext, cfg: Detector
   return driftOf(columnsOf(samples), c, cfg);
 }
 
+// The column passes below index only below `cols.length` (<= every column's capacity): their typed-array reads are in
+// range by the loop bounds and are asserted with `!` (no check on the hot path).
+
 export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorConfig): Anomaly[] {
-  const { level, min_duration_s } = cfg.params;
+  const level = detectorParam(cfg, "CORRIDOR_C_DRIFT", "level");
+  const min_duration_s = detectorParam(cfg, "CORRIDOR_C_DRIFT", "min_duration_s");
   const { t, C } = cols;
   const n = cols.length;
   const out: Anomaly[] = [];
@@ -34,15 +38,17 @@ export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorCo
   let sum = 0;
   const close = (end: number) => {
     if (start < 0) return;
-    const dur = t[end] - t[start];
+    const t0 = t[start]!; // 0 <= start <= end < n
+    const t1 = t[end]!;
+    const dur = t1 - t0;
     const measure = sum / (end - start + 1);
     const sev = severityOf(measure, cfg.thresholds);
     if (dur >= min_duration_s && sev)
       out.push(
-        anomalyOf("CORRIDOR_C_DRIFT", t[start], sev, {
+        anomalyOf("CORRIDOR_C_DRIFT", t0, sev, {
           measure,
           direction: side > 0 ? "above" : "below",
-          t_end: t[end],
+          t_end: t1,
           duration: dur,
         }),
       );
@@ -51,7 +57,7 @@ export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorCo
     sum = 0;
   };
   for (let i = 0; i < n; i++) {
-    const e = (C[i] - c.C_target) / c.h;
+    const e = (C[i]! - c.C_target) / c.h;
     const s = Math.abs(e) >= level ? Math.sign(e) : 0;
     if (s !== side) {
       close(i - 1);
@@ -72,7 +78,7 @@ export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorCo
  */
 export function isJitterSpike(samples: Sample[], i: number, dt: number, rate: number): boolean {
   if (i < 1 || i + 1 >= samples.length) return false;
-  return jitterSpikeAt(samples[i - 1].C, samples[i].C, samples[i + 1].C, rate * dt);
+  return jitterSpikeAt(samples[i - 1]!.C, samples[i]!.C, samples[i + 1]!.C, rate * dt);
 }
 
 /** isJitterSpike on three successive values of C; `min` = rate*dt. */
@@ -111,36 +117,37 @@ export function huntingOf(
   const n = cols.length;
   if (n < 3) return [];
   const { t, C } = cols;
-  const H = cfg.params.hysteresis * c.h;
+  const H = detectorParam(cfg, "HUNTING_OSCILLATION", "hysteresis") * c.h;
+  const maxGap = detectorParam(cfg, "HUNTING_OSCILLATION", "max_gap_s");
   const min = jitterRate * dt;
   const reversals: PointFinding[] = [];
   let dir = 0;
-  let hi = C[0];
-  let lo = C[0];
-  let ext = C[0];
-  let extT = t[0];
+  let hi = C[0]!; // n >= 3
+  let lo = hi;
+  let ext = hi;
+  let extT = t[0]!;
   for (let i = 0; i < n; i++) {
-    const x = C[i];
-    if (dt > 0 && i >= 1 && i + 1 < n && jitterSpikeAt(C[i - 1], x, C[i + 1], min)) continue;
+    const x = C[i]!;
+    if (dt > 0 && i >= 1 && i + 1 < n && jitterSpikeAt(C[i - 1]!, x, C[i + 1]!, min)) continue;
     if (dir === 0) {
       hi = Math.max(hi, x);
       lo = Math.min(lo, x);
       if (x >= lo + H || x <= hi - H) {
         dir = x >= lo + H ? 1 : -1;
         ext = x;
-        extT = t[i];
+        extT = t[i]!;
       }
     } else if (dir * (x - ext) > 0) {
       ext = x;
-      extT = t[i];
+      extT = t[i]!;
     } else if (dir * (ext - x) >= H) {
       reversals.push({ t: extT, amount: 1 });
       dir = -dir;
       ext = x;
-      extT = t[i];
+      extT = t[i]!;
     }
   }
-  return clusterFindings("HUNTING_OSCILLATION", reversals, cfg.params.max_gap_s, cfg.thresholds, true);
+  return clusterFindings("HUNTING_OSCILLATION", reversals, maxGap, cfg.thresholds, true);
 }
 
 /** The segment's step: its declared meta.dt, else the median spacing of its samples. */
@@ -151,10 +158,11 @@ export function segmentDt(seg: Pick<Segment, "samples" | "meta">): number {
 }
 
 function medianSpacing(cols: SampleColumns): number {
-  const d = [];
-  for (let i = 1; i < cols.length; i++) d.push(cols.t[i] - cols.t[i - 1]);
+  const t = cols.t;
+  const d: number[] = [];
+  for (let i = 1; i < cols.length; i++) d.push(t[i]! - t[i - 1]!);
   d.sort((a, b) => a - b);
-  return d.length ? d[Math.floor(d.length / 2)] : 0;
+  return d[Math.floor(d.length / 2)] ?? 0; // no spacing without two samples
 }
 
 /** RESONANCE_TIME_SLIP: sample spacing off the dt grid, stalls, or time running backwards. */
@@ -164,24 +172,26 @@ export function detectTimeSlip(samples: Sample[], dt: number, cfg: DetectorConfi
 
 export function timeSlipOf(cols: SampleColumns, dt: number, cfg: DetectorConfig): Anomaly[] {
   if (!(dt > 0)) return [];
-  const tol = cfg.params.tolerance;
+  const tol = detectorParam(cfg, "RESONANCE_TIME_SLIP", "tolerance");
+  const maxGap = detectorParam(cfg, "RESONANCE_TIME_SLIP", "max_gap_s");
   const t = cols.t;
   const found: PointFinding[] = [];
   for (let i = 1; i < cols.length; i++) {
-    const gap = t[i] - t[i - 1];
+    const ti = t[i]!;
+    const gap = ti - t[i - 1]!;
     if (gap < 0) {
-      found.push({ t: t[i], amount: 1 + -gap / dt, critical: true, kind: "backwards" });
+      found.push({ t: ti, amount: 1 + -gap / dt, critical: true, kind: "backwards" });
       continue;
     }
     const k = Math.round(gap / dt);
     if (k === 0) {
-      found.push({ t: t[i], amount: (dt - gap) / dt, kind: "stall" });
+      found.push({ t: ti, amount: (dt - gap) / dt, kind: "stall" });
       continue;
     }
     const off = Math.abs(gap - k * dt) / dt;
-    if (off > tol) found.push({ t: t[i], amount: off, kind: "off_grid" });
+    if (off > tol) found.push({ t: ti, amount: off, kind: "off_grid" });
   }
-  return clusterFindings("RESONANCE_TIME_SLIP", found, cfg.params.max_gap_s, cfg.thresholds);
+  return clusterFindings("RESONANCE_TIME_SLIP", found, maxGap, cfg.thresholds);
 }
 
 /** SENSOR_INTEGRITY_DROP: missing samples (gaps of whole steps), flatlines, and jitter spikes. */
@@ -191,26 +201,32 @@ export function detectSensorIntegrity(samples: Sample[], dt: number, cfg: Detect
 
 export function sensorIntegrityOf(cols: SampleColumns, dt: number, cfg: DetectorConfig, tol = 0.1): Anomaly[] {
   if (!(dt > 0)) return [];
-  const { flatline_min_samples, jitter_rate, max_gap_s } = cfg.params;
+  const flatline_min_samples = detectorParam(cfg, "SENSOR_INTEGRITY_DROP", "flatline_min_samples");
+  const jitter_rate = detectorParam(cfg, "SENSOR_INTEGRITY_DROP", "jitter_rate");
+  const max_gap_s = detectorParam(cfg, "SENSOR_INTEGRITY_DROP", "max_gap_s");
   const { t, C, D } = cols;
   const n = cols.length;
   const min = jitter_rate * dt;
   const found: PointFinding[] = [];
   let flatStart = -1;
   for (let i = 1; i < n; i++) {
-    const gap = t[i] - t[i - 1];
+    const ti = t[i]!;
+    const tp = t[i - 1]!;
+    const ci = C[i]!;
+    const cp = C[i - 1]!;
+    const gap = ti - tp;
     const k = Math.round(gap / dt);
-    if (k >= 2 && Math.abs(gap - k * dt) / dt <= tol)
-      found.push({ t: t[i - 1], amount: (k - 1) * dt, kind: "missing" });
-    const repeated = gap > 0 && C[i] === C[i - 1] && D[i] === D[i - 1];
+    if (k >= 2 && Math.abs(gap - k * dt) / dt <= tol) found.push({ t: tp, amount: (k - 1) * dt, kind: "missing" });
+    const repeated = gap > 0 && ci === cp && D[i] === D[i - 1];
     if (repeated && flatStart < 0) flatStart = i;
     if ((!repeated || i === n - 1) && flatStart >= 0) {
       const end = repeated ? i : i - 1;
+      // 1 <= flatStart <= end < n
       if (end - flatStart + 1 >= flatline_min_samples)
-        found.push({ t: t[flatStart], amount: t[end] - t[flatStart - 1], kind: "flatline" });
+        found.push({ t: t[flatStart]!, amount: t[end]! - t[flatStart - 1]!, kind: "flatline" });
       flatStart = -1;
     }
-    if (i + 1 < n && jitterSpikeAt(C[i - 1], C[i], C[i + 1], min)) found.push({ t: t[i], amount: dt, kind: "jitter" });
+    if (i + 1 < n && jitterSpikeAt(cp, ci, C[i + 1]!, min)) found.push({ t: ti, amount: dt, kind: "jitter" });
   }
   found.sort((x, y) => x.t - y.t);
   return clusterFindings("SENSOR_INTEGRITY_DROP", found, max_gap_s, cfg.thresholds);
@@ -236,28 +252,29 @@ export function detectBoundaryGlitches(segments: Segment[], c: CorridorContext, 
 
 export function boundaryGlitchesOf(segments: SegmentColumns[], c: CorridorContext, cfg: DetectorConfig): Anomaly[][] {
   const out: Anomaly[][] = segments.map(() => []);
-  const scale = cfg.params.d_scale;
+  const scale = detectorParam(cfg, "SEGMENT_BOUNDARY_GLITCH", "d_scale");
   for (let i = 1; i < segments.length; i++) {
-    const seg = segments[i];
+    const seg = segments[i]!; // 1 <= i < length; `out` has the same length
+    const prev = segments[i - 1]!;
     if (seg.start === "initial") continue;
-    const a = segments[i - 1].cols;
+    const a = prev.cols;
     const b = seg.cols;
     if (a.length === 0 || b.length === 0) continue;
     const j = a.length - 1;
-    const dC = b.C[0] - a.C[j];
-    const dD = b.D[0] - a.D[j];
+    const dC = b.C[0]! - a.C[j]!;
+    const dD = b.D[0]! - a.D[j]!;
     const measure = Math.max(
       Math.abs(dC) / c.h,
       Math.abs(dD) / scale,
-      Math.abs(b.Q[0] - a.Q[j]) / scale,
-      Math.abs(b.R[0] - a.R[j]) / scale,
+      Math.abs(b.Q[0]! - a.Q[j]!) / scale,
+      Math.abs(b.R[0]! - a.R[j]!) / scale,
     );
     const sev = severityOf(measure, cfg.thresholds);
     if (sev)
-      out[i].push(
-        anomalyOf("SEGMENT_BOUNDARY_GLITCH", b.t[0], sev as Severity, {
+      out[i]!.push(
+        anomalyOf("SEGMENT_BOUNDARY_GLITCH", b.t[0]!, sev as Severity, {
           measure,
-          from_segment: segments[i - 1].segment_id,
+          from_segment: prev.segment_id,
           dC,
           dD,
         }),
@@ -282,14 +299,16 @@ export function detectRunAnomalies(segments: Segment[], c: CorridorContext, conf
 
 export function runAnomaliesOf(segments: SegmentColumns[], c: CorridorContext, configs: DetectorConfigs): Anomaly[][] {
   const boundary = boundaryGlitchesOf(segments, c, configs.SEGMENT_BOUNDARY_GLITCH);
+  const jitterRate = detectorParam(configs.SENSOR_INTEGRITY_DROP, "SENSOR_INTEGRITY_DROP", "jitter_rate");
+  const gridTolerance = detectorParam(configs.RESONANCE_TIME_SLIP, "RESONANCE_TIME_SLIP", "tolerance");
   return segments.map((seg, i) => {
     const dt = typeof seg.dt === "number" && seg.dt > 0 ? seg.dt : medianSpacing(seg.cols);
     return [
       ...driftOf(seg.cols, c, configs.CORRIDOR_C_DRIFT),
-      ...huntingOf(seg.cols, c, configs.HUNTING_OSCILLATION, dt, configs.SENSOR_INTEGRITY_DROP.params.jitter_rate),
+      ...huntingOf(seg.cols, c, configs.HUNTING_OSCILLATION, dt, jitterRate),
       ...timeSlipOf(seg.cols, dt, configs.RESONANCE_TIME_SLIP),
-      ...sensorIntegrityOf(seg.cols, dt, configs.SENSOR_INTEGRITY_DROP, configs.RESONANCE_TIME_SLIP.params.tolerance),
-      ...boundary[i],
+      ...sensorIntegrityOf(seg.cols, dt, configs.SENSOR_INTEGRITY_DROP, gridTolerance),
+      ...boundary[i]!, // one entry per segment
     ];
   });
 }
