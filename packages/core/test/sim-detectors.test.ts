@@ -10,6 +10,7 @@ import {
   detectTimeSlip,
 } from "../src/sim/detectors/run.js";
 import { detectAnomalies, type StepContext } from "../src/sim/detectors/step.js";
+import { scoreSession } from "../src/sim/scoring.js";
 import { DimensionalCore, NodeNetwork } from "../src/sim/triadic.js";
 
 const configs = detectorConfigs();
@@ -229,5 +230,29 @@ describe("overlay detectors", () => {
     expect(core.step(0.5, 0, () => 1)).toBeCloseTo(0, 12);
     expect(core.step(0.9, 0, (k) => (k === 7 ? 2 : 1))).toBeGreaterThan(configs.DIMCORE_IMBALANCE.thresholds[2]);
     expect(core.step(0.9, 1, () => 1)).toBeGreaterThan(0);
+  });
+
+  it("an unknown dimcore model is refused (it used to build a core with no dimensions that measured nothing)", () => {
+    expect(() => new DimensionalCore("RTT-10" as "RTT-12")).toThrow(
+      /dimcore\.model must be one of RTT-9, RTT-12, RTT-24/,
+    );
+  });
+});
+
+describe("undefined lookups in detector and scoring data", () => {
+  it("a detector parameter the config does not define is an error, not a detector that silently finds nothing", () => {
+    const samples = track(100, 0.1, () => 0.2);
+    const cfg = { params: { level: 0.3 }, thresholds: configs.CORRIDOR_C_DRIFT.thresholds };
+    expect(() => detectDrift(samples, corridor, cfg)).toThrow(
+      /CORRIDOR_C_DRIFT: detector parameter 'min_duration_s' is not set/,
+    );
+  });
+
+  it("an anomaly severity off the integers is rounded for its penalty instead of making the scores NaN", () => {
+    const samples = track(10, 0.1, () => 0.1);
+    const c = { C_band: [0, 0.2] as [number, number], D_min: 0, max_recovery_s: 10 };
+    const at = (severity: number) => scoreSession([{ samples }], [{ t: 0, type: "CORRIDOR_C_DRIFT", severity }], c);
+    expect(at(2.5)).toEqual(at(3));
+    expect(at(2.5).quality).toBe(90);
   });
 });

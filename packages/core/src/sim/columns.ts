@@ -60,28 +60,37 @@ export function samplesOf(cols: SampleColumns, withU: boolean, set: SetColumns |
   const n = cols.length;
   const out: Sample[] = new Array(n);
   if (n === 0) return out;
+  // Hot path: every column holds at least `n` values (the sample columns have `capacity` >= length, the S-E-T
+  // columns one value per recorded sample), so each read below is in range; `!` asserts it without a check.
   const { t, C, D, Q, R, u } = cols;
   if (set) {
     const { S, E, T } = set;
-    out[0] = { t: t[0], C: C[0], D: D[0], Q: Q[0], R: R[0], triadic: { set: { S: S[0], E: E[0], T: T[0] } } };
+    out[0] = { t: t[0]!, C: C[0]!, D: D[0]!, Q: Q[0]!, R: R[0]!, triadic: { set: { S: S[0]!, E: E[0]!, T: T[0]! } } };
     if (withU)
       for (let i = 1; i < n; i++)
         out[i] = {
-          t: t[i],
-          C: C[i],
-          D: D[i],
-          Q: Q[i],
-          R: R[i],
-          u: u[i],
-          triadic: { set: { S: S[i], E: E[i], T: T[i] } },
+          t: t[i]!,
+          C: C[i]!,
+          D: D[i]!,
+          Q: Q[i]!,
+          R: R[i]!,
+          u: u[i]!,
+          triadic: { set: { S: S[i]!, E: E[i]!, T: T[i]! } },
         };
     else
       for (let i = 1; i < n; i++)
-        out[i] = { t: t[i], C: C[i], D: D[i], Q: Q[i], R: R[i], triadic: { set: { S: S[i], E: E[i], T: T[i] } } };
+        out[i] = {
+          t: t[i]!,
+          C: C[i]!,
+          D: D[i]!,
+          Q: Q[i]!,
+          R: R[i]!,
+          triadic: { set: { S: S[i]!, E: E[i]!, T: T[i]! } },
+        };
   } else {
-    out[0] = { t: t[0], C: C[0], D: D[0], Q: Q[0], R: R[0] };
-    if (withU) for (let i = 1; i < n; i++) out[i] = { t: t[i], C: C[i], D: D[i], Q: Q[i], R: R[i], u: u[i] };
-    else for (let i = 1; i < n; i++) out[i] = { t: t[i], C: C[i], D: D[i], Q: Q[i], R: R[i] };
+    out[0] = { t: t[0]!, C: C[0]!, D: D[0]!, Q: Q[0]!, R: R[0]! };
+    if (withU) for (let i = 1; i < n; i++) out[i] = { t: t[i]!, C: C[i]!, D: D[i]!, Q: Q[i]!, R: R[i]!, u: u[i]! };
+    else for (let i = 1; i < n; i++) out[i] = { t: t[i]!, C: C[i]!, D: D[i]!, Q: Q[i]!, R: R[i]! };
   }
   return out;
 }

@@ -62,7 +62,12 @@ export class InputReplayer {
   }
 
   at(t: number): number {
-    while (this.i < this.events.length && this.events[this.i].t <= t + 1e-9) this.u = this.events[this.i++].u;
+    const events = this.events;
+    for (; this.i < events.length; this.i++) {
+      const e = events[this.i]!; // i < length
+      if (e.t > t + 1e-9) break;
+      this.u = e.u;
+    }
     return this.u;
   }
 }

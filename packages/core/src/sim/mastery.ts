@@ -133,7 +133,8 @@ export const MASTERY_BANDS: readonly MasteryBand[] = [
 ];
 
 export function bandOf(level: number): MasteryBand {
-  return MASTERY_BANDS.find((b) => level >= b.from && level <= b.to) ?? MASTERY_BANDS[MASTERY_BANDS.length - 1];
+  // The table is a non-empty constant: its last band exists.
+  return MASTERY_BANDS.find((b) => level >= b.from && level <= b.to) ?? MASTERY_BANDS[MASTERY_BANDS.length - 1]!;
 }
 
 export function initialMastery(operator_id: string): MasteryState {

@@ -104,7 +104,7 @@ export function makeController(p: PolicyParams, target: number, halfBand: number
       if (count < size) count++;
       // What the sensor showed delay_s ago (dt is constant within a segment, so that is a fixed number of steps).
       const lag = Math.min(count - 1, Math.round(p.delay_s / dt));
-      const c = seenC[(head - 1 - lag + size) % size];
+      const c = seenC[(head - 1 - lag + size) % size]!; // lag <= count - 1 < size (delay_s >= 0): a slot of the ring
       const e = (c - target) / halfBand;
       const eSeen = Math.abs(e) < p.deadband ? 0 : e;
       integral = Math.max(-2, Math.min(2, integral + eSeen * dt));

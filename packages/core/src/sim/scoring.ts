@@ -23,6 +23,16 @@ export interface ScoringContext {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * The quality penalty of one anomaly. A severity off the 1..5 integers (possible in a log that was not validated)
+ * is rounded and clamped to 0..5 first, as the session summary counts it — indexing the table with 2.5 read
+ * undefined and made the session's quality and final score NaN. Absent (or NaN) counts as severity 1.
+ */
+function penaltyOf(severity: number | undefined): number {
+  const s = severity === undefined || Number.isNaN(severity) ? 1 : Math.max(0, Math.min(5, Math.round(severity)));
+  return SEVERITY_PENALTY[s]!; // an integer in 0..5
+}
+
 export function inSafeSet(s: Sample, c: ScoringContext): boolean {
   return s.C >= c.C_band[0] && s.C <= c.C_band[1] && s.D >= c.D_min;
 }
@@ -47,20 +57,21 @@ export function scoreColumns(segments: SampleColumns[], anomalies: Anomaly[], c:
     let exitT: number | undefined;
     for (let i = 0; i < cols.length; i++) {
       total++;
-      if (C[i] >= lo && C[i] <= hi && D[i] >= c.D_min) {
+      const ci = C[i]!; // i < cols.length: in range of every column
+      if (ci >= lo && ci <= hi && D[i]! >= c.D_min) {
         inside++;
         if (exitT !== undefined) {
-          recoveries.push(Math.max(0, 1 - (t[i] - exitT) / c.max_recovery_s));
+          recoveries.push(Math.max(0, 1 - (t[i]! - exitT) / c.max_recovery_s));
           exitT = undefined;
         }
-      } else if (exitT === undefined) exitT = t[i];
+      } else if (exitT === undefined) exitT = t[i]!;
     }
     if (exitT !== undefined) recoveries.push(0);
   }
   const stability = total ? (100 * inside) / total : 0;
   const response = recoveries.length ? (100 * recoveries.reduce((a, b) => a + b, 0)) / recoveries.length : 100;
   let penalty = 0;
-  for (const a of anomalies) penalty += SEVERITY_PENALTY[Math.max(0, Math.min(5, a.severity ?? 1))];
+  for (const a of anomalies) penalty += penaltyOf(a.severity);
   const quality = Math.max(0, 100 - penalty);
   const final =
     SCORE_WEIGHTS.stability * stability + SCORE_WEIGHTS.response * response + SCORE_WEIGHTS.quality * quality;

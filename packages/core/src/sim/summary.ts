@@ -30,17 +30,18 @@ export function summarizeSession(log: SessionLog): SessionSummary {
   const top = computeTopLevel(log);
   const severity_counts: SessionSummary["severity_counts"] = [0, 0, 0, 0, 0];
   const anomaly_types: Record<string, number> = {};
+  // s - 1 indexes the five counts: s is a whole number in 1..5 (JSON has no NaN).
   for (const seg of segmentsOf(log)) {
     for (const a of seg.anomalies ?? []) {
       const s = Math.max(1, Math.min(5, Math.round(a.severity ?? 1)));
-      severity_counts[s - 1]++;
+      severity_counts[s - 1]!++;
       anomaly_types[a.type] = (anomaly_types[a.type] ?? 0) + 1;
     }
   }
   if (isV2(log) && log.segments)
     for (const a of log.anomalies ?? []) {
       const s = Math.max(1, Math.min(5, Math.round(a.severity ?? 1)));
-      severity_counts[s - 1]++;
+      severity_counts[s - 1]!++;
       anomaly_types[a.type] = (anomaly_types[a.type] ?? 0) + 1;
     }
   const def = getScenario(log.scenario);

@@ -54,11 +54,18 @@ export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): S
   const n = cols.length;
   const out: SetColumns = { S: new Float64Array(n), E: new Float64Array(n), T: new Float64Array(n) };
   const { t, C, D, Q } = cols;
+  // i < n = cols.length: every column read is in range. tPrev/cPrev hold sample i - 1 (unused at i = 0).
+  let tPrev = 0;
+  let cPrev = 0;
   for (let i = 0; i < n; i++) {
-    const rate = i > 0 && t[i] > t[i - 1] ? (C[i] - C[i - 1]) / (t[i] - t[i - 1]) : 0;
-    const S = setS(C[i], D[i], c);
-    const E = setE(Q[i], rate);
-    const T = setT(t[i], c);
+    const ti = t[i]!;
+    const ci = C[i]!;
+    const rate = i > 0 && ti > tPrev ? (ci - cPrev) / (ti - tPrev) : 0;
+    tPrev = ti;
+    cPrev = ci;
+    const S = setS(ci, D[i]!, c);
+    const E = setE(Q[i]!, rate);
+    const T = setT(ti, c);
     out.S[i] = S;
     out.E[i] = E;
     out.T[i] = T;
@@ -124,11 +131,13 @@ export class NodeNetwork {
     );
   }
 
+  // Node indexes (i, and every neighbour index, resolved from ids in the constructor) are < nodes.length, the length
+  // of every per-node array: the reads below are in range.
   private neighbourMean(i: number, o: Float64Array): number {
-    const nb = this.neighbours[i];
-    if (!nb.length) return o[i];
+    const nb = this.neighbours[i]!;
+    if (!nb.length) return o[i]!;
     let s = 0;
-    for (let x = 0; x < nb.length; x++) s += o[nb[x]];
+    for (let x = 0; x < nb.length; x++) s += o[nb[x]!]!;
     return s / nb.length;
   }
 
@@ -152,12 +161,13 @@ export class NodeNetwork {
     let worst = 0;
     for (let i = 0; i < this.nodes.length; i++) {
       if (this.anchored[i]) continue;
-      const k = down[i] ? 0 : this.coupling[i];
-      this.offsets[i] = prev[i] + (bias[i] - k * (prev[i] - this.neighbourMean(i, prev))) * dt;
+      const k = down[i] ? 0 : this.coupling[i]!;
+      const o = prev[i]!;
+      this.offsets[i] = o + (bias[i]! - k * (o - this.neighbourMean(i, prev))) * dt;
     }
     for (let i = 0; i < this.nodes.length; i++) {
-      const m = Math.abs(this.offsets[i] - this.neighbourMean(i, this.offsets)) / this.h;
-      if (m > this.peaks[i]) this.peaks[i] = m;
+      const m = Math.abs(this.offsets[i]! - this.neighbourMean(i, this.offsets)) / this.h;
+      if (m > this.peaks[i]!) this.peaks[i] = m;
       if (m > worst) worst = m;
     }
     return worst;
@@ -172,12 +182,12 @@ export class NodeNetwork {
       coupling: n.coupling,
       local_corridor: {
         t: round6(s.t),
-        C: round6(s.C + this.offsets[i]),
+        C: round6(s.C + this.offsets[i]!),
         D: round6(s.D),
         Q: round6(s.Q),
         R: round6(s.R),
       },
-      desync_peak: round6(this.peaks[i]),
+      desync_peak: round6(this.peaks[i]!),
     }));
   }
 }
@@ -207,6 +217,12 @@ export class DimensionalCore {
     decay = 0.95,
     private readonly excitation = 0.5,
   ) {
+    // The model comes from scenario data: an unknown name would give K = undefined and a core with no dimensions
+    // that silently measures nothing.
+    if (!Object.hasOwn(DIMCORE_MODELS, model))
+      throw new Error(
+        `dimcore.model must be one of ${Object.keys(DIMCORE_MODELS).join(", ")}, got ${JSON.stringify(model)}`,
+      );
     this.K = DIMCORE_MODELS[model];
     this.base = new Float64Array(this.K + 1);
     for (let k = 0; k <= this.K; k++) this.base[k] = decay ** k;
@@ -233,22 +249,23 @@ export class DimensionalCore {
     const exc = this.excitation * Math.abs(u);
     let sumA = 0;
     let sumE = 0;
+    // k <= K: every per-dimension array (and the caller's gains) has K + 1 slots.
     for (let k = 0; k <= this.K; k++) {
-      const expected = this.base[k] * pow;
+      const expected = this.base[k]! * pow;
       pow *= r;
-      const m = (1 + exc * this.kOverK[k]) * gains[k];
+      const m = (1 + exc * this.kOverK[k]!) * gains[k]!;
       this.m[k] = m;
       const a = expected * m;
       sumE += expected;
       sumA += a;
-      this.sums[k] += a;
+      this.sums[k]! += a;
     }
     this.n++;
     if (sumA <= 0) return 0;
     let worst = 0;
     const norm = sumE / sumA;
     for (let k = 0; k <= this.K; k++) {
-      const dev = Math.abs(this.m[k] * norm - 1);
+      const dev = Math.abs(this.m[k]! * norm - 1);
       if (dev > worst) worst = dev;
     }
     return worst;
@@ -256,7 +273,7 @@ export class DimensionalCore {
 
   snapshot(): DimCore {
     const dims: Record<string, number> = {};
-    for (let k = 0; k <= this.K; k++) dims[`d${k}`] = round6(this.n ? this.sums[k] / this.n : this.base[k]);
+    for (let k = 0; k <= this.K; k++) dims[`d${k}`] = round6(this.n ? this.sums[k]! / this.n : this.base[k]!);
     return { model: this.model, dims };
   }
 }
