@@ -11,6 +11,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./serve.js"),
   () => import("./ctf.js"),
   () => import("./conformance.js"),
+  () => import("./keys.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { sha256Hex } from "../canonical.js";
 import { FabricError } from "../errors.js";
 
@@ -122,6 +122,8 @@ export interface WrittenKeyPair {
 export function writeKeyPair(pair: KeyPair, dir: string, name: string, comment = name): WrittenKeyPair {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
     throw new FabricError("RTT_FABRIC_USAGE", `bad key name ${JSON.stringify(name)} (letters, digits, . _ -)`);
+  // Only the keys directory itself is 0700: a recursive mode would also close `.rtt/` (and the registry) to readers.
+  mkdirSync(dirname(dir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privateKeyFile = join(dir, `${name}.key`);
   const publicKeyFile = join(dir, `${name}.pub`);
