@@ -134,3 +134,51 @@ describe("status escalation", () => {
     expect(step(800)).toMatchObject({ corridor_status: "critical", violations: ["latency_drift"] });
   });
 });
+
+describe("semantic_drift reads the step's action and observation (q_metrics.md)", () => {
+  const w = Math.log(3 / 2) + 1;
+  it("hand-computed: the observation's terms count, as the spec's example says", () => {
+    const c = createCorridor({ taskId: "t", spec: SPEC, writer: new MemorySink(), task: "quantum turbulence" });
+    // Text "search quantum turbulence" against the task: quantum, turbulence idf 1; search idf w.
+    const r = c.step({ action: "search quantum", observation: "turbulence", tool: "search", latencyMs: 10 });
+    expect(r.q.semantic_drift).toBeCloseTo(1 - 2 / (Math.sqrt(2) * Math.sqrt(2 + w * w)), 6);
+    expect(r.q.semantic_drift).toBe(0.290703);
+    // The action alone would be 1 − 1/(1 + w²): the spec's other number, which the runtime must not give.
+    expect(r.q.semantic_drift).not.toBeCloseTo(1 - 1 / (1 + w * w), 3);
+  });
+
+  it("two steps with the same action drift apart when what they observed does", () => {
+    const run = (observation: string) => {
+      const c = createCorridor({ taskId: "t", spec: SPEC, writer: new MemorySink(), task: "boil water for tea" });
+      return c.step({ action: "heat('kettle')", observation, tool: "stove", latencyMs: 100 }).q.semantic_drift;
+    };
+    const onTask = run("water is boiling, tea ready");
+    const offTask = run("smoke alarm, kitchen on fire");
+    expect(onTask).toBeLessThan(offTask);
+    expect(offTask).toBe(1); // no term shared with the task
+  });
+
+  it("without a task the root step's action and observation are the reference; the validator agrees", () => {
+    const sink = new MemorySink();
+    const c = createCorridor({ taskId: "t", spec: SPEC, writer: sink, now: fakeClock() });
+    expect(c.step({ action: "plan", observation: "trip to lisbon", latencyMs: 1 }).q.semantic_drift).toBe(0);
+    // Shares only the root's observation terms: an action-only reference ("plan") would make this 1.
+    expect(c.step({ action: "book", observation: "flight to lisbon", latencyMs: 1 }).q.semantic_drift).toBeLessThan(1);
+    c.end();
+    expect(validateCTFText(sink.text()).issues).toEqual([]);
+  });
+
+  it("a pluggable embedder is given the same text", () => {
+    const seen: string[] = [];
+    const embedder = {
+      name: "spy",
+      embed: (t: string) => {
+        seen.push(t);
+        return [1, 0];
+      },
+    };
+    const c = createCorridor({ taskId: "t", spec: SPEC, writer: new MemorySink(), task: "tea", embedder });
+    c.step({ action: "heat", observation: "warm", latencyMs: 1 });
+    expect(seen).toEqual(["tea", "heat warm"]);
+  });
+});
