@@ -73,11 +73,7 @@ export function createCorridor(opts: CorridorOptions): Corridor {
 
   const describeHead = (): StepResult => {
     const head = state.head!;
-    const q = state.metrics();
-    const s = state.status(q);
-    head.q = q;
-    head.status = s.corridor_status;
-    head.violations = s.violations;
+    const { q, ...s } = state.describeHead();
     emit({ type: "q", step_id: head.id, ...q });
     emit({ type: "status", step_id: head.id, corridor_status: s.corridor_status, violations: s.violations });
     status = s.corridor_status;

@@ -239,6 +239,24 @@ export class StepTree {
     return { corridor_status, violations };
   }
 
+  /**
+   * The corridor runtime's description of the head: its Q-metrics on the current lineage, then its status
+   * (which records the head's violation streak), kept on the node unless `keep` is false. The one place
+   * metrics and status are computed together: the runtime writes them, the readers compute them for
+   * traces that carry no `q` events (computeMissingQ), the live server for updates it sends.
+   */
+  describeHead(keep = true): StatusResult & { q: QMetrics } {
+    const q = this.metrics();
+    const s = this.status(q);
+    const h = this.head;
+    if (keep && h) {
+      h.q = q;
+      h.status = s.corridor_status;
+      h.violations = s.violations;
+    }
+    return { q, ...s };
+  }
+
   /** Terms of a step's text (action, then observation) into `out`, without building the joined string. */
   private stepTerms(e: StepEvent, out: TermVector): TermVector {
     return this.corpus.vectorInto(out, e.action, e.observation);

@@ -62,6 +62,13 @@ export class CTFValidator {
   private readonly keep: boolean;
   /** The latest q event: the status after it is derived from the file's own q values. */
   private lastQ: QEvent | null = null;
+  /**
+   * Where `lastStatus` comes from, for the footer's final_status check: a status event (or none yet), the status
+   * recomputed on the surviving lineage after a rewind, or unknown (a rewind without recomputation: not judged).
+   */
+  private statusFrom: { kind: "event" } | { kind: "rewind"; line: number; to: number } | { kind: "unknown" } = {
+    kind: "event",
+  };
 
   constructor(private readonly opts: ValidatorOptions = {}) {
     this.recompute = opts.recompute ?? true;
@@ -151,15 +158,13 @@ export class CTFValidator {
     }
     if (e.type === "footer") {
       this.footer = e;
-      if ((this.opts.checkFinalStatus ?? true) && e.final_status !== this.lastStatus) {
-        out.push(
-          this.err(
-            line,
-            "/final_status",
-            "final_status",
-            `final_status is ${e.final_status} but the last status was ${this.lastStatus}`,
-          ),
-        );
+      const from = this.statusFrom;
+      if ((this.opts.checkFinalStatus ?? true) && from.kind !== "unknown" && e.final_status !== this.lastStatus) {
+        const was =
+          from.kind === "rewind"
+            ? `the surviving lineage's status, recomputed after the rewind to step ${from.to} on line ${from.line}, is ${this.lastStatus}`
+            : `the last status was ${this.lastStatus}`;
+        out.push(this.err(line, "/final_status", "final_status", `final_status is ${e.final_status} but ${was}`));
       }
       return;
     }
@@ -244,6 +249,20 @@ export class CTFValidator {
     this.floorFrom = "rewind";
     this.fresh = true;
     this.freshQ = null;
+    // The q and status written before the rewind described the abandoned head. The corridor's status is now that
+    // of the surviving lineage (encoding_rules.md §5, §6): recomputed here, so a trace whose writer emits no
+    // status after the rewind (the seed's writer) is judged on it; a status event that follows replaces it.
+    this.lastQ = null;
+    if (this.recompute) {
+      const d = st.describeHead(this.keep);
+      this.freshQ = d.q;
+      this.lastStatus = d.corridor_status;
+      this.statusFrom = { kind: "rewind", line, to: to.id };
+    } else {
+      // Without recomputation the status last written for to_step stands in (for display); final_status is not judged.
+      if (to.status) this.lastStatus = to.status;
+      this.statusFrom = { kind: "unknown" };
+    }
   }
 
   private resolve(st: StepTree, id: number, line: number, field: string, out: CTFIssue[]): StepNode | null {
@@ -297,6 +316,7 @@ export class CTFValidator {
       node.violations = e.violations;
     }
     this.lastStatus = e.corridor_status;
+    this.statusFrom = { kind: "event" };
     if (!check) return;
     // Status is derived from the file's own q values so a drift we cannot reproduce does not cascade.
     const q = this.lastQ?.step_id === node.id ? this.lastQ : (this.freshQ ?? st.metrics());
