@@ -26,7 +26,7 @@ export { ctfSpecDir, readCtfSchema } from "./spec.js";
 export { CRITICAL_STREAK, round6, type StatusResult, type StepNode, StepTree } from "./step-tree.js";
 export { formatSummary, loadEvents, loadEventsText, sparkline, summarize, type TraceSummary } from "./summary.js";
 export { cosine, type Embedder, forEachToken, TermVector, TfIdfCorpus, termCounts } from "./text.js";
-export { type LoadedTrace, loadTrace, loadTraceText } from "./trace.js";
+export { computeMissingQ, type LoadedTrace, type LoadOptions, loadTrace, loadTraceText } from "./trace.js";
 export * from "./types.js";
 export {
   CTFValidator,

@@ -71,6 +71,21 @@ describe("rtt ctf", () => {
     expect(await rtt("diff", steady, join(dir, "nope.ctf"))).toBe(2);
   });
 
+  it("summary computes the Q-metrics of a trace written without q events (the seed's minimal writer)", async () => {
+    const full = readFileSync(flaky, "utf8");
+    const bare = join(dir, "bare.ctf");
+    const kept = full.split("\n").filter((l) => !l.startsWith('{"type":"q"') && !l.startsWith('{"type":"status"'));
+    writeFileSync(bare, kept.join("\n"));
+    expect(await rtt("summary", "--format", "json", flaky)).toBe(0);
+    const want = JSON.parse(out);
+    out = "";
+    expect(await rtt("summary", "--format", "json", bare)).toBe(0);
+    const got = JSON.parse(out);
+    expect(got.metrics).toEqual(want.metrics);
+    expect(got.metrics.latency_drift.max).toBeGreaterThan(0);
+    expect(got.violations).toEqual(want.violations);
+  });
+
   it("export writes Chrome and OTLP JSON", async () => {
     const chrome = join(dir, "trace.json");
     expect(await rtt("export", "--format", "chrome", "-o", chrome, steady, flaky)).toBe(0);
