@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash as sha } from "node:crypto";
 import { crc32c } from "../crc32c.js";
 
 /**
@@ -47,5 +47,5 @@ export function encodeRecord(
   const body = bytes.subarray(8);
   const crc = crc32c(body, prevCrc);
   bytes.writeUInt32LE(crc, 4);
-  return { bytes, crc, hash: createHash("sha256").update(body).digest() };
+  return { bytes, crc, hash: sha("sha256", body, "buffer") };
 }

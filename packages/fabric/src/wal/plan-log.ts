@@ -45,13 +45,9 @@ export class PlanLog {
   ) {}
 
   static open(path: string): PlanLog {
-    const wal = Wal.open(path);
-    try {
-      return new PlanLog(wal, replay(wal.path, wal.records));
-    } catch (e) {
-      wal.close();
-      throw e;
-    }
+    const s: PlanState = { current: null, commits: [], pending: null };
+    const wal = Wal.open(path, (r) => step(path, s, r));
+    return new PlanLog(wal, s);
   }
 
   get state(): Readonly<PlanState> {
@@ -89,12 +85,12 @@ export class PlanLog {
   }
 
   checkpoints(): Checkpoint[] {
-    return this.wal.records.filter((r) => r.type === "checkpoint").map((r) => r.payload as unknown as Checkpoint);
+    return [...this.wal.records("checkpoint")].map((r) => r.payload as unknown as Checkpoint);
   }
 
   /** The Merkle leaf hashes: one per commit record, in order. */
   leaves(): Buffer[] {
-    return this.wal.records.filter((r) => r.type === "commit").map((r) => leafHash(r.body));
+    return [...this.wal.records("commit")].map((r) => leafHash(r.body));
   }
 
   /**
@@ -102,7 +98,7 @@ export class PlanLog {
    * (so it verifies against a signed root), else against the whole tree now.
    */
   proof(plan_id: string): InclusionProof {
-    const commits = this.wal.records.filter((r) => r.type === "commit");
+    const commits = [...this.wal.records("commit")];
     let index = -1;
     for (let i = commits.length - 1; i >= 0 && index < 0; i--) if (commits[i]?.payload.plan_id === plan_id) index = i;
     const rec = commits[index];
@@ -130,8 +126,7 @@ export class PlanLog {
   verifyCheckpoints(checkSig?: (c: Checkpoint) => string | undefined): string[] {
     const leaves = this.leaves();
     const problems: string[] = [];
-    for (const rec of this.wal.records) {
-      if (rec.type !== "checkpoint") continue;
+    for (const rec of this.wal.records("checkpoint")) {
       const c = rec.payload as unknown as Checkpoint;
       if (!Number.isInteger(c.tree_size) || c.tree_size > leaves.length)
         problems.push(`record ${rec.seq}: checkpoint of ${c.tree_size} commits, but the log has ${leaves.length}`);
@@ -171,14 +166,8 @@ export function verifyProof(p: InclusionProof): boolean {
   );
 }
 
-function replay(path: string, records: readonly WalRecord[]): PlanState {
-  const s: PlanState = { current: null, commits: [], pending: null };
-  for (const r of records) step(path, s, r);
-  return s;
-}
-
 /** Applies one record to the state in place (replay of 10^5 records must stay linear). */
-function step(path: string, s: PlanState, r: WalRecord): void {
+function step(path: string, s: PlanState, r: Pick<WalRecord, "seq" | "type" | "payload">): void {
   const bad = (why: string) => new FabricError("RTT_FABRIC_CORRUPT", `record ${r.seq} (${r.type}): ${why}`, path);
   const plan = str(r.payload.plan_id);
   switch (r.type) {

@@ -35,12 +35,12 @@ describe("WAL records", () => {
     const path = fresh();
     writeSome(path, 10);
     const wal = Wal.open(path);
-    expect(wal.records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(wal.records[3]?.payload).toEqual({ plan_id: "sha256:1", i: 3 });
+    expect([...wal.records()].map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(wal.record(3).payload).toEqual({ plan_id: "sha256:1", i: 3 });
     expect(wal.repairedBytes).toBe(0);
     wal.append("abort", { plan_id: "x", reason: "r" });
     wal.close();
-    expect(Wal.open(path).records).toHaveLength(11);
+    expect(Wal.open(path).size).toBe(11);
   });
 
   it("a torn tail at any byte is cut off at recovery and the records before it stay", () => {
@@ -48,13 +48,13 @@ describe("WAL records", () => {
     writeSome(path, 4);
     const full = readFileSync(path);
     const wal = Wal.open(path);
-    const lastStart = wal.records[3]?.offset as number;
+    const lastStart = wal.record(3).offset;
     wal.close();
     fc.assert(
       fc.property(fc.integer({ min: lastStart + 1, max: full.length - 1 }), (cut) => {
         writeFileSync(path, full.subarray(0, cut));
         const w = Wal.open(path);
-        expect(w.records).toHaveLength(3);
+        expect(w.size).toBe(3);
         expect(w.repairedBytes).toBe(cut - lastStart);
         w.close();
         expect(statSync(path).size).toBe(lastStart);
@@ -68,7 +68,7 @@ describe("WAL records", () => {
     writeSome(path, 5);
     const buf = readFileSync(path);
     const second = Wal.open(path);
-    const at = (second.records[1]?.offset as number) + HEADER + 3;
+    const at = second.record(1).offset + HEADER + 3;
     second.close();
     buf[at] = (buf[at] as number) ^ 0x20;
     writeFileSync(path, buf);
@@ -100,10 +100,10 @@ describe("WAL records", () => {
     writeSome(path, 1);
     truncateSync(path, 3);
     const w = Wal.open(path);
-    expect(w.records).toHaveLength(0);
+    expect(w.size).toBe(0);
     w.append("prepare", { plan_id: "p", base: null });
     w.close();
-    expect(Wal.open(path).records).toHaveLength(1);
+    expect(Wal.open(path).size).toBe(1);
   });
 });
 
