@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
 import { FabricError } from "../errors.js";
@@ -56,9 +56,12 @@ export function loadTrustStore(registryDir: string): TrustStore {
     if (!name.endsWith(".pub")) continue;
     const file = join(layout.keys, name);
     try {
-      // A symlink out of the store or a huge file is not a key someone meant to trust.
-      const st = statSync(file);
-      if (!st.isFile() || st.size > 16 * 1024) throw new FabricError("RTT_FABRIC_INVALID", "not a small regular file");
+      // A symlink can point anywhere (out of the registry, at a file someone else controls), and a huge file is not
+      // a key: neither is something a person deliberately trusted with `keys trust`, which writes plain files.
+      const st = lstatSync(file);
+      if (st.isSymbolicLink()) throw new FabricError("RTT_FABRIC_ESCAPE", "a symlink in the trust store", file);
+      if (!st.isFile() || st.size > 16 * 1024)
+        throw new FabricError("RTT_FABRIC_INVALID", "not a small regular file", file);
       const parsed = parsePublicKey(readFileSync(file, "utf8"), file);
       store.keys.set(parsed.key_id, { ...parsed, file });
     } catch (e) {
