@@ -21,6 +21,7 @@ const INTEGRATION = [
   "packages/cli/test/**/*.test.ts", // the built CLI as a child process; conformance runs C, Go, Java, Rust, Python
   "packages/sdk/test/python-sdk.test.ts", // python3
   "packages/sdk/test/seed-snippets.test.ts", // child processes
+  "packages/fabric/test/mcp/stdio-*.test.ts", // real MCP servers over stdio (npm's and SDK fixtures)
   "packages/server/test/api.runner.test.ts", // a listening server, promtool
   "packages/server/test/kill.test.ts", // SIGKILLed server processes
   "packages/server/test/shutdown.test.ts", // server processes and signals

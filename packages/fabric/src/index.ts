@@ -5,6 +5,17 @@ export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./can
 export { crc32c } from "./crc32c.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
+export { commandLabel, DEFAULT_TIMEOUT_MS, listServerTools, type ServerListing } from "./mcp/client.js";
+export { ingestMcp, type McpIngestOptions, type McpIngestResult } from "./mcp/ingest.js";
+export {
+  encodeToolName,
+  type McpManifest,
+  manifestVersion,
+  normalizeServerName,
+  toolOfSymbol,
+  toolSymbol,
+} from "./mcp/manifest.js";
+export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
 export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
