@@ -62,6 +62,7 @@ export {
   trustKey,
   trustLayout,
 } from "./trust/store.js";
+export * from "./views/index.js";
 export { encodeRecord as encodeWalRecord, MAGIC as WAL_MAGIC, type RecordType as WalRecordType } from "./wal/format.js";
 export { leafHash, treeRoot, verifyInclusion } from "./wal/merkle.js";
 export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyProof } from "./wal/plan-log.js";
