@@ -4,6 +4,7 @@ import { HttpError, httpError, installErrorHandler, installValidation, q } from 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
+import { ctfViewRoutes } from "./view.js";
 
 export interface CtfPluginOptions {
   dataDir: string;
@@ -195,6 +196,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   );
 
   app.get("/ctf", async () => ({ traces: await store.list() }));
+  ctfViewRoutes(app, { store, readStored });
 
   app.get<{ Params: { id: string } }>("/ctf/:id/raw", { schema: ID_PARAMS }, async (req, reply) => {
     // A missing trace is readStored's 404.
