@@ -12,6 +12,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./ctf.js"),
   () => import("./conformance.js"),
   () => import("./keys.js"),
+  () => import("./mcp.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {
