@@ -11,6 +11,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./serve.js"),
   () => import("./ctf.js"),
   () => import("./conformance.js"),
+  () => import("./view.js"),
   () => import("./keys.js"),
   () => import("./mcp.js"),
 ];

@@ -21,3 +21,4 @@ export {
 export { DELETE_MARK, MERGE_KEYS, mergePatch } from "./merge.js";
 export { type AgentPlan, OVERLAY_ORDER, planView, renderAgent, type ViewPlan } from "./plan.js";
 export { viewTrust } from "./strict.js";
+export { listViews, type VerifyViewOptions, verifyView } from "./verify.js";

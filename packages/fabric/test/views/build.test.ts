@@ -20,6 +20,7 @@ import {
   formatViewDiff,
   generateKeyPair,
   hashOf,
+  listViews,
   loadTrustStore,
   Registry,
   revokeKey,
@@ -27,6 +28,7 @@ import {
   trustKey,
   type ViewManifest,
   verifyDocument,
+  verifyView,
   viewHashOf,
   writeKeyPair,
 } from "@rtt/fabric";
@@ -524,5 +526,28 @@ describe("view diff", () => {
       "RTT_FABRIC_NOT_FOUND",
       'no base agent named "nope"',
     );
+  });
+});
+
+describe("view verify and ls", () => {
+  it("checks every file against the sidecar, the signature under strict mode, and lists views", () => {
+    seedProject();
+    buildView({ root, provider: "claude", env: "prod" });
+    expect(verifyView({ root, provider: "claude" }).files).toBe(1);
+    expect(listViews({ root }).map((m) => [m.provider, m.env])).toEqual([["claude", "prod"]]);
+    expectFabricError(
+      () => verifyView({ root, provider: "claude", strict: true }),
+      "RTT_FABRIC_UNTRUSTED",
+      ".view.json: unsigned (strict mode)",
+    );
+    writeFileSync(join(root, OUT), readFileSync(join(root, OUT), "utf8").replace("claude-sonnet", "evil"));
+    expectFabricError(
+      () => verifyView({ root, provider: "claude" }),
+      "RTT_FABRIC_CORRUPT",
+      "summarize.agent.json: content hashes to",
+    );
+    unlinkSync(join(root, OUT));
+    expectFabricError(() => verifyView({ root, provider: "claude" }), "RTT_FABRIC_UNREADABLE", "summarize.agent.json");
+    expectFabricError(() => verifyView({ root, provider: "openai" }), "RTT_FABRIC_NOT_FOUND", "no view built here");
   });
 });
