@@ -11,6 +11,8 @@ export interface FabricPaths {
   policy: string;
   routes: string;
   topology: string;
+  /** The plan WAL (2PC records, Merkle checkpoints). */
+  wal: string;
 }
 
 export function fabricPaths(root = ".rtt", overrides: Partial<FabricPaths> = {}): FabricPaths {
@@ -22,6 +24,7 @@ export function fabricPaths(root = ".rtt", overrides: Partial<FabricPaths> = {})
     policy: join(r, "policy.json"),
     routes: join(r, "routes.json"),
     topology: join(r, "topology.json"),
+    wal: join(r, "wal", "fabric.wal"),
     ...overrides,
   };
 }

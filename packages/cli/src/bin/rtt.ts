@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAll } from "../commands/index.js";
 import { CliExit, EXIT_USAGE, exitQuietlyWhenStdoutCloses } from "../lib/exit.js";
+import { isFabricError } from "../lib/fabric-error.js";
 import { VERSION } from "../lib/version.js";
 
 const program = new Command("rtt")
@@ -21,6 +22,10 @@ try {
   } else if (err instanceof CliExit) {
     if (err.message) process.stderr.write(`rtt: ${err.message}\n`);
     process.exitCode = err.code;
+  } else if (isFabricError(err)) {
+    // The fabric's errors name the file or object and carry their exit code (@rtt/fabric errors.ts).
+    process.stderr.write(`rtt: ${err.message}\n`);
+    process.exitCode = err.exitCode;
   } else {
     process.stderr.write(`rtt: ${(err as Error).message}\n`);
     process.exitCode = EXIT_USAGE;

@@ -13,6 +13,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./conformance.js"),
   () => import("./view.js"),
   () => import("./keys.js"),
+  () => import("./wal.js"),
   () => import("./mcp.js"),
 ];
 

@@ -44,9 +44,9 @@ export class PlanLog {
     private readonly s: PlanState,
   ) {}
 
-  static open(path: string): PlanLog {
+  static open(path: string, opts: { readOnly?: boolean } = {}): PlanLog {
     const s: PlanState = { current: null, commits: [], pending: null };
-    const wal = Wal.open(path, (r) => step(path, s, r));
+    const wal = Wal.open(path, (r) => step(path, s, r), opts);
     return new PlanLog(wal, s);
   }
 

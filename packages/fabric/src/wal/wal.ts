@@ -134,8 +134,13 @@ export class Wal {
     this.repairedBytes = repaired;
   }
 
-  /** Opens (creating) the log at `path`; `visit` sees every existing record once, in order. */
-  static open(path: string, visit?: WalVisitor): Wal {
+  /**
+   * Opens (creating) the log at `path`; `visit` sees every existing record once, in order. `readOnly` (for
+   * `rtt wal verify`) changes nothing on disk: a torn tail is reported in `repairedBytes` but left in place, a missing
+   * file is an error, and appends throw.
+   */
+  static open(path: string, visit?: WalVisitor, opts: { readOnly?: boolean } = {}): Wal {
+    if (opts.readOnly) return Wal.openReadOnly(path, visit);
     mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(path, "a+");
     try {
@@ -161,6 +166,31 @@ export class Wal {
       throw e;
     }
   }
+
+  private static openReadOnly(path: string, visit?: WalVisitor): Wal {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new FabricError("RTT_FABRIC_UNREADABLE", err.code === "ENOENT" ? "no such WAL" : err.message, path);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) got += readSync(fd, buf, got, size - got, got);
+      const scan = scanWal(path, buf, visit);
+      const wal = new Wal(path, fd, scan, scan.tornBytes);
+      wal.readOnly = true;
+      return wal;
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
+  private readOnly = false;
 
   get size(): number {
     return this.opened.offsets.length + this.appended.length;
@@ -191,6 +221,7 @@ export class Wal {
 
   /** Appends one record durably; returns it. */
   append(type: RecordType, body: Record<string, unknown>): WalRecord {
+    if (this.readOnly) throw new FabricError("RTT_FABRIC_USAGE", "WAL opened read-only", this.path);
     const payload = canonicalBytes(body);
     if (payload.length > MAX_PAYLOAD)
       throw new FabricError("RTT_FABRIC_INVALID", `WAL record of ${payload.length} bytes is over the limit`, this.path);

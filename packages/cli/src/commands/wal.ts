@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import {
+  type Checkpoint,
+  fabricPaths,
+  type InclusionProof,
+  loadTrustStore,
+  PlanLog,
+  parseJsonText,
+  prettyJson,
+  readPrivateKeyFile,
+  signDocument,
+  verifyDocument,
+  verifyProof,
+} from "@rtt/fabric";
+import { type Command, Option } from "commander";
+import { CliExit, EXIT_INVALID } from "../lib/exit.js";
+
+const walOption = () => new Option("--wal <file>", "the plan WAL").default(fabricPaths().wal, ".rtt/wal/fabric.wal");
+const registryOption = () =>
+  new Option("--registry <dir>", "registry whose trust store checks checkpoint signatures").default(
+    fabricPaths().registry,
+    ".rtt/registry",
+  );
+
+/** A checkpoint's signature in words, or undefined when it is valid. */
+function signatureProblem(c: Checkpoint, registry: string): string | undefined {
+  if (c.sign === undefined) return undefined;
+  const r = verifyDocument(c, loadTrustStore(registry));
+  return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
+}
+
+export function register(program: Command): void {
+  const wal = program
+    .command("wal")
+    .description(
+      "The fabric's plan WAL: verify its history, print and check Merkle inclusion proofs (spec/fabric/wal.md)",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  rtt wal verify                          # CRC chain, hash chain, 2PC records, every checkpoint root and signature
+  rtt wal checkpoint --key .rtt/keys/default.key
+  rtt wal proof sha256:<plan> > proof.json
+  rtt wal proof --check proof.json        # offline: needs nothing but the file (and the trust store for its signature)`,
+    );
+
+  wal
+    .command("verify")
+    .description("Check the whole log without changing it; exit 0 when history is intact, 2 when it is not")
+    .addOption(walOption())
+    .addOption(registryOption())
+    .option("--json", "print the report as JSON")
+    .action((opts: { wal: string; registry: string; json?: boolean }) => {
+      const log = PlanLog.open(opts.wal, { readOnly: true });
+      try {
+        const problems = log.verifyCheckpoints((c) => signatureProblem(c, opts.registry));
+        const s = log.state;
+        const report = {
+          wal: opts.wal,
+          ok: problems.length === 0,
+          records: log.wal.size,
+          commits: s.commits.length,
+          checkpoints: log.checkpoints().length,
+          current: s.current,
+          pending: s.pending?.plan_id ?? null,
+          torn_tail_bytes: log.wal.repairedBytes,
+          problems,
+        };
+        if (opts.json) process.stdout.write(prettyJson(report));
+        else {
+          for (const p of problems) process.stderr.write(`${opts.wal}: ${p}\n`);
+          if (report.torn_tail_bytes > 0)
+            process.stderr.write(
+              `${opts.wal}: warning: ${report.torn_tail_bytes} bytes of a torn last record (a crash mid-append); the next writer cuts them off\n`,
+            );
+          process.stdout.write(
+            `${opts.wal}: ${report.ok ? "ok" : "FAILED"} — ${report.records} records, ${report.commits} commits, ${report.checkpoints} checkpoints; plan in force: ${report.current ?? "none"}${report.pending ? `; undecided: ${report.pending}` : ""}\n`,
+          );
+        }
+        if (!report.ok) process.exitCode = EXIT_INVALID;
+      } finally {
+        log.close();
+      }
+    });
+
+  wal
+    .command("checkpoint")
+    .description("Append a checkpoint of the Merkle root over all commits, signed when --key is given")
+    .addOption(walOption())
+    .option("--key <file>", "Ed25519 private key (PKCS#8 PEM) to sign the checkpoint with")
+    .action((opts: { wal: string; key?: string }) => {
+      const log = PlanLog.open(opts.wal);
+      try {
+        const key = opts.key ? readPrivateKeyFile(opts.key) : undefined;
+        const c = log.checkpoint(key ? (cp) => signDocument(cp, key) : undefined);
+        process.stdout.write(prettyJson(c));
+      } finally {
+        log.close();
+      }
+    });
+
+  wal
+    .command("proof")
+    .description("Print the inclusion proof of a plan's commit, or check one offline with --check")
+    .argument("[plan_id]", "the plan (sha256:…)")
+    .addOption(walOption())
+    .addOption(registryOption())
+    .option("--check <file>", "verify a saved proof instead (exit 0 valid, 2 not)")
+    .action((planId: string | undefined, opts: { wal: string; registry: string; check?: string }) => {
+      if (opts.check) {
+        const p = parseJsonText(readFileSync(opts.check, "utf8"), opts.check) as InclusionProof;
+        const sig = p.checkpoint ? signatureProblem(p.checkpoint, opts.registry) : undefined;
+        if (!verifyProof(p)) throw new CliExit(EXIT_INVALID, `${opts.check}: the proof does not lead to its root`);
+        if (sig) throw new CliExit(EXIT_INVALID, `${opts.check}: ${sig}`);
+        const signed = p.checkpoint?.sign
+          ? "a signed checkpoint"
+          : p.checkpoint
+            ? "an unsigned checkpoint"
+            : "the tree";
+        process.stdout.write(
+          `${opts.check}: valid — ${p.plan_id} is leaf ${p.leaf_index} of ${p.tree_size} under root ${p.root} (${signed})\n`,
+        );
+        return;
+      }
+      if (!planId) throw new CliExit(1, "wal proof: name a plan_id, or --check FILE");
+      const log = PlanLog.open(opts.wal, { readOnly: true });
+      try {
+        process.stdout.write(prettyJson(log.proof(planId)));
+      } finally {
+        log.close();
+      }
+    });
+}
