@@ -29,7 +29,7 @@ const INTEGRATION = [
   "packages/server/test/hostile.test.ts", // a listening server under hostile input
   "packages/server/test/fuzz/**/*.test.ts", // a listening server, property runs
   "packages/server/test/store.contract.test.ts", // PostgreSQL (and SQLite)
-  "packages/server/test/diagnostics-store.test.ts", // PostgreSQL (and SQLite)
+  "packages/diagnostics/test/store.test.ts", // PostgreSQL (and SQLite)
   "deploy/**/*.test.ts", // promtool, Prometheus, python3
   "bench/**/*.test.ts", // benchmark smoke runs
   "sdk-python/**/*.test.ts", // python3
@@ -43,6 +43,8 @@ export default defineConfig({
       "@rtt/ctf": src("ctf"),
       "@rtt/sdk": src("sdk"),
       "@rtt/http": src("http"),
+      "@rtt/diagnostics/migrations": src("diagnostics", "migrations"),
+      "@rtt/diagnostics": src("diagnostics"),
       "@rtt/fabric": src("fabric"),
       // A subpath export needs its own entry, before its package's (which would also match "@rtt/server/…").
       "@rtt/server/api": src("server", "api"),

@@ -2,7 +2,7 @@
 // POST /api/rtt/validate on a 17,000-node flow graph (issue 13): the analysis as it was before the fix (built from
 // git, the baseline) against the current build, in the same process on the same request objects; then the whole
 // HTTP path (JSON parse, schema, analysis, answer) of the current plugin, and the response sizes of a request that
-// used to amplify. Run after `npx tsc -b packages/server`:
+// used to amplify. Run after `npx tsc -b packages/diagnostics`:
 //   node bench/diagnostics/run.mjs [--runs 3] [--baseline-rev 296f4d1] [--nodes 17000]
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -32,8 +32,8 @@ for (const f of ["graph", "coherence"]) {
   writeFileSync(join(baseDir, `${f}.js`), out.outputText);
 }
 const old = await import(join(baseDir, "coherence.js"));
-const cur = await import(join(ROOT, "packages/server/dist/diagnostics/coherence.js"));
-const { diagnosticsPlugin } = await import(join(ROOT, "packages/server/dist/diagnostics/plugin.js"));
+const cur = await import(join(ROOT, "packages/diagnostics/dist/coherence.js"));
+const { diagnosticsPlugin } = await import(join(ROOT, "packages/diagnostics/dist/plugin.js"));
 const { default: Fastify } = await import("fastify");
 const { Registry } = await import("prom-client");
 

@@ -21,6 +21,7 @@ export {
   installErrorHandler,
   toHttpError,
 } from "./errors.js";
+export { OVERFLOW_LABEL } from "./labels.js";
 export {
   type FormatOptions,
   formatSchemaErrors,

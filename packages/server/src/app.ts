@@ -1,12 +1,11 @@
 import rateLimit from "@fastify/rate-limit";
+import { type DiagnosticsStore, diagnosticsPlugin } from "@rtt/diagnostics";
 import { httpError, installErrorHandler, installValidation } from "@rtt/http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
 import { ctfPlugin } from "./ctf/index.js";
-import { diagnosticsPlugin } from "./diagnostics/plugin.js";
-import type { DiagnosticsStore } from "./diagnostics/store.js";
 import type { SessionEmitter } from "./emit.js";
 import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
@@ -144,7 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       store: opts.diagnostics,
       registry: metrics.registry,
       clock: opts.clock,
-      maxSiteSeries: opts.maxSiteSeries,
+      maxSiteSeries: opts.maxSiteSeries ?? DEFAULTS.maxSiteSeries,
     });
 
   await registerStatic(app, opts.webDir);

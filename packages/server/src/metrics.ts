@@ -1,9 +1,9 @@
+import { OVERFLOW_LABEL } from "@rtt/http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Label values that come from session content are bounded: long strings cut, and at most this many per label. */
 export const MAX_LABEL_VALUES = 100;
 export const MAX_LABEL_LENGTH = 64;
-export const OVERFLOW_LABEL = "other";
 
 const NON_CONFORMING_DEFAULTS = [
   "nodejs_active_handles_total",

@@ -2,18 +2,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ValidationIssue } from "@rtt/core";
+import type { DiagnosticsStore } from "@rtt/diagnostics";
 import type { StartupErrorCode } from "@rtt/http";
 import { pino } from "pino";
 import { type BuiltApp, buildApp } from "./app.js";
 import { checkToken, DEFAULTS, isPostgresUrl, loadToken, type ServerOptions } from "./config.js";
 import { seedDemoTraces } from "./ctf/index.js";
 import { type DemoResult, fillDemo } from "./demo.js";
-import { type OpenedDiagnostics, openDiagnosticsStore } from "./diagnostics/open.js";
-import type { DiagnosticsStore } from "./diagnostics/store.js";
 import { SessionEmitter } from "./emit.js";
 import { checkExposure } from "./security.js";
 import { SelfCheckMonitor } from "./self-check.js";
-import { describeStore, openStore } from "./store/open.js";
+import { describeStore, type OpenedDiagnostics, openDiagnosticsStore, openStore } from "./store/open.js";
 import type { SessionStore } from "./store/types.js";
 
 export interface RunningServer extends BuiltApp {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PG_URL, probePostgres, uniqueSchema } from "../../../test/support/pg.js";
 import { deriveSession } from "../src/ingest/derive.js";
 import { GroupCommitter } from "../src/store/group-commit.js";
 import { PostgresStore } from "../src/store/postgres.js";
@@ -13,7 +14,6 @@ import { ThreadedSqliteStore } from "../src/store/sqlite-threaded.js";
 import type { IngestItem, ListQuery, SessionStore } from "../src/store/types.js";
 import { makeV1, makeV2 } from "./support/fixtures.js";
 import { masteryRule as testRule } from "./support/mastery-rule.js";
-import { PG_URL, probePostgres, uniqueSchema } from "./support/pg.js";
 
 const pgSkip = await probePostgres();
 

@@ -4,15 +4,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DIAGNOSTICS_MIGRATIONS, PgDiagnosticsStore, SqliteDiagnosticsStore } from "@rtt/diagnostics";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PgDiagnosticsStore } from "../src/diagnostics/pg-store.js";
-import { SqliteDiagnosticsStore } from "../src/diagnostics/sqlite-store.js";
+import { PG_URL, probePostgres, uniqueSchema } from "../../../test/support/pg.js";
+import { migratePostgres, migrateSqlite } from "../src/store/migrate.js";
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from "../src/store/migrations.js";
 import { PostgresStore } from "../src/store/postgres.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import { PG_URL, probePostgres, uniqueSchema } from "./support/pg.js";
 
 const DIAG_TABLES = ["rtt_diag_beacons", "rtt_diag_drift", "rtt_diag_profiles", "rtt_diag_sites"];
 
@@ -32,6 +32,19 @@ const ledger = (db: Database.Database) =>
   (db.prepare("SELECT version, name FROM rtt_schema_migrations ORDER BY version").all() as { version: number }[]).map(
     (r) => r.version,
   );
+
+describe("one migration list per dialect", () => {
+  it("holds every step of @rtt/diagnostics once, in its order, after the sessions tables", () => {
+    const names = new Set(DIAGNOSTICS_MIGRATIONS.map((m) => m.name));
+    const steps = (list: { name: string; sql: string }[]) =>
+      list.filter((m) => names.has(m.name)).map((m) => [m.name, m.sql]);
+    const expected = (dialect: "sqlite" | "postgres") => DIAGNOSTICS_MIGRATIONS.map((m) => [m.name, m[dialect]]);
+    expect(steps(SQLITE_MIGRATIONS)).toEqual(expected("sqlite"));
+    expect(steps(POSTGRES_MIGRATIONS)).toEqual(expected("postgres"));
+    for (const list of [SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS])
+      expect(list.map((m) => m.version)).toEqual(list.map((_, i) => i + 1));
+  });
+});
 
 describe("SQLite: one migration list for sessions and diagnostics", () => {
   let dir: string;
@@ -53,10 +66,10 @@ describe("SQLite: one migration list for sessions and diagnostics", () => {
     db.close();
   });
 
-  it("the diagnostics store alone brings a fresh file to the same version, and the sessions store then finds it done", async () => {
+  it("the diagnostics store alone (with the server's runner) brings a fresh file to the same version, and the sessions store then finds it done", async () => {
     const file = join(dir, "b.db");
     const db = new Database(file);
-    await new SqliteDiagnosticsStore(db).init();
+    await new SqliteDiagnosticsStore(db, { migrate: migrateSqlite }).init();
     expect(ledger(db)).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
     const store = new SqliteStore(file);
     await store.close();
@@ -101,7 +114,7 @@ describe.skipIf(pgReason !== undefined)("PostgreSQL: one migration list for sess
 
   it("the diagnostics store and the sessions store apply one ledger, each step once", async () => {
     await Promise.all([
-      new PgDiagnosticsStore(pool, { schema }).init(),
+      new PgDiagnosticsStore(pool, { schema, migrate: migratePostgres }).init(),
       PostgresStore.open({ url: PG_URL, schema }).then((s) => s.close()),
     ]);
     const { rows } = await pool.query(`SELECT version FROM "${schema}".rtt_schema_migrations ORDER BY version`);

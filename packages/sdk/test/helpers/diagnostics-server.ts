@@ -5,8 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { DiagnosticsStore } from "@rtt/diagnostics";
 import type { Registry } from "prom-client";
-import type { DiagnosticsStore } from "../../../server/src/diagnostics/store.js";
 import { startServer } from "../../../server/src/server.js";
 
 export interface TestServer {

@@ -1,7 +1,10 @@
 /**
- * Schema migrations, one list per dialect, applied in order and recorded in `rtt_schema_migrations`.
- * Never edit a released step; append a new one.
+ * Schema migrations, one list per dialect, applied in order and recorded in `rtt_schema_migrations`: the sessions
+ * tables (here) and the diagnostics tables (@rtt/diagnostics' DIAGNOSTICS_MIGRATIONS, each step at the version it
+ * was released with; store.migrations.test checks every one is listed). Never edit a released step; append a new one.
  */
+import { DIAGNOSTICS_TABLES } from "@rtt/diagnostics/migrations";
+
 export interface Migration {
   version: number;
   name: string;
@@ -21,45 +24,6 @@ CREATE INDEX IF NOT EXISTS sessions_has_anomalies ON sessions (has_anomalies, ts
 CREATE INDEX IF NOT EXISTS sessions_score ON sessions (score_final, seq);
 CREATE INDEX IF NOT EXISTS notes_session ON notes (session_id, id);
 CREATE INDEX IF NOT EXISTS mastery_events_operator ON mastery_events (operator_id, id);
-`;
-
-/**
- * The diagnostics API's tables (/api/rtt/*). `IF NOT EXISTS` because databases written before this step was a
- * migration already hold them (the diagnostics store used to create them itself).
- */
-const diagnosticsTables = (t: { serial: string; json: string; bigint: string }) => `
-CREATE TABLE IF NOT EXISTS rtt_diag_sites (
-  site TEXT PRIMARY KEY,
-  state ${t.json} NOT NULL,
-  updated_at ${t.bigint} NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rtt_diag_beacons (
-  id ${t.serial},
-  site TEXT NOT NULL,
-  session TEXT NOT NULL,
-  event TEXT NOT NULL,
-  ts TEXT NOT NULL,
-  received_at ${t.bigint} NOT NULL,
-  fingerprint TEXT NOT NULL,
-  structure ${t.json} NOT NULL,
-  meta ${t.json}
-);
-CREATE INDEX IF NOT EXISTS rtt_diag_beacons_site ON rtt_diag_beacons (site, id);
-CREATE TABLE IF NOT EXISTS rtt_diag_drift (
-  id ${t.serial},
-  site TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  at ${t.bigint} NOT NULL,
-  session TEXT NOT NULL,
-  event TEXT NOT NULL,
-  details ${t.json} NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rtt_diag_drift_site ON rtt_diag_drift (site, id);
-CREATE TABLE IF NOT EXISTS rtt_diag_profiles (
-  site TEXT PRIMARY KEY,
-  profile ${t.json} NOT NULL,
-  updated_at ${t.bigint} NOT NULL
-);
 `;
 
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -132,11 +96,7 @@ CREATE TABLE mastery_events (
 );
 ${sessionIndexes}`,
   },
-  {
-    version: 2,
-    name: "diagnostics: sites, beacons, drift events, profiles",
-    sql: diagnosticsTables({ serial: "INTEGER PRIMARY KEY AUTOINCREMENT", json: "TEXT", bigint: "INTEGER" }),
-  },
+  { version: 2, name: DIAGNOSTICS_TABLES.name, sql: DIAGNOSTICS_TABLES.sqlite },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -224,9 +184,5 @@ EXCEPTION WHEN OTHERS THEN
   ALTER TABLE session_documents ALTER COLUMN document SET STORAGE EXTERNAL;
 END $$;`,
   },
-  {
-    version: 3,
-    name: "diagnostics: sites, beacons, drift events, profiles",
-    sql: diagnosticsTables({ serial: "BIGSERIAL PRIMARY KEY", json: "JSONB", bigint: "BIGINT" }),
-  },
+  { version: 3, name: DIAGNOSTICS_TABLES.name, sql: DIAGNOSTICS_TABLES.postgres },
 ];

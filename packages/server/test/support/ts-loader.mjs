@@ -1,5 +1,6 @@
 // A minimal ESM loader so child processes in tests can run the TypeScript sources without a build:
-// `.js` specifiers resolve to the `.ts` file beside them, `@rtt/<pkg>` to packages/<pkg>/src/index.ts,
+// `.js` specifiers resolve to the `.ts` file beside them, `@rtt/<pkg>` to packages/<pkg>/src/index.ts (a named
+// entry `@rtt/<pkg>/<entry>` to packages/<pkg>/src/<entry>.ts),
 // and `.ts` files are transpiled with the project's TypeScript (types erased, no type check).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve as resolvePath } from "node:path";
@@ -16,8 +17,9 @@ const ts = oxc ? undefined : (await import("typescript")).default;
 const packagesDir = resolvePath(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 export async function resolve(specifier, context, next) {
-  const pkg = /^@rtt\/([a-z]+)$/.exec(specifier);
-  if (pkg) return { url: pathToFileURL(join(packagesDir, pkg[1], "src", "index.ts")).href, shortCircuit: true };
+  const pkg = /^@rtt\/([a-z]+)(?:\/([a-z-]+))?$/.exec(specifier);
+  if (pkg)
+    return { url: pathToFileURL(join(packagesDir, pkg[1], "src", `${pkg[2] ?? "index"}.ts`)).href, shortCircuit: true };
   if ((specifier.startsWith(".") || specifier.startsWith("file:")) && specifier.endsWith(".js") && context.parentURL) {
     const url = new URL(specifier.replace(/\.js$/, ".ts"), context.parentURL);
     if (existsSync(fileURLToPath(url))) return { url: url.href, shortCircuit: true };

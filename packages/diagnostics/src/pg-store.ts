@@ -1,36 +1,43 @@
 /**
- * DiagnosticsStore on PostgreSQL through a `pg` Pool (owned by the server). JSON columns are JSONB;
+ * DiagnosticsStore on PostgreSQL through a `pg` Pool (owned by the caller). JSON columns are JSONB;
  * BIGINT columns come back from `pg` as strings and are converted to numbers (epoch ms fit easily).
  * `schema` (optional) qualifies every table; tests use a throwaway schema per run.
  */
-import type { Pool } from "pg";
-import { migratePostgres } from "../store/migrate.js";
+import type { Pool, PoolClient } from "pg";
 import type { DriftEvent, SiteState } from "./drift.js";
 import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
 
 export interface PgStoreOptions {
-  /** Schema that holds the tables (created if missing). Default: the connection's search_path. */
+  /** Schema that holds the tables. Default: the connection's search_path. */
   schema?: string;
+  /**
+   * Brings `schema` ("public" when none is given) to its newest version, the diagnostics steps included
+   * (migrations.ts), creating it if missing; `rtt serve` passes the runner of its one versioned list. Without it
+   * the schema must already hold the tables.
+   */
+  migrate?: (client: PoolClient, schema: string) => Promise<void>;
 }
 
 export class PgDiagnosticsStore implements DiagnosticsStore {
   private readonly q: (table: string) => string;
   private readonly schema?: string;
+  private readonly migrate?: PgStoreOptions["migrate"];
 
   constructor(
     private readonly pool: Pool,
     opts: PgStoreOptions = {},
   ) {
     this.schema = opts.schema;
+    this.migrate = opts.migrate;
     const prefix = opts.schema ? `${quoteIdent(opts.schema)}.` : "";
     this.q = (table) => `${prefix}${table}`;
   }
 
-  /** The tables are part of the database's one versioned schema (store/migrations.ts). */
   async init(): Promise<void> {
+    if (!this.migrate) return;
     const client = await this.pool.connect();
     try {
-      await migratePostgres(client, this.schema ?? "public");
+      await this.migrate(client, this.schema ?? "public");
     } finally {
       client.release();
     }

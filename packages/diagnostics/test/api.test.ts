@@ -1,11 +1,10 @@
 // The diagnostics plugin on a real Fastify instance with a real SQLite store (HTTP via inject; the SDK
 // suites in packages/sdk/test drive the same plugin over a real socket).
-import Database from "better-sqlite3";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnosticsPlugin } from "../src/diagnostics/plugin.js";
-import { SqliteDiagnosticsStore } from "../src/diagnostics/sqlite-store.js";
+import { diagnosticsPlugin } from "../src/plugin.js";
+import { memoryStore } from "./support/tables.js";
 
 const TOKEN = "s3cret";
 let app: FastifyInstance;
@@ -42,8 +41,7 @@ async function get(url: string) {
 beforeAll(async () => {
   app = Fastify();
   registry = new Registry();
-  const store = new SqliteDiagnosticsStore(new Database(":memory:"));
-  await store.init();
+  const store = await memoryStore();
   await app.register(diagnosticsPlugin, {
     store,
     registry,

@@ -1,8 +1,8 @@
 /**
  * Storage contract for diagnostics: site states, beacons, drift events and profiles.
  * Two implementations (sqlite-store.ts, pg-store.ts) pass the same contract tests
- * (packages/server/test/diagnostics-store.test.ts). Tables are prefixed `rtt_diag_` so they can
- * live beside the rest of the server's schema in the same database.
+ * (packages/diagnostics/test/store.test.ts). Tables are prefixed `rtt_diag_` so they can
+ * live beside the rest of the server's schema in the same database (migrations.ts).
  */
 import type { Profile } from "@rtt/sdk";
 import type { Beacon, DriftEvent, SiteState } from "./drift.js";
@@ -23,7 +23,7 @@ export interface DriftQuery {
 }
 
 export interface DiagnosticsStore {
-  /** Creates the tables if missing. Idempotent; call once before use. */
+  /** Runs the store's `migrate` runner, if it was given one. Idempotent; call once before use. */
   init(): Promise<void>;
   getSite(site: string): Promise<SiteState | undefined>;
   listSites(): Promise<SiteState[]>;

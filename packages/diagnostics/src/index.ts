@@ -1,5 +1,8 @@
-/** RTT-Inside diagnostics: beacons, profiles, drift, coherence, corridor and topology. */
-export { canonicalJson } from "@rtt/core";
+/**
+ * @rtt/diagnostics: the RTT-Inside diagnostics API (/api/rtt/*, seeds 001/002) — beacons, profiles, drift, coherence,
+ * corridor and topology — as a Fastify plugin over a DiagnosticsStore (SQLite or PostgreSQL). Its tables are schema
+ * steps (migrations.ts) that the database's one versioned migration list applies; `rtt serve` mounts the plugin.
+ */
 export {
   type Constraint,
   evaluateConstraint,
@@ -23,11 +26,11 @@ export {
   type SiteState,
 } from "./drift.js";
 export { type ErrorDetail, InputError } from "./errors.js";
-export { diagnosticsMetrics, type ScopeLabel, scopeLabel } from "./metrics.js";
-export { type OpenedDiagnostics, openDiagnosticsStore } from "./open.js";
+export { diagnosticsMetrics, MAX_SITE_SERIES_DEFAULT, type ScopeLabel, scopeLabel } from "./metrics.js";
+export { DIAGNOSTICS_MIGRATIONS, DIAGNOSTICS_TABLES, type DiagnosticsMigration } from "./migrations.js";
 export { PgDiagnosticsStore, type PgStoreOptions } from "./pg-store.js";
 export { type DiagnosticsPluginOptions, diagnosticsPlugin } from "./plugin.js";
 export { BEACON_SPEC, check, checkSite } from "./schemas.js";
-export { SqliteDiagnosticsStore } from "./sqlite-store.js";
+export { SqliteDiagnosticsStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export type { DiagnosticsStore, DriftQuery, Profile, StoredBeacon } from "./store.js";
 export { decomposeTopology, type TopologyRequest, type TopologyResult } from "./topology.js";

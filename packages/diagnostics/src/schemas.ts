@@ -36,7 +36,7 @@ export function check<T>(name: SchemaName, value: unknown, what: string): T {
   throw new InputError(`invalid ${what}`, formatErrors(validate.errors ?? []));
 }
 
-/** The spec's errors worded by the server's one formatter (validation.ts), JSON pointers into the body. */
+/** The spec's errors worded by the one route-schema formatter (@rtt/http), JSON pointers into the body. */
 export function formatErrors(errors: ErrorObject[]): ErrorDetail[] {
   return formatSchemaErrors(errors, "body");
 }

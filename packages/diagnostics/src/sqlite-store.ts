@@ -1,9 +1,8 @@
 /**
- * DiagnosticsStore on better-sqlite3. Takes the server's open `Database` handle (the server owns
- * opening, WAL mode and closing). JSON columns are TEXT.
+ * DiagnosticsStore on better-sqlite3. Takes an open `Database` handle (the caller owns opening, WAL mode and
+ * closing). JSON columns are TEXT.
  */
 import type { Database } from "better-sqlite3";
-import { migrateSqlite } from "../store/migrate.js";
 import type { DriftEvent, SiteState } from "./drift.js";
 import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
 
@@ -29,12 +28,22 @@ interface DriftRow {
   details: string;
 }
 
-export class SqliteDiagnosticsStore implements DiagnosticsStore {
-  constructor(private readonly db: Database) {}
+export interface SqliteStoreOptions {
+  /**
+   * Brings the database to its newest schema, the diagnostics steps included (migrations.ts); `rtt serve` passes
+   * the runner of its one versioned list. Without it the database must already hold the tables.
+   */
+  migrate?: (db: Database) => void;
+}
 
-  /** The tables are part of the database's one versioned schema (store/migrations.ts). */
+export class SqliteDiagnosticsStore implements DiagnosticsStore {
+  constructor(
+    private readonly db: Database,
+    private readonly opts: SqliteStoreOptions = {},
+  ) {}
+
   async init(): Promise<void> {
-    migrateSqlite(this.db);
+    this.opts.migrate?.(this.db);
   }
 
   async getSite(site: string): Promise<SiteState | undefined> {

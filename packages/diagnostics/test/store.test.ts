@@ -4,11 +4,12 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyBeacon, type Beacon, fingerprint } from "../src/diagnostics/drift.js";
-import { PgDiagnosticsStore } from "../src/diagnostics/pg-store.js";
-import { SqliteDiagnosticsStore } from "../src/diagnostics/sqlite-store.js";
-import type { DiagnosticsStore } from "../src/diagnostics/store.js";
-import { PG_URL, probePostgres, uniqueSchema } from "./support/pg.js";
+import { PG_URL, probePostgres, uniqueSchema } from "../../../test/support/pg.js";
+import { applyBeacon, type Beacon, fingerprint } from "../src/drift.js";
+import { PgDiagnosticsStore } from "../src/pg-store.js";
+import { SqliteDiagnosticsStore } from "../src/sqlite-store.js";
+import type { DiagnosticsStore } from "../src/store.js";
+import { createTablesPostgres, createTablesSqlite } from "./support/tables.js";
 
 const pgProblem = await probePostgres();
 
@@ -25,8 +26,8 @@ const backends: Backend[] = [
     async open() {
       const db = new Database(":memory:");
       return {
-        store: new SqliteDiagnosticsStore(db),
-        reopen: async () => new SqliteDiagnosticsStore(db),
+        store: new SqliteDiagnosticsStore(db, { migrate: createTablesSqlite }),
+        reopen: async () => new SqliteDiagnosticsStore(db, { migrate: createTablesSqlite }),
         close: async () => {
           db.close();
         },
@@ -40,8 +41,8 @@ const backends: Backend[] = [
       const pool = new pg.Pool({ connectionString: PG_URL });
       const schema = uniqueSchema("diag");
       return {
-        store: new PgDiagnosticsStore(pool, { schema }),
-        reopen: async () => new PgDiagnosticsStore(pool, { schema }),
+        store: new PgDiagnosticsStore(pool, { schema, migrate: createTablesPostgres }),
+        reopen: async () => new PgDiagnosticsStore(pool, { schema, migrate: createTablesPostgres }),
         close: async () => {
           await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
           await pool.end();
@@ -81,7 +82,7 @@ describe.each(backends)("DiagnosticsStore contract: $name", (backend) => {
     if (!backend.skip) await h.close();
   });
 
-  it.skipIf(backend.skip)("creates its tables idempotently", async () => {
+  it.skipIf(backend.skip)("runs its schema steps idempotently", async () => {
     const again = await h.reopen();
     await again.init();
     await again.init();

@@ -15,9 +15,8 @@
  * session labels: past `maxSiteSeries` distinct values, new ones are counted as "other".
  */
 
+import { OVERFLOW_LABEL } from "@rtt/http";
 import { Counter, type Registry } from "prom-client";
-import { DEFAULTS } from "../config.js";
-import { OVERFLOW_LABEL } from "../metrics.js";
 import type { SiteState } from "./drift.js";
 import type { Profile } from "./store.js";
 
@@ -33,12 +32,15 @@ export function scopeLabel(
   return scope === "cluster" ? { cluster: value } : { service: value };
 }
 
-/** Default of the plugin's `maxSiteSeries`: distinct service/cluster label values in /metrics. */
-export const MAX_SITE_SERIES_DEFAULT: number = DEFAULTS.maxSiteSeries;
+/**
+ * Default of the plugin's `maxSiteSeries`: distinct service/cluster label values in /metrics. `rtt serve` passes
+ * its own setting (`--max-site-series`, same default).
+ */
+export const MAX_SITE_SERIES_DEFAULT = 500;
 
 /**
  * Keeps the first `max` distinct scope labels (service and cluster values together) and folds later ones
- * into `{service|cluster: "other"}` — the same overflow value as the session labels (metrics.ts). A site
+ * into `{service|cluster: "other"}` — the same overflow value as the server's session labels (OVERFLOW_LABEL). A site
  * already counted keeps its series; the key (service or cluster) is kept so the rule stays readable.
  */
 export class ScopeLabelBudget {

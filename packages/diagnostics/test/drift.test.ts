@@ -8,7 +8,7 @@ import {
   fingerprint,
   isOverdue,
   type SiteState,
-} from "../src/diagnostics/drift.js";
+} from "../src/drift.js";
 
 const structure = (dom_nodes = 0, extra: Record<string, unknown> = {}) => ({
   url: "internal://auth",

@@ -1,9 +1,9 @@
 // Worked graphs with answers computed by hand (see docs/api/rtt/*.md for the semantics).
 import { describe, expect, it } from "vitest";
-import { validateCoherence } from "../src/diagnostics/coherence.js";
-import { analyzeCorridor } from "../src/diagnostics/corridor.js";
-import type { InputError } from "../src/diagnostics/errors.js";
-import { decomposeTopology } from "../src/diagnostics/topology.js";
+import { validateCoherence } from "../src/coherence.js";
+import { analyzeCorridor } from "../src/corridor.js";
+import type { InputError } from "../src/errors.js";
+import { decomposeTopology } from "../src/topology.js";
 
 describe("topology decomposition", () => {
   it("decomposes the seeds' chain auth → api → db", () => {

@@ -1,7 +1,7 @@
 /**
  * The diagnostics API answers every bad input 400 (413 over a limit) `{error, code, details:[{path, message}]}`
  * where path is a JSON pointer into the request body ("/flows/0/from") or names the URL part ("query/site").
- * The error type and its detail are the server's one HttpError and ErrorDetail (../errors.ts).
+ * The error type and its detail are the one HttpError and ErrorDetail of @rtt/http.
  */
 import { type ErrorDetail, HttpError } from "@rtt/http";
 
