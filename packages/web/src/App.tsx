@@ -1,3 +1,5 @@
+import { TracesView } from "./ctf/TracesView.js";
+import { TraceView } from "./ctf/TraceView.js";
 import { Mastery } from "./Mastery.js";
 import { Replay } from "./Replay.js";
 import { href, onLinkClick, useParams } from "./route.js";
@@ -10,8 +12,9 @@ export function App() {
   const nav: { id: string; label: string; params: Record<string, string> }[] = [
     { id: "sessions", label: "Sessions", params: {} },
     { id: "mastery", label: "Mastery", params: { view: "mastery" } },
+    { id: "traces", label: "Agent traces", params: { view: "traces" } },
   ];
-  const active = view === "replay" || view === "curriculum" ? "sessions" : view;
+  const active = view === "replay" || view === "curriculum" ? "sessions" : view === "trace" ? "traces" : view;
   return (
     <div className="app">
       <header className="topbar">
@@ -38,6 +41,14 @@ export function App() {
             <Replay key={p.session} params={p} curriculum={view === "curriculum"} />
           ) : (
             <p className="state empty">No session in the address. Pick one from the session list.</p>
+          )
+        ) : view === "traces" ? (
+          <TracesView params={p} />
+        ) : view === "trace" ? (
+          p.trace ? (
+            <TraceView key={p.trace} params={p} />
+          ) : (
+            <p className="state empty">No trace in the address. Pick one from the traces list.</p>
           )
         ) : view === "mastery" ? (
           <Mastery params={p} />

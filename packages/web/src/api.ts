@@ -17,6 +17,13 @@ export type Objective = CurriculumReport["objectives"][number];
 export type Evidence = Objective["evidence"][number];
 export type OperatorRow = Wire.OperatorRow;
 export type MasteryPoint = Wire.MasteryPoint;
+export type CtfTraceRow = Wire.CtfTraceOverview;
+export type CtfTraceView = Wire.CtfTraceView;
+export type CtfRewind = Wire.CtfRewindMark;
+export type CtfColumns = Wire.CtfColumns;
+export type CtfStepsPage = Wire.CtfStepsPage;
+export type CtfStep = Wire.CtfStepRow;
+export type CtfFind = Wire.CtfFindResult;
 
 type Payload = Wire.TimelineEvent["payload"];
 export type Sample = Extract<Payload, { C: number }>;
@@ -203,6 +210,25 @@ export const api = {
   curriculum: (id: string, signal?: AbortSignal) => getJson<CurriculumReport>(`/replay/${enc(id)}/curriculum`, signal),
   operators: (signal?: AbortSignal) => getJson<OperatorRow[]>("/api/operators", signal),
   mastery: (op: string, signal?: AbortSignal) => getJson<MasteryPoint[]>(`/api/operators/${enc(op)}/mastery`, signal),
+  /** Every stored CTF trace, with rewinds, violations and live state (the traces list). */
+  ctfTraces: (signal?: AbortSignal) => getJson<Wire.CtfTraceOverviewList>("/ctf/overview", signal),
+  ctfView: (id: string, signal?: AbortSignal) => getJson<CtfTraceView>(`/ctf/${enc(id)}/view`, signal),
+  /** A trace's lanes; with max_points, decimated on the server (min/max per bucket). Marks for bench/ctf-ui. */
+  async ctfColumns(
+    id: string,
+    q: { from?: number; to?: number; max_points?: number },
+    signal?: AbortSignal,
+  ): Promise<CtfColumns> {
+    performance.mark("rtt:ctf-columns-start");
+    const cols = await getJson<CtfColumns>(`/ctf/${enc(id)}/columns${qs(q)}`, signal);
+    performance.mark("rtt:ctf-columns-parsed");
+    return cols;
+  },
+  ctfSteps: (id: string, q: { from: number; to: number }, signal?: AbortSignal) =>
+    getJson<CtfStepsPage>(`/ctf/${enc(id)}/steps${qs(q)}`, signal),
+  ctfFind: (id: string, q: { from: number; dir: 1 | -1; lineage?: boolean; when?: string }, signal?: AbortSignal) =>
+    getJson<CtfFind>(`/ctf/${enc(id)}/find${qs(q)}`, signal),
+  ctfRawUrl: (id: string) => `/ctf/${enc(id)}/raw`,
 };
 
 /** All anomalies of one segment, in time order. Pages through the events endpoint when it is truncated. */

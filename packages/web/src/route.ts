@@ -6,6 +6,8 @@ import { useEffect, useSyncExternalStore } from "react";
 //   /?view=replay&session=ID&segment=SEG&t=T  replay timeline (+ zoom=MIN,MAX, ov, speed, loop, from_t, to_t)
 //   /?view=curriculum&session=ID&segment=SEG&t=T
 //   /?view=mastery&operator=OP
+//   /?view=traces&status=S&q=TEXT&state=live|complete  CTF traces list (+ sel=<trace>)
+//   /?view=trace&trace=ID&step=ORD&bp=COND;COND&speed=N  CTF trace view + step debugger (ORD: step position)
 
 export type Params = Record<string, string>;
 
