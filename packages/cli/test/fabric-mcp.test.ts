@@ -39,7 +39,8 @@ describe("rtt mcp ingest", () => {
     expect(first.stdout).toContain("+ create_entities");
     const manifest = JSON.parse(readFileSync(join(root, "manifests", "mcp.memory-server.json"), "utf8"));
     expect(manifest.symbols).toHaveLength(9);
-    for (const s of manifest.symbols) expect(existsSync(join(root, "registry", "cas", "sha256", `${s.object}.json`)));
+    for (const s of manifest.symbols)
+      expect(existsSync(join(root, "registry", "cas", "sha256", `${s.object}.json`))).toBe(true);
 
     const again = cli("rtt", ["mcp", "ingest", "--root", root, "--json", "--", MEMORY_BIN]);
     expect(again.code).toBe(0);

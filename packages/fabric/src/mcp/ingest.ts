@@ -5,6 +5,7 @@ import { hashOf } from "../canonical.js";
 import { FabricError } from "../errors.js";
 import { parseJsonText, prettyJson, readJsonFile } from "../json-file.js";
 import { fabricPaths } from "../paths.js";
+import { indexKey, readIndex, readSymbols, writeIndex, writeSymbols } from "../registry/index-json.js";
 import { Registry } from "../registry/registry.js";
 import { assertSchema } from "../schemas.js";
 import { listServerTools, type ServerListing } from "./client.js";
@@ -33,6 +34,9 @@ export interface McpIngestResult {
   manifest: McpManifest;
   /** False when the manifest on disk already had these bytes (the file was left alone). */
   written: boolean;
+  /** The manifest's own CAS hash and its registry index.json key (`mcp.<server>@<version>`). */
+  manifestHash: string;
+  indexKey: string;
   previousVersion?: string;
   added: string[];
   removed: string[];
@@ -40,6 +44,32 @@ export interface McpIngestResult {
   objects: { created: number; existing: number };
   listing?: Pick<ServerListing, "pages" | "timings" | "serverInfo">;
   warnings: string[];
+}
+
+/**
+ * Names the manifest in the registry's index.json (ID@version → hash) and its symbols in symbols.json, as
+ * `rtt registry ingest` does for a scanned manifest: symbols.json first, then index.json (each file names only what
+ * the one before made durable), under the registry's writer lock. A replaced ID@version takes its symbols with it.
+ */
+function recordInIndex(registry: Registry, manifest: McpManifest, hash: string): string {
+  const key = indexKey(manifest.manifest, manifest.version);
+  registry.writing(() => {
+    const L = registry.layout;
+    const index = readIndex(L.index);
+    const symbols = readSymbols(L.symbols);
+    if (index[key] === hash && manifest.symbols.every((s) => symbols[s.symbol]?.includes(hash))) return;
+    index[key] = hash;
+    for (const s of manifest.symbols) symbols[s.symbol] = [...new Set([...(symbols[s.symbol] ?? []), hash])];
+    const live = new Set(Object.values(index));
+    for (const [sym, hashes] of Object.entries(symbols)) {
+      const kept = hashes.filter((h) => live.has(h)).sort();
+      if (kept.length > 0) symbols[sym] = kept;
+      else delete symbols[sym];
+    }
+    writeSymbols(L.symbols, symbols);
+    writeIndex(L.index, index);
+  });
+  return key;
 }
 
 function previousManifest(path: string): McpManifest | undefined {
@@ -102,16 +132,22 @@ export async function ingestMcp(opts: McpIngestOptions): Promise<McpIngestResult
 
   const registry = new Registry(paths.registry);
   const objects = { created: 0, existing: 0 };
+  // Durable puts (fsync each): Registry.sync() fsyncs only the directory, not the objects' bytes, and tool lists are
+  // short. Objects before the manifest that names them.
   for (const { tool } of hashed) objects[registry.put(tool).created ? "created" : "existing"]++;
+  const manifestHash = registry.put(manifest).hash;
   const text = prettyJson(manifest);
   const written = !existsSync(manifestPath) || readFileSync(manifestPath, "utf8") !== text;
   if (written) writeFileAtomic(manifestPath, text);
+  const key = recordInIndex(registry, manifest, manifestHash);
 
   const result: McpIngestResult = {
     server,
     manifestPath,
     manifest,
     written,
+    manifestHash,
+    indexKey: key,
     added: changes.added,
     removed: changes.removed,
     changed: changes.changed,

@@ -194,6 +194,29 @@ describe("--from tools.json", () => {
     expect((await ingestMcp({ from: bare, name: "Other Server", root })).server).toBe("other-server");
   });
 
+  it("names the manifest in the registry's index.json and its symbols in symbols.json", async () => {
+    const own = join(dir, "rtt-index");
+    await ingestMcp({ from: file, root: own });
+    const registry = new Registry(join(own, "registry"));
+    const manifest = JSON.parse(readFileSync(join(own, "manifests", "mcp.demo.json"), "utf8"));
+    const hash = hashOf(manifest);
+    expect(registry.index()["mcp.demo@0.0.0"]).toBe(hash);
+    expect(registry.get(hash)).toEqual(manifest);
+    for (const s of manifest.symbols) expect(registry.symbols()[s.symbol]).toEqual([hash]);
+
+    // A new version is a new entry beside the old; a dropped tool's symbol stays with the version that had it.
+    const changed = join(dir, "demo2.json");
+    writeFileSync(changed, JSON.stringify({ tools: tools.slice(1) }));
+    const r = await ingestMcp({ from: changed, name: "demo", root: own });
+    expect(r.removed).toEqual(["search"]);
+    expect(r.indexKey).toBe("mcp.demo@1.0.0");
+    const index = registry.index();
+    expect(index["mcp.demo@0.0.0"]).toBe(hash);
+    expect(index["mcp.demo@1.0.0"]).toBe(r.manifestHash);
+    expect(registry.symbols()["rtt://mcp/demo/search"]).toEqual([hash]);
+    expect(registry.symbols()["rtt://mcp/demo/add"]).toEqual([hash, r.manifestHash].sort());
+  });
+
   it("refuses guarded JSON (a __proto__ key) and writes nothing", async () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, '{"tools":[{"name":"x","inputSchema":{"__proto__":{}}}]}');
