@@ -17,7 +17,7 @@ export {
 } from "./mcp/manifest.js";
 export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
-export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
+export * from "./registry/index.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
 export {
   DEFAULT_KEY_NAME,

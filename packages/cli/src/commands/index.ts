@@ -15,6 +15,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./keys.js"),
   () => import("./wal.js"),
   () => import("./mcp.js"),
+  () => import("./registry.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

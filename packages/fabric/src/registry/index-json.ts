@@ -72,3 +72,9 @@ export function resolveRef(index: IndexMap, ref: string): Resolved {
     );
   return { id, version: best, hash: index[indexKey(id, best)] as string };
 }
+
+/** index.json as rows, by ID then semver order (what `rtt registry ls` prints). */
+export function listIndex(index: IndexMap): Resolved[] {
+  const rows = Object.entries(index).map(([key, hash]) => ({ ...splitKey(key), hash }));
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : semver.compare(a.version, b.version)));
+}
