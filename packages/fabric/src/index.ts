@@ -17,7 +17,22 @@ export {
 } from "./mcp/manifest.js";
 export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
-export * from "./registry/index.js";
+export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
+export {
+  computePlanId,
+  type VerifiedPlan,
+  type VerifyPlanOptions,
+  verifyPlan,
+} from "./planner/verify.js";
+export {
+  diffPlans,
+  diffSize,
+  formatDiff,
+  type PlacementChange,
+  type PlanDiff,
+  type RouteChange,
+} from "./planner/diff.js";
+export { LANES, type Lane, type Plan, type PlanRoute, type RejectedRoute } from "./planner/types.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
 export {
   DEFAULT_KEY_NAME,

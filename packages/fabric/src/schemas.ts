@@ -5,7 +5,17 @@ import { FabricError } from "./errors.js";
  * The fabric's documents, each with its schema in spec/fabric/<kind>.schema.json (shared pieces in defs.schema.json).
  * Add a kind here when its schema lands in spec/fabric/.
  */
-export const FABRIC_SCHEMAS = ["agent", "manifest", "policy", "revoked", "overlay", "view"] as const;
+export const FABRIC_SCHEMAS = [
+  "agent",
+  "manifest",
+  "policy",
+  "revoked",
+  "overlay",
+  "view",
+  "plan",
+  "routes",
+  "topology",
+] as const;
 export type FabricSchema = (typeof FABRIC_SCHEMAS)[number] | (string & {});
 
 let ajv: Ajv | undefined;
