@@ -16,6 +16,8 @@ import {
 } from "@rtt/fabric";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { gc } from "../../src/registry/gc.js";
+import { verifyRegistry } from "../../src/registry/verify.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-fabric-mcp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -215,6 +217,9 @@ describe("--from tools.json", () => {
     expect(index["mcp.demo@1.0.0"]).toBe(r.manifestHash);
     expect(registry.symbols()["rtt://mcp/demo/search"]).toEqual([hash]);
     expect(registry.symbols()["rtt://mcp/demo/add"]).toEqual([hash, r.manifestHash].sort());
+    // What the ingest wrote is a registry `rtt registry verify` passes and gc keeps whole (all reachable).
+    expect(verifyRegistry(registry).ok).toBe(true);
+    expect(gc(registry, { graceMs: 0 }).loose).toMatchObject({ kept: 5, removed: 0 });
   });
 
   it("refuses guarded JSON (a __proto__ key) and writes nothing", async () => {
