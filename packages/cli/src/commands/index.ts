@@ -15,6 +15,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./keys.js"),
   () => import("./wal.js"),
   () => import("./mcp.js"),
+  () => import("./plan.js"),
   () => import("./registry.js"),
 ];
 
