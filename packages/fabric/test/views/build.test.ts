@@ -22,6 +22,7 @@ import {
   hashOf,
   listViews,
   loadTrustStore,
+  prettyJson,
   Registry,
   revokeKey,
   signDocument,
@@ -150,6 +151,37 @@ describe("view build: the seed's example on disk", () => {
     ]);
     expect(m.view_hash).toBe(viewHashOf(m));
     expect(r.viewHash).toBe(m.view_hash);
+  });
+
+  it("gives spec/fabric/overlays.md's example result", () => {
+    put("agents/common/summarize.agent.json", {
+      id: "common/summarize",
+      version: "1.2.0",
+      model: "default",
+      tools: [
+        { name: "search", description: "web search" },
+        { name: "read", description: "read a file" },
+      ],
+    });
+    put("overlays/provider/claude/summarize.patch.json", {
+      model: "claude-sonnet",
+      tools: [{ name: "read", $delete: true }, { name: "bash" }],
+    });
+    put("overlays/env/prod/_global.patch.json", { temperature: 0, tools: [{ name: "search", timeout_ms: 5000 }] });
+    buildView({ root, provider: "claude", env: "prod" });
+    expect(readFileSync(join(root, OUT), "utf8")).toBe(
+      `${JSON.stringify(
+        {
+          id: "common/summarize",
+          model: "claude-sonnet",
+          temperature: 0,
+          tools: [{ description: "web search", name: "search", timeout_ms: 5000 }, { name: "bash" }],
+          version: "1.2.0",
+        },
+        null,
+        2,
+      )}\n`,
+    );
   });
 
   it("writes keys in sorted order whatever the base's order, so reordering a base rewrites nothing", () => {
@@ -486,6 +518,13 @@ describe("trust: strict mode and signed views", () => {
     put("overlays/env/prod/_global.patch.json", { temperature: 1 });
     buildView({ root, provider: "claude", env: "prod" });
     expect(read("providers/claude/.view.json").sign).toBeUndefined();
+    // As `rtt sign providers/claude/.view.json --in-place` does it: the next build leaves the signed file alone.
+    writeFileSync(
+      join(root, "providers/claude/.view.json"),
+      prettyJson(signDocument(read("providers/claude/.view.json"), pair.privateKey)),
+    );
+    expect(buildView({ root, provider: "claude", env: "prod" }).written).toEqual([]);
+    expect(verifyView({ root, provider: "claude", strict: true, registry: reg }).files).toBe(1);
   });
 });
 
