@@ -156,10 +156,10 @@ export function validateCoherence(req: ValidateRequest): ValidateResult {
     if (groups[i] !== "") queries.plan(pathKind(c)!, c.from!);
   });
   const evaluation = [...constraints.keys()].sort((a, b) =>
-    groups[a] < groups[b] ? -1 : groups[a] > groups[b] ? 1 : a - b,
+    groups[a]! < groups[b]! ? -1 : groups[a]! > groups[b]! ? 1 : a - b,
   );
   for (const i of evaluation) {
-    const c = constraints[i];
+    const c = constraints[i]!;
     if (c.type === "no_cycles" || undeclared(c).length > 0) continue;
     work.at = i;
     results[i] = evaluateConstraint(g, c, queries);

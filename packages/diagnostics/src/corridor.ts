@@ -55,14 +55,14 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
   for (const f of req.flows) {
     const hops = f.path.length - 1;
     for (let h = 0; h < hops; h++) {
-      const k = key(f.path[h], f.path[h + 1]);
+      const k = key(f.path[h]!, f.path[h + 1]!);
       let e = acc.get(k);
       if (!e) {
-        e = { from: f.path[h], to: f.path[h + 1], flows: 0, measured: [], shares: [] };
+        e = { from: f.path[h]!, to: f.path[h + 1]!, flows: 0, measured: [], shares: [] };
         acc.set(k, e);
       }
       e.flows++;
-      if (f.hop_latency_ms) e.measured.push(f.hop_latency_ms[h]);
+      if (f.hop_latency_ms) e.measured.push(f.hop_latency_ms[h]!);
       else e.shares.push(f.latency_ms / hops);
     }
   }
@@ -83,11 +83,11 @@ export function analyzeCorridor(req: CorridorRequest, profileBudgetMs?: number):
     const { budget, source } = budgetFor(f, constraints, profileBudgetMs);
     const hopLat: HopLatency[] = [];
     for (let h = 0; h < hops; h++) {
-      const from = f.path[h];
-      const to = f.path[h + 1];
+      const from = f.path[h]!;
+      const to = f.path[h + 1]!;
       hopLat.push(
         f.hop_latency_ms
-          ? { from, to, latency_ms: f.hop_latency_ms[h], estimated: false }
+          ? { from, to, latency_ms: f.hop_latency_ms[h]!, estimated: false }
           : { from, to, ...edgeLatency.get(key(from, to))! },
       );
     }

@@ -123,7 +123,7 @@ function shownValue(v: unknown): unknown {
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Observed cadence in ms, or null while fewer than MIN_CADENCE_SAMPLES gaps are known. */

@@ -42,7 +42,7 @@ export class Digraph {
     const t = this.ids.get(to)!;
     const at = this.table.get(f, t);
     if (at >= 0) {
-      const prev = this.eW[at];
+      const prev = this.eW[at]!;
       if (weight !== undefined && (Number.isNaN(prev) || weight < prev)) {
         this.eW[at] = weight;
         this.idx = undefined;
@@ -53,8 +53,8 @@ export class Digraph {
     this.eFrom.push(f);
     this.eTo.push(t);
     this.eW.push(weight ?? Number.NaN);
-    this.outDeg[f]++;
-    this.inDeg[t]++;
+    this.outDeg[f]!++;
+    this.inDeg[t]!++;
     this.idx = undefined;
     return true;
   }
@@ -78,13 +78,13 @@ export class Digraph {
   /** Distinct callees of n (self-loop included); 0 for an unknown node. */
   outDegree(n: string): number {
     const i = this.ids.get(n);
-    return i === undefined ? 0 : this.outDeg[i];
+    return i === undefined ? 0 : this.outDeg[i]!;
   }
 
   /** Distinct callers of n (self-loop included); 0 for an unknown node. */
   inDegree(n: string): number {
     const i = this.ids.get(n);
-    return i === undefined ? 0 : this.inDeg[i];
+    return i === undefined ? 0 : this.inDeg[i]!;
   }
 
   hasEdge(from: string, to: string): boolean {
@@ -103,15 +103,15 @@ export class Digraph {
     const n = this.names.length;
     const m = this.eFrom.length;
     const start = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) start[i + 1] = start[i] + this.outDeg[i];
+    for (let i = 0; i < n; i++) start[i + 1] = start[i]! + this.outDeg[i]!;
     // Counting sort by source: stable, so every node keeps its edges in insertion order.
     const fill = start.slice(0, n);
     const target = new Int32Array(m);
     const weight = new Float64Array(m);
     for (let e = 0; e < m; e++) {
-      const k = fill[this.eFrom[e]]++;
-      target[k] = this.eTo[e];
-      weight[k] = this.eW[e];
+      const k = fill[this.eFrom[e]!]!++;
+      target[k] = this.eTo[e]!;
+      weight[k] = this.eW[e]!;
     }
     this.idx = { names: this.names, id: this.ids, start, target, weight };
     return this.idx;
@@ -149,7 +149,7 @@ export class PairTable {
   /** The value for (a, b), or -1. */
   get(a: number, b: number): number {
     const i = this.slot(a, b);
-    return this.keyA[i] === -1 ? -1 : this.val[i];
+    return this.keyA[i] === -1 ? -1 : this.val[i]!;
   }
 
   set(a: number, b: number, v: number): void {
@@ -169,7 +169,7 @@ export class PairTable {
     this.keyB = new Int32Array(cap);
     this.val = new Int32Array(cap);
     this.size = 0;
-    for (let i = 0; i < keyA.length; i++) if (keyA[i] !== -1) this.set(keyA[i], keyB[i], val[i]);
+    for (let i = 0; i < keyA.length; i++) if (keyA[i] !== -1) this.set(keyA[i]!, keyB[i]!, val[i]!);
   }
 }
 
@@ -188,10 +188,10 @@ export function reachableFrom(g: Digraph, starts: Iterable<string>): Set<string>
     }
   }
   while (sp > 0) {
-    const n = stack[--sp];
-    reached.add(names[n]);
-    for (let e = start[n]; e < start[n + 1]; e++) {
-      const m = target[e];
+    const n = stack[--sp]!;
+    reached.add(names[n]!);
+    for (let e = start[n]!; e < start[n + 1]!; e++) {
+      const m = target[e]!;
       if (!seen[m]) {
         seen[m] = 1;
         stack[sp++] = m;
@@ -274,7 +274,7 @@ export class SearchTree {
   /** Distance and edges of unknown weight on the route to `to` (latency searches). */
   distance(to: string): { latencyMs: number; unknownEdges: number } | undefined {
     const t = this.idOf(to);
-    return t < 0 ? undefined : { latencyMs: this.scratch.dist[t], unknownEdges: this.scratch.unknown[t] };
+    return t < 0 ? undefined : { latencyMs: this.scratch.dist[t]!, unknownEdges: this.scratch.unknown[t]! };
   }
 }
 
@@ -297,11 +297,11 @@ export function searchHops(g: Digraph, from: string, work?: WorkBudget, until?: 
   let steps = 0;
   let found = src === dst;
   for (let head = 0; head < tail && !found; head++) {
-    const n = queue[head];
-    const end = start[n + 1];
-    steps += 1 + end - start[n];
-    for (let e = start[n]; e < end; e++) {
-      const m = target[e];
+    const n = queue[head]!;
+    const end = start[n + 1]!;
+    steps += 1 + end - start[n]!;
+    for (let e = start[n]!; e < end; e++) {
+      const m = target[e]!;
       if (stamp[m] === gen) continue;
       stamp[m] = gen;
       parent[m] = n;
@@ -350,23 +350,23 @@ export function searchLatency(g: Digraph, from: string, work?: WorkBudget, until
       break;
     }
     doneStamp[u] = gen;
-    const du = dist[u];
-    const end = start[u + 1];
-    steps += end - start[u];
-    for (let e = start[u]; e < end; e++) {
-      const m = target[e];
+    const du = dist[u]!;
+    const end = start[u + 1]!;
+    steps += end - start[u]!;
+    for (let e = start[u]!; e < end; e++) {
+      const m = target[e]!;
       if (doneStamp[m] === gen) continue;
-      const w = weight[e];
+      const w = weight[e]!;
       const known = !Number.isNaN(w);
       const nd = known ? du + w : du;
       if (stamp[m] !== gen) {
         stamp[m] = gen;
         order[m] = seen++;
-      } else if (nd >= dist[m]) continue;
+      } else if (nd >= dist[m]!) continue;
       dist[m] = nd;
-      unknown[m] = known ? unknown[u] : unknown[u] + 1;
+      unknown[m] = known ? unknown[u]! : unknown[u]! + 1;
       parent[m] = u;
-      heap.push(nd, order[m], m);
+      heap.push(nd, order[m]!, m);
       steps += HEAP_STEPS;
     }
     // Charged as it goes so a search of a huge graph stops at the budget, not after it.
@@ -445,10 +445,10 @@ class MinHeap {
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (this.key[p] < key || (this.key[p] === key && this.tie[p] < tie)) break;
-      this.key[i] = this.key[p];
-      this.tie[i] = this.tie[p];
-      this.node[i] = this.node[p];
+      if (this.key[p]! < key || (this.key[p] === key && this.tie[p]! < tie)) break;
+      this.key[i] = this.key[p]!;
+      this.tie[i] = this.tie[p]!;
+      this.node[i] = this.node[p]!;
       i = p;
     }
     this.key[i] = key;
@@ -457,25 +457,25 @@ class MinHeap {
   }
 
   pop(): number {
-    const top = this.node[0];
+    const top = this.node[0]!;
     const n = --this.size;
     if (n === 0) return top;
-    const key = this.key[n];
-    const tie = this.tie[n];
-    const node = this.node[n];
+    const key = this.key[n]!;
+    const tie = this.tie[n]!;
+    const node = this.node[n]!;
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
       if (
         c + 1 < n &&
-        (this.key[c + 1] < this.key[c] || (this.key[c + 1] === this.key[c] && this.tie[c + 1] < this.tie[c]))
+        (this.key[c + 1]! < this.key[c]! || (this.key[c + 1] === this.key[c] && this.tie[c + 1]! < this.tie[c]!))
       )
         c++;
-      if (key < this.key[c] || (key === this.key[c] && tie < this.tie[c])) break;
-      this.key[i] = this.key[c];
-      this.tie[i] = this.tie[c];
-      this.node[i] = this.node[c];
+      if (key < this.key[c]! || (key === this.key[c] && tie < this.tie[c]!)) break;
+      this.key[i] = this.key[c]!;
+      this.tie[i] = this.tie[c]!;
+      this.node[i] = this.node[c]!;
       i = c;
     }
     this.key[i] = key;
@@ -513,15 +513,15 @@ export class Route {
   }
 
   at(i: number): string | undefined {
-    return this.names[this.ids[i < 0 ? this.ids.length + i : i]];
+    return this.names[this.ids[i < 0 ? this.ids.length + i : i]!];
   }
 }
 
 function unwindIds(parent: Int32Array, dst: number, names: readonly string[]): Route {
   let length = 0;
-  for (let n = dst; n !== -1; n = parent[n]) length++;
+  for (let n = dst; n !== -1; n = parent[n]!) length++;
   const ids = new Int32Array(length);
-  for (let n = dst, i = length - 1; n !== -1; n = parent[n]) ids[i--] = n;
+  for (let n = dst, i = length - 1; n !== -1; n = parent[n]!) ids[i--] = n;
   return new Route(ids, names);
 }
 
@@ -545,39 +545,39 @@ export function stronglyConnectedComponents(g: Digraph): string[][] {
   let counter = 0;
 
   for (let root = 0; root < n; root++) {
-    if (index[root] >= 0) continue;
+    if (index[root]! >= 0) continue;
     index[root] = low[root] = counter++;
     stack[sp++] = root;
     onStack[root] = 1;
     frameNode[fp] = root;
-    frameNext[fp++] = start[root];
+    frameNext[fp++] = start[root]!;
     while (fp > 0) {
-      const v = frameNode[fp - 1];
-      if (frameNext[fp - 1] < start[v + 1]) {
-        const m = target[frameNext[fp - 1]++];
-        if (index[m] < 0) {
+      const v = frameNode[fp - 1]!;
+      if (frameNext[fp - 1]! < start[v + 1]!) {
+        const m = target[frameNext[fp - 1]!++]!;
+        if (index[m]! < 0) {
           index[m] = low[m] = counter++;
           stack[sp++] = m;
           onStack[m] = 1;
           frameNode[fp] = m;
-          frameNext[fp++] = start[m];
-        } else if (onStack[m] && index[m] < low[v]) {
-          low[v] = index[m];
+          frameNext[fp++] = start[m]!;
+        } else if (onStack[m] && index[m]! < low[v]!) {
+          low[v] = index[m]!;
         }
         continue;
       }
       fp--;
       if (fp > 0) {
-        const p = frameNode[fp - 1];
-        if (low[v] < low[p]) low[p] = low[v];
+        const p = frameNode[fp - 1]!;
+        if (low[v]! < low[p]!) low[p] = low[v]!;
       }
       if (low[v] === index[v]) {
         const comp: string[] = [];
         let m: number;
         do {
-          m = stack[--sp];
+          m = stack[--sp]!;
           onStack[m] = 0;
-          comp.push(names[m]);
+          comp.push(names[m]!);
         } while (m !== v);
         components.push(comp.reverse());
       }
@@ -588,7 +588,7 @@ export function stronglyConnectedComponents(g: Digraph): string[][] {
 
 /** True when the component contains a cycle: more than one node, or one node with a self-loop. */
 export function isCyclic(g: Digraph, component: string[]): boolean {
-  return component.length > 1 || g.hasEdge(component[0], component[0]);
+  return component.length > 1 || g.hasEdge(component[0]!, component[0]!);
 }
 
 /**
@@ -596,7 +596,7 @@ export function isCyclic(g: Digraph, component: string[]): boolean {
  * [a, b, ..., a]. Found by BFS from the first member back to itself within the component.
  */
 export function witnessCycle(g: Digraph, component: string[]): string[] {
-  const first = component[0];
+  const first = component[0]!;
   if (component.length === 1) return [first, first];
   const { names, id, start, target } = g.indexed();
   // Maps sized by the component, not the graph: a graph of many small cycles stays linear.
@@ -606,13 +606,13 @@ export function witnessCycle(g: Digraph, component: string[]): string[] {
   const parent = new Map<number, number>([[s, -1]]);
   const queue = [s];
   for (let i = 0; i < queue.length; i++) {
-    const n = queue[i];
-    for (let e = start[n]; e < start[n + 1]; e++) {
-      const m = target[e];
+    const n = queue[i]!;
+    for (let e = start[n]!; e < start[n + 1]!; e++) {
+      const m = target[e]!;
       if (!members.has(m)) continue;
       if (m === s) {
         const walk = [first];
-        for (let p = n; p !== -1; p = parent.get(p)!) walk.push(names[p]);
+        for (let p = n; p !== -1; p = parent.get(p)!) walk.push(names[p]!);
         return walk.reverse();
       }
       if (!parent.has(m)) {
@@ -635,15 +635,15 @@ export function articulation(g: Digraph): { points: string[]; bridges: Array<[st
   const adj: number[][] = Array.from({ length: n }, () => []);
   const seenPair = new PairTable();
   for (let from = 0; from < n; from++) {
-    for (let e = start[from]; e < start[from + 1]; e++) {
-      const to = target[e];
+    for (let e = start[from]!; e < start[from + 1]!; e++) {
+      const to = target[e]!;
       if (from === to) continue;
       const lo = from < to ? from : to;
       const hi = from < to ? to : from;
       if (seenPair.get(lo, hi) >= 0) continue; // a→b and b→a are one undirected edge
       seenPair.set(lo, hi, 0);
-      adj[from].push(to);
-      adj[to].push(from);
+      adj[from]!.push(to);
+      adj[to]!.push(from);
     }
   }
   const disc = new Int32Array(n).fill(-1);
@@ -655,7 +655,7 @@ export function articulation(g: Digraph): { points: string[]; bridges: Array<[st
   const frameNext = new Int32Array(n);
   let time = 0;
   for (let root = 0; root < n; root++) {
-    if (disc[root] >= 0) continue;
+    if (disc[root]! >= 0) continue;
     disc[root] = low[root] = time++;
     let rootChildren = 0;
     let fp = 0;
@@ -664,13 +664,13 @@ export function articulation(g: Digraph): { points: string[]; bridges: Array<[st
     frameNext[fp++] = 0;
     while (fp > 0) {
       const f = fp - 1;
-      const v = frameNode[f];
-      const nbrs = adj[v];
-      if (frameNext[f] < nbrs.length) {
-        const m = nbrs[frameNext[f]++];
+      const v = frameNode[f]!;
+      const nbrs = adj[v]!;
+      if (frameNext[f]! < nbrs.length) {
+        const m = nbrs[frameNext[f]!++]!;
         if (m === frameParent[f]) continue;
-        if (disc[m] >= 0) {
-          if (disc[m] < low[v]) low[v] = disc[m];
+        if (disc[m]! >= 0) {
+          if (disc[m]! < low[v]!) low[v] = disc[m]!;
         } else {
           disc[m] = low[m] = time++;
           if (v === root) rootChildren++;
@@ -681,18 +681,18 @@ export function articulation(g: Digraph): { points: string[]; bridges: Array<[st
         continue;
       }
       fp--;
-      const p = frameParent[f];
+      const p = frameParent[f]!;
       if (p < 0) continue;
-      if (low[v] < low[p]) low[p] = low[v];
+      if (low[v]! < low[p]!) low[p] = low[v]!;
       // Report a bridge in the direction the graph declares it (p → child or child → p).
-      if (low[v] > disc[p]) bridges.push(g.hasEdge(names[p], names[v]) ? [p, v] : [v, p]);
-      if (p !== root && low[v] >= disc[p]) isPoint[p] = 1;
+      if (low[v]! > disc[p]!) bridges.push(g.hasEdge(names[p]!, names[v]!) ? [p, v] : [v, p]);
+      if (p !== root && low[v]! >= disc[p]!) isPoint[p] = 1;
     }
     if (rootChildren > 1) isPoint[root] = 1;
   }
   bridges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return {
     points: names.filter((_, i) => isPoint[i] === 1),
-    bridges: bridges.map(([a, b]) => [names[a], names[b]]),
+    bridges: bridges.map(([a, b]) => [names[a]!, names[b]!]),
   };
 }

@@ -106,12 +106,12 @@ export function capFindings<F extends Finding>(findings: F[]): { findings: F[]; 
   let kept = findings;
   if (findings.length > MAX_FINDINGS) {
     const order = Array.from(findings, (_, i) => i).sort(
-      (a, b) => RANK[findings[a].severity] - RANK[findings[b].severity] || a - b,
+      (a, b) => RANK[findings[a]!.severity] - RANK[findings[b]!.severity] || a - b,
     );
     kept = order
       .slice(0, MAX_FINDINGS)
       .sort((a, b) => a - b)
-      .map((i) => findings[i]);
+      .map((i) => findings[i]!);
   }
   for (const f of kept) f.message = clipMessage(f.message);
   return { findings: kept, findings_omitted: findings.length - kept.length };

@@ -68,18 +68,18 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
   // component after all its predecessors: one pass computes longest-path layers.
   const compLayer = new Array<number>(sccs.length).fill(0);
   for (let i = sccs.length - 1; i >= 0; i--) {
-    for (const n of sccs[i]) {
+    for (const n of sccs[i]!) {
       const v = id.get(n)!;
-      for (let e = start[v]; e < start[v + 1]; e++) {
-        const j = compOf[target[e]];
-        if (j !== i) compLayer[j] = Math.max(compLayer[j], compLayer[i] + 1);
+      for (let e = start[v]!; e < start[v + 1]!; e++) {
+        const j = compOf[target[e]!]!;
+        if (j !== i) compLayer[j] = Math.max(compLayer[j]!, compLayer[i]! + 1);
       }
     }
   }
   const layers: string[][] = [];
   for (let v = 0; v < nodes.length; v++) {
-    const n = nodes[v];
-    const l = compLayer[compOf[v]];
+    const n = nodes[v]!;
+    const l = compLayer[compOf[v]!]!;
     if (!layers[l]) layers[l] = [];
     layers[l].push(n);
   }
@@ -118,7 +118,7 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
       severity: "warning",
       code: "cycle",
       message: `cycle among ${c.length} node(s): ${describePath(witnessCycle(g, c))}`,
-      path: `/graph/${escapePointer(c[0])}`,
+      path: `/graph/${escapePointer(c[0]!)}`,
     });
   }
   for (const p of points) {
@@ -136,8 +136,8 @@ export function decomposeTopology(req: TopologyRequest): TopologyResult {
     edges: g.edgeCount,
     acyclic: cyclicComps.length === 0,
     // Present components in node order (not Tarjan's reverse-topological order) for readability.
-    components: sccs.map((c) => [...c].sort(byOrder)).sort((a, b) => byOrder(a[0], b[0])),
-    cycles: cyclicComps.map((c) => witnessCycle(g, c)).sort((a, b) => byOrder(a[0], b[0])),
+    components: sccs.map((c) => [...c].sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!)),
+    cycles: cyclicComps.map((c) => witnessCycle(g, c)).sort((a, b) => byOrder(a[0]!, b[0]!)),
     layers,
     triad,
     articulation_points: points,
