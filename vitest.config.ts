@@ -28,8 +28,11 @@ const INTEGRATION = [
   "packages/server/test/serve-wiring.test.ts", // startServer as `rtt serve` wires it
   "packages/server/test/hostile.test.ts", // a listening server under hostile input
   "packages/server/test/fuzz/**/*.test.ts", // a listening server, property runs
+  "packages/shm/test/**/*.test.ts", // child processes sharing memory
   "packages/server/test/store.contract.test.ts", // PostgreSQL (and SQLite)
   "packages/diagnostics/test/store.test.ts", // PostgreSQL (and SQLite)
+  "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
+  "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "deploy/**/*.test.ts", // promtool, Prometheus, python3
   "bench/**/*.test.ts", // benchmark smoke runs
   "sdk-python/**/*.test.ts", // python3
@@ -46,6 +49,7 @@ export default defineConfig({
       "@rtt/diagnostics/migrations": src("diagnostics", "migrations"),
       "@rtt/diagnostics": src("diagnostics"),
       "@rtt/fabric": src("fabric"),
+      "@rtt/shm": src("shm"),
       // A subpath export needs its own entry, before its package's (which would also match "@rtt/server/…").
       "@rtt/server/api": src("server", "api"),
       "@rtt/server/config": src("server", "config"),
