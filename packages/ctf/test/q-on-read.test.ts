@@ -84,7 +84,7 @@ describe("Q-metrics computed on read for traces without q events (q_metrics.md, 
     expect(t.lineage.at(-1)?.q).toEqual(lastDescriptions(all).q.get(4));
 
     // One q in the file, with numbers of its own: it stays; the other steps are computed.
-    const mixed = [...bare];
+    const mixed: CTFEvent[] = [...bare];
     const mine = {
       type: "q",
       step_id: 0,

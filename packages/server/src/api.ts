@@ -127,7 +127,7 @@ type StepNode = LoadedTrace["steps"][number];
 export type CorridorStep = StepNode["event"] & {
   valid: StepNode["valid"];
   on_lineage: StepNode["onLineage"];
-  /** The step's last q metrics (without `type` and `step_id`), or null. */
+  /** The step's last q metrics (without `type` and `step_id`): from the file, else computed on read; null only when they cannot be computed (a foreign embedder). */
   q: Omit<NonNullable<StepNode["q"]>, "type" | "step_id"> | null;
   corridor_status: CorridorStatus | null;
   violations: NonNullable<StepNode["violations"]>;
@@ -140,6 +140,8 @@ export interface CorridorView {
   footer: LoadedTrace["footer"];
   complete: boolean;
   final_status: LoadedTrace["finalStatus"];
+  /** How many steps' `q` (and status, when the file has none) were computed on read rather than read from the file. */
+  q_computed: number;
   /** Step ids of the final lineage, root first. */
   lineage: number[];
   steps: CorridorStep[];

@@ -7,7 +7,7 @@ import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
 import { ctfPlugin } from "./ctf/index.js";
 import type { SessionEmitter } from "./emit.js";
-import { authRoutes, type GuardOptions, installGuard } from "./guard.js";
+import { authRoutes, type GuardOptions, installGuard, makeWriteCheck } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
 import { ReplayCache } from "./replay/cache.js";
@@ -137,7 +137,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(replayPlugin, { ctx });
   await app.register(async (scope) => operatorRoutes(scope, ctx));
-  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir });
+  // Writes over the live socket need what POST /ctf/:id/events needs: the guard's write access.
+  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir, canWrite: makeWriteCheck(guard) });
   if (opts.diagnostics)
     await app.register(diagnosticsPlugin, {
       store: opts.diagnostics,

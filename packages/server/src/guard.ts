@@ -122,6 +122,16 @@ export function makeCredentialCheck(opts: GuardOptions): (req: FastifyRequest) =
   };
 }
 
+/**
+ * Whether a request may write: it carries the write token (or its sign-in cookie), or the server has no token.
+ * For what only a handler can decide: a live WebSocket is opened with read access and may append only with this.
+ */
+export function makeWriteCheck(opts: GuardOptions): (req: FastifyRequest) => boolean {
+  if (!(opts.token || opts.readToken)) return () => true;
+  const credentials = makeCredentialCheck(opts);
+  return (req) => credentials(req) === "write";
+}
+
 const isWebSocketUpgrade = (req: FastifyRequest) => String(req.headers.upgrade ?? "").toLowerCase() === "websocket";
 
 function answer(reply: FastifyReply, req: FastifyRequest, error: HttpError) {

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { ctfPlugin } from "../src/ctf/index.js";
 import { LiveTrace } from "../src/ctf/live.js";
+import { MAX_CLIENT_MESSAGE_BYTES } from "../src/ctf/plugin.js";
 import { CtfStore } from "../src/ctf/store.js";
 import { heatStep, makeTrace, ndjson } from "./support/ctf-trace.js";
 import { type CorridorDoc, type ErrorBody, readJson, type TraceList } from "./support/json.js";
@@ -237,10 +238,10 @@ describe("encoding", () => {
 });
 
 describe("limits", () => {
-  it("closes a live socket whose client sends a frame over 64 KiB (1009), without buffering it", async () => {
+  it("closes a live socket whose client sends a frame over 1 MiB (1009), without buffering it", async () => {
     await start();
     const viewer = await connect("/ctf/quiet/live");
-    viewer.ws.send(Buffer.alloc(1024 * 1024, 0x61));
+    viewer.ws.send(Buffer.alloc(MAX_CLIENT_MESSAGE_BYTES + 1, 0x61));
     expect(await within(viewer.closed, 3000)).toMatchObject({ code: 1009 });
     expect((await fetch(`${base}/ctf`)).status).toBe(200);
   });

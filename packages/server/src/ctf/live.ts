@@ -1,4 +1,4 @@
-import { type CTFEvent, type CTFIssue, CTFValidator, parseCTFText, type QEvent } from "@rtt/ctf";
+import { type CTFEvent, type CTFIssue, CTFValidator, parseCTFText, Q_METRICS, type QMetrics } from "@rtt/ctf";
 
 /** The minimal WebSocket surface used here (ws's WebSocket satisfies it). */
 export interface LiveSocket {
@@ -69,6 +69,13 @@ export class Subscriber {
   }
 }
 
+/** The five Q-metrics of a q event or a computed q, without `type` and `step_id` (the seed's `q`). */
+function metricsOf(q: QMetrics): QMetrics {
+  const out = {} as QMetrics;
+  for (const m of Q_METRICS) out[m] = q[m];
+  return out;
+}
+
 export interface AppendResult {
   accepted: number;
   /** The first rejected event: its line in the request body, the file line it would have had, and why. */
@@ -88,7 +95,6 @@ export class LiveTrace {
    * stored: subscribers must not be told about events (or a footer) they have not been offered yet.
    */
   published = 0;
-  lastQ: QEvent | null = null;
   readonly subscribers = new Set<Subscriber>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Appends and subscriptions queued or running. */
@@ -106,19 +112,16 @@ export class LiveTrace {
   reload(text: string): void {
     const v = LiveTrace.freshValidator();
     let seq = 0;
-    let lastQ: QEvent | null = null;
     parseCTFText(text, (l) => {
       if (l.issue) v.pushIssue(l.issue);
       else {
         v.push(l.value, l.line);
         seq++;
-        if ((l.value as CTFEvent).type === "q") lastQ = l.value as QEvent;
       }
     });
     this.validator = v;
     this.seq = seq;
     this.published = seq;
-    this.lastQ = lastQ;
   }
 
   get complete(): boolean {
@@ -145,25 +148,36 @@ export class LiveTrace {
     return this.pending === 0 && this.subscribers.size === 0;
   }
 
-  /** The live message for one event: the seed's `{step, q, status}` update plus the raw event. */
+  /**
+   * The live message for one event: the seed's `{step, q, status}` update plus the raw event. `step` is the head
+   * (the current step), and `q` and `status` are that step's own — never the previous step's: the q/status the
+   * file wrote for it, else the ones computed for it (see prepare), else null. Before any step: null, null and
+   * the corridor's status (stable).
+   */
   message(event: CTFEvent, seq: number): string {
     const v = this.validator;
+    const head = v.state?.head ?? null;
     return JSON.stringify({
       type: "event",
       seq,
-      step: v.state?.head?.id ?? null,
-      q: this.lastQ,
-      status: v.lastStatus,
+      step: head?.id ?? null,
+      q: head?.q ? metricsOf(head.q) : null,
+      status: head ? (head.status ?? null) : v.lastStatus,
       event,
     });
   }
 
   /**
    * Call right after the validator accepted `event`: snapshots the live update as of this event (the
-   * head, last q and status *after* it, not after the whole batch) and assigns its sequence number.
+   * head, its q and status *after* it, not after the whole batch) and assigns its sequence number.
+   * A new step has no q or status in the file yet (they follow it): the corridor runtime's own computation
+   * gives them now, so the update for step N carries step N's metrics (the file's q, when it comes, replaces
+   * them). A rewind's target is recomputed by the validator. Not for a drift only a foreign embedder can give.
    */
   prepare(event: CTFEvent): { seq: number; message: string } {
-    if (event.type === "q") this.lastQ = event;
+    const v = this.validator;
+    const embedder = v.header?.embedder;
+    if (event.type === "step" && v.state?.tracksMetrics && (!embedder || embedder === "tfidf")) v.state.describeHead();
     const seq = this.seq++;
     return { seq, message: this.message(event, seq) };
   }

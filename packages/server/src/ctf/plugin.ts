@@ -3,6 +3,7 @@ import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFTe
 import { HttpError, httpError, installErrorHandler, installValidation, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
+import { type Candidate, expandUpdate, textCandidates } from "./producer.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
 import { ctfViewRoutes } from "./view.js";
 
@@ -13,6 +14,12 @@ export interface CtfPluginOptions {
    * `rtt serve` checks tokens for every route before the body is read (guard.ts) and passes none.
    */
   requireWrite?: (req: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+  /**
+   * Whether a live WebSocket may append (its handshake carried write credentials). `rtt serve` passes its guard's
+   * answer (the write token, or no token configured). Default: every socket may write when there is no
+   * `requireWrite`, none when there is (a host that guards writes must say who may write over a socket).
+   */
+  canWrite?: (req: FastifyRequest) => boolean;
   /** Largest upload or append body; default: the host's `bodyLimit` (in `rtt serve`, its `--max-body`). */
   maxBodyBytes?: number;
   /** Idle live traces kept in memory (least recently used dropped first; default 256). */
@@ -23,11 +30,12 @@ export interface CtfPluginOptions {
 
 const MAX_ISSUES = 50;
 /**
- * Largest WebSocket message a viewer may send. The live socket is read-only for clients, so anything bigger is
- * refused by ws (close 1009) before it is buffered. Applies when this plugin registers @fastify/websocket; a host
- * that registered it sets its own `options.maxPayload`.
+ * Largest WebSocket message a client may send: a producer sends its events over the live socket, one or a few per
+ * frame; anything bigger is refused by ws (close 1009) before it is buffered. Bigger events (long observations)
+ * go through POST /ctf/:id/events, up to the body limit. Applies when this plugin registers @fastify/websocket; a
+ * host that registered it sets its own `options.maxPayload`.
  */
-export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+export const MAX_CLIENT_MESSAGE_BYTES = 1024 * 1024;
 const errorsOf = (issues: CTFIssue[]) => issues.filter((i) => i.severity === "error");
 
 /** A trace id in the URL (path or `?id=`): what the store accepts as a file name. */
@@ -49,6 +57,9 @@ const bodyText = (req: FastifyRequest): string => (typeof req.body === "string" 
  *   POST /ctf/:id/events       live append (NDJSON), each event checked in context; broadcast to viewers
  *   GET  /ctf/:id/live         WebSocket: every appended event as {type:"event",seq,step,q,status,event};
  *                              ?from=start (default) first replays the stored events, ?from=end does not.
+ *                              A socket with write access is also a producer: each text frame (CTF events or the
+ *                              seed's {step,q,status} update, NDJSON) is appended as POST /ctf/:id/events would
+ *                              and answered {type:"ack"} or {type:"error"} (docs/api/ctf.md).
  *
  * WebSocket support: this plugin registers @fastify/websocket in its own scope unless the host already
  * did (checked with `hasDecorator("websocketServer")`), so the host needs to do nothing.
@@ -62,6 +73,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   // Wrapped in an async hook so a synchronous guard cannot leave Fastify waiting for a `done` callback.
   const requireWrite = opts.requireWrite;
+  const canWrite = opts.canWrite ?? (() => requireWrite === undefined);
   const guard = requireWrite
     ? {
         preHandler: async (req: FastifyRequest, reply: FastifyReply) => {
@@ -214,6 +226,8 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
       footer: t.footer,
       complete: t.footer !== null,
       final_status: t.finalStatus,
+      // Steps whose q (and status) were computed on read: the file has no q events for them (q_metrics.md).
+      q_computed: t.qComputed,
       lineage: t.lineage.map((n) => n.id),
       steps: t.steps.map((n) => ({
         ...n.event,
@@ -230,49 +244,69 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     };
   });
 
+  /**
+   * The live append of POST /ctf/:id/events and of a producer's frame; run under the trace's lock. Candidates are
+   * checked one by one against the live replay: the valid prefix is stored (one append) and broadcast, the first
+   * invalid one is refused with the file line it would have had and its issues.
+   */
+  const appendLive = async (
+    trace: LiveTrace,
+    candidates: Candidate[],
+  ): Promise<{ accepted: number; rejected?: { body_line: number; issues: CTFIssue[] } }> => {
+    const { id } = trace;
+    if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
+    const accepted: Array<{ seq: number; message: string }> = [];
+    const acceptedText: string[] = [];
+    let rejected: { body_line: number; issues: CTFIssue[] } | undefined;
+    const base = trace.validator.events;
+    const header = () => trace.validator.header;
+    const knownQ = (step: number) => trace.validator.state?.byId.get(step)?.q;
+    try {
+      // A seed update becomes its q and status events when it is reached, so they are derived from the state then.
+      const expanded = function* () {
+        for (const x of candidates) yield* expandUpdate(x, header, knownQ);
+      };
+      for (const c of expanded()) {
+        const fileLine = base + accepted.length + 1;
+        if (c.issue) {
+          rejected = { body_line: c.bodyLine, issues: [{ ...c.issue, line: fileLine }] };
+          break;
+        }
+        const errs = errorsOf(trace.validator.push(c.event, fileLine));
+        if (errs.length) {
+          const field = c.field;
+          rejected = {
+            body_line: c.bodyLine,
+            issues: field ? errs.map((i) => ({ ...i, field: field(i.field) })) : errs,
+          };
+          break;
+        }
+        accepted.push(trace.prepare(c.event as CTFEvent));
+        acceptedText.push(c.raw as string);
+      }
+      // One append per request: the accepted prefix lands whole, in order, before anyone hears of it.
+      if (accepted.length) await store.append(id, `${acceptedText.join("\n")}\n`);
+    } catch (err) {
+      // Validated but not stored: the validator must forget those events, or the next correct one is refused.
+      await resync(trace);
+      throw err;
+    }
+    for (const a of accepted) trace.publish(a.seq, a.message);
+    // The validator saw the rejected event; rebuild it from what is actually stored.
+    if (rejected) await resync(trace);
+    return { accepted: accepted.length, rejected };
+  };
   app.post<{ Params: { id: string } }>("/ctf/:id/events", { ...guard, bodyLimit, schema: ID_PARAMS }, async (req) => {
     const { id } = req.params;
     const text = bodyText(req);
     const trace = await live.open(id);
     return trace.exclusive(async () => {
-      if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
-      // Check events one by one against the live replay; the valid prefix is kept, the rest refused.
-      const accepted: Array<{ seq: number; message: string }> = [];
-      const acceptedText: string[] = [];
-      let rejected: { body_line: number; issues: CTFIssue[] } | undefined;
-      const base = trace.validator.events;
-      try {
-        parseCTFText(text, (l) => {
-          if (rejected) return;
-          const fileLine = base + accepted.length + 1;
-          if (l.issue) {
-            rejected = { body_line: l.line, issues: [{ ...l.issue, line: fileLine }] };
-            return;
-          }
-          const issues = trace.validator.push(l.value, fileLine);
-          const errs = errorsOf(issues);
-          if (errs.length) rejected = { body_line: l.line, issues: errs };
-          else {
-            accepted.push(trace.prepare(l.value as CTFEvent));
-            acceptedText.push(l.raw);
-          }
-        });
-        // One append per request: the accepted prefix lands whole, in order, before anyone hears of it.
-        if (accepted.length) await store.append(id, `${acceptedText.join("\n")}\n`);
-      } catch (err) {
-        // Validated but not stored: the validator must forget those events, or the next correct one is refused.
-        await resync(trace);
-        throw err;
-      }
-      for (const a of accepted) trace.publish(a.seq, a.message);
-      if (rejected) {
-        // The validator saw the rejected event; rebuild it from what is actually stored.
-        await resync(trace);
+      const r = await appendLive(trace, textCandidates(text, true));
+      if (r.rejected)
         throw httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
-          extra: { accepted: accepted.length, ...rejected },
+          extra: { accepted: r.accepted, ...r.rejected },
         });
-      }
-      return { accepted: accepted.length, events: trace.seq, complete: trace.complete };
+      return { accepted: r.accepted, events: trace.seq, complete: trace.complete };
     });
   });
 
@@ -296,6 +330,56 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         trace?.subscribers.delete(sub);
         live.trim();
       });
+      const opened = live.open(id);
+
+      // The producer side: every frame is answered, in order, by an ack or an error frame naming what was wrong;
+      // the socket stays open. Replies beyond the subscriber's byte budget (a client that never reads) are dropped
+      // and counted, so a producer cannot make the server hold them.
+      const writable = canWrite(req);
+      let received = 0;
+      let repliesDropped = 0;
+      const answer = (frame: Record<string, unknown>) => {
+        if (socket.readyState !== 1) return;
+        const text = JSON.stringify(repliesDropped ? { ...frame, replies_dropped: repliesDropped } : frame);
+        if (socket.bufferedAmount + text.length > maxBuffered) {
+          repliesDropped++;
+          return;
+        }
+        repliesDropped = 0;
+        socket.send(text);
+      };
+      const refuse = (msg: number, err: HttpError) => answer({ type: "error", msg, ...err.body() });
+      socket.on("message", (data: Buffer, isBinary: boolean) => {
+        const msg = ++received;
+        if (!writable)
+          return refuse(
+            msg,
+            httpError("RTT_ERR_FORBIDDEN", "this socket is read-only: open it with the write token to append events"),
+          );
+        if (isBinary) return refuse(msg, httpError("RTT_ERR_INVALID_BODY", "send events as text frames (UTF-8 JSON)"));
+        const candidates = textCandidates(String(data), false);
+        if (candidates.length === 0)
+          return refuse(msg, httpError("RTT_ERR_INVALID_BODY", "empty message: send a CTF event or an update"));
+        opened
+          .then((t) =>
+            t.exclusive(async () => {
+              const r = await appendLive(t, candidates);
+              if (r.rejected)
+                refuse(
+                  msg,
+                  httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
+                    extra: { accepted: r.accepted, ...r.rejected },
+                  }),
+                );
+              else answer({ type: "ack", msg, accepted: r.accepted, next_seq: t.seq, complete: t.complete });
+            }),
+          )
+          .catch((err: unknown) => {
+            if (err instanceof HttpError) return refuse(msg, err);
+            req.log.error({ id, name: (err as Error)?.name, msg: (err as Error)?.message }, "ctf live: append failed");
+            refuse(msg, new HttpError(500, "RTT_ERR_INTERNAL", "internal error: the message was not stored"));
+          });
+      });
       // Nothing may escape this promise: a rejection nobody handles ends the process.
       const fail = (err: unknown) => {
         sub.close();
@@ -314,8 +398,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
           socket.terminate();
         }
       };
-      live
-        .open(id)
+      opened
         .then((t) => {
           trace = t;
           return t.exclusive(async () => {
