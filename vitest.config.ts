@@ -33,6 +33,8 @@ const INTEGRATION = [
   "packages/diagnostics/test/store.test.ts", // PostgreSQL (and SQLite)
   "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
+  "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
+  "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "deploy/**/*.test.ts", // promtool, Prometheus, python3
   "bench/**/*.test.ts", // benchmark smoke runs
   "sdk-python/**/*.test.ts", // python3
