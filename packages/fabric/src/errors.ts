@@ -23,6 +23,14 @@ export const FABRIC_ERRORS = {
   RTT_FABRIC_MCP: { exit: 2, message: "MCP server failed" },
   /** Bad command-line usage (unknown option value, missing argument). */
   RTT_FABRIC_USAGE: { exit: 1, message: "usage" },
+  /** A plan computed against a plan (or inputs) no longer in force: rebuild it (Nomad's plan applier rule). */
+  RTT_FABRIC_STALE: { exit: 2, message: "plan is stale" },
+  /** Another apply or rollback holds `.rtt/fabric.lock` (its pid is alive): one transition at a time. */
+  RTT_FABRIC_BUSY: { exit: 1, message: "another apply is running" },
+  /** A participant voted no at PREPARE: the plan was aborted and nothing changed. */
+  RTT_FABRIC_NACK: { exit: 2, message: "a participant refused the plan" },
+  /** Post-conditions or SLO checks failed after COMMIT: the plan was rolled back to the one before it. */
+  RTT_FABRIC_VERIFY_FAILED: { exit: 2, message: "verify failed after commit" },
 } as const;
 
 export type FabricErrorCode = keyof typeof FABRIC_ERRORS;

@@ -1,0 +1,57 @@
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../atomic.js";
+import { hashOf } from "../canonical.js";
+import { FabricError } from "../errors.js";
+import { prettyJson, readJsonFile } from "../json-file.js";
+import type { Plan, PlanRoute } from "../planner/types.js";
+
+/** plan_id as the planner computes it (planner/verify.ts): SHA-256 of the canonical plan without plan_id and sign. */
+function computePlanId(plan: object): string {
+  const { plan_id: _id, sign: _sign, ...body } = plan as Record<string, unknown>;
+  return `sha256:${hashOf(body)}`;
+}
+
+const PLAN_ID_RE = /^sha256:([0-9a-f]{64})$/;
+
+/** `.rtt/plans/<hex>.json` for a plan_id `sha256:<hex>`. */
+export function planFile(plansDir: string, planId: string): string {
+  const m = PLAN_ID_RE.exec(planId);
+  if (!m) throw new FabricError("RTT_FABRIC_INVALID", "not a plan_id (sha256:<64 hex>)", planId);
+  return join(plansDir, `${m[1]}.json`);
+}
+
+/** Stores a plan by content, durably (before any WAL record names it). Already there: nothing to do. */
+export function storePlan(plansDir: string, plan: Plan): string {
+  const file = planFile(plansDir, plan.plan_id);
+  if (!existsSync(file)) writeFileAtomic(file, prettyJson(plan));
+  return file;
+}
+
+/** Removes a stored plan (an aborted plan that was never in force). */
+export function dropPlan(plansDir: string, planId: string): void {
+  rmSync(planFile(plansDir, planId), { force: true });
+}
+
+/**
+ * Reads a stored plan and checks it still is the plan its name says (plan_id recomputed): the WAL names plans by id,
+ * so a changed file would silently change what recovery restores. Missing: RTT_FABRIC_NOT_FOUND; changed:
+ * RTT_FABRIC_CORRUPT; both name the file.
+ */
+export function loadPlan(plansDir: string, planId: string): Plan {
+  const file = planFile(plansDir, planId);
+  if (!existsSync(file))
+    throw new FabricError("RTT_FABRIC_NOT_FOUND", `plan ${planId} is named by the WAL but not stored`, file);
+  const plan = readJsonFile(file) as Plan;
+  if (typeof plan !== "object" || plan === null || plan.plan_id !== planId || computePlanId(plan) !== planId)
+    throw new FabricError("RTT_FABRIC_CORRUPT", `stored plan does not hash to ${planId}`, file);
+  return plan;
+}
+
+/** The routing table in force for a plan_id (null: no plan, the empty table). */
+export function tableOf(plansDir: string, planId: string | null): PlanRoute[] {
+  return planId === null ? [] : loadPlan(plansDir, planId).routes;
+}
+
+/** A routing table's identity: SHA-256 of its canonical JSON (tables are sorted by route_id). */
+export const tableHash = (routes: readonly PlanRoute[]): string => hashOf(routes);
