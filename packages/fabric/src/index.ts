@@ -5,6 +5,19 @@ export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./can
 export { crc32c } from "./crc32c.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
+export {
+  encodeFrame,
+  FLAG_CONTROL,
+  FLAG_ERROR,
+  FLAG_RESPONSE,
+  FRAME_HEADER,
+  type Frame,
+  type FrameDrop,
+  type FrameHeader,
+  FrameReader,
+  MAX_FRAME_PAYLOAD,
+} from "./lanes/frame.js";
+export { type RingDrops, type RingFrame, ShmRing } from "./lanes/shm-ring.js";
 export { commandLabel, DEFAULT_TIMEOUT_MS, listServerTools, type ServerListing } from "./mcp/client.js";
 export { ingestMcp, type McpIngestOptions, type McpIngestResult } from "./mcp/ingest.js";
 export {
@@ -17,13 +30,6 @@ export {
 } from "./mcp/manifest.js";
 export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
-export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
-export {
-  computePlanId,
-  type VerifiedPlan,
-  type VerifyPlanOptions,
-  verifyPlan,
-} from "./planner/verify.js";
 export {
   diffPlans,
   diffSize,
@@ -33,6 +39,14 @@ export {
   type RouteChange,
 } from "./planner/diff.js";
 export { LANES, type Lane, type Plan, type PlanRoute, type RejectedRoute } from "./planner/types.js";
+export {
+  computePlanId,
+  type VerifiedPlan,
+  type VerifyPlanOptions,
+  verifyPlan,
+} from "./planner/verify.js";
+export * from "./reconcile/index.js";
+export * from "./registry/index.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
 export {
   DEFAULT_KEY_NAME,
