@@ -52,6 +52,26 @@ function runs(n: number, pred: (i: number) => boolean): Array<[number, number]> 
   return out;
 }
 
+/**
+ * Fills spans [x0, x1] (device pixels) as one path, spans closer than a pixel merged first: a big trace has thousands
+ * of abandoned or over-threshold stretches, and the browser rasterises every rectangle it is given.
+ */
+function fillSpans(ctx: CanvasRenderingContext2D, spans: Array<[number, number]>, top: number, height: number): void {
+  ctx.beginPath();
+  let a = Number.NaN;
+  let b = Number.NaN;
+  for (const [x0, x1] of spans) {
+    if (x0 <= b + 1) b = Math.max(b, x1);
+    else {
+      if (Number.isFinite(a)) ctx.rect(a, top, Math.max(1, b - a), height);
+      a = x0;
+      b = x1;
+    }
+  }
+  if (Number.isFinite(a)) ctx.rect(a, top, Math.max(1, b - a), height);
+  ctx.fill();
+}
+
 function placeHead(u: uPlot, head: HTMLDivElement | undefined, x: number): void {
   if (!head) return;
   const px = u.valToPos(x, "x");
@@ -138,14 +158,19 @@ export function Lanes(props: {
         ctx.rect(left, top, w, height);
         ctx.clip();
         ctx.fillStyle = "rgba(100,116,139,0.16)";
-        for (const [a, b] of abandoned) ctx.fillRect(xs(half(a, -1)), top, xs(half(b, 1)) - xs(half(a, -1)), height);
+        fillSpans(
+          ctx,
+          abandoned.map(([a, b]) => [xs(half(a, -1)), xs(half(b, 1))]),
+          top,
+          height,
+        );
         if (lane.kind === "status") {
-          for (let i = 0; i < n; i++) {
-            const s = columns.status[i];
-            if (s === null) continue;
-            ctx.fillStyle = STATUS_COLORS[STATUS_BY_CODE[s]];
-            const x0 = xs(half(i, -1));
-            ctx.fillRect(x0, top + 3, Math.max(1, xs(half(i, 1)) - x0), height - 6);
+          // One fill style at a time: a status change is rare next to the steps.
+          for (let code = 0; code < STATUS_BY_CODE.length; code++) {
+            ctx.fillStyle = STATUS_COLORS[STATUS_BY_CODE[code]];
+            const spans: Array<[number, number]> = [];
+            for (let i = 0; i < n; i++) if (columns.status[i] === code) spans.push([xs(half(i, -1)), xs(half(i, 1))]);
+            fillSpans(ctx, spans, top + 3, height - 6);
           }
         }
         if (lane.kind === "tool") {
@@ -164,7 +189,12 @@ export function Lanes(props: {
             ctx.fillRect(left, top, w, Math.min(height, yT - top));
           }
           ctx.fillStyle = "rgba(249,115,22,0.22)";
-          for (const [a, b] of over) ctx.fillRect(xs(half(a, -1)), top, xs(half(b, 1)) - xs(half(a, -1)), height);
+          fillSpans(
+            ctx,
+            over.map(([a, b]) => [xs(half(a, -1)), xs(half(b, 1))]),
+            top,
+            height,
+          );
           ctx.setLineDash([5 * devicePixelRatio, 4 * devicePixelRatio]);
           ctx.strokeStyle = "#dc2626";
           ctx.lineWidth = devicePixelRatio;
@@ -173,19 +203,25 @@ export function Lanes(props: {
           ctx.lineTo(left + w, yT);
           ctx.stroke();
         }
-        ctx.setLineDash([3 * devicePixelRatio, 2 * devicePixelRatio]);
-        ctx.strokeStyle = "#9333ea";
-        ctx.lineWidth = 1.5 * devicePixelRatio;
+        // One marker per pixel column, in one path; dashed only while they are few (a big trace has thousands,
+        // and every dash is rasterised).
+        const cols = new Set<number>();
         let marks = 0;
         for (const r of latest.current.rewinds) {
           const px = Math.round(xs(r.at - 0.5));
           if (px < left || px > left + w) continue;
           marks++;
-          ctx.beginPath();
+          cols.add(px);
+        }
+        ctx.setLineDash(cols.size < 200 ? [3 * devicePixelRatio, 2 * devicePixelRatio] : []);
+        ctx.strokeStyle = cols.size < 200 ? "#9333ea" : "rgba(147,51,234,0.45)";
+        ctx.lineWidth = (cols.size < 200 ? 1.5 : 1) * devicePixelRatio;
+        ctx.beginPath();
+        for (const px of cols) {
           ctx.moveTo(px, top);
           ctx.lineTo(px, top + height);
-          ctx.stroke();
         }
+        ctx.stroke();
         ctx.restore();
         wrap.dataset.rewindMarkers = String(marks);
         wrap.dataset.band = lane.threshold !== undefined ? String(lane.threshold) : "";
