@@ -5,19 +5,6 @@ export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./can
 export { crc32c } from "./crc32c.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
-export {
-  encodeFrame,
-  FLAG_CONTROL,
-  FLAG_ERROR,
-  FLAG_RESPONSE,
-  FRAME_HEADER,
-  type Frame,
-  type FrameDrop,
-  type FrameHeader,
-  FrameReader,
-  MAX_FRAME_PAYLOAD,
-} from "./lanes/frame.js";
-export { type RingDrops, type RingFrame, ShmRing } from "./lanes/shm-ring.js";
 export { commandLabel, DEFAULT_TIMEOUT_MS, listServerTools, type ServerListing } from "./mcp/client.js";
 export { ingestMcp, type McpIngestOptions, type McpIngestResult } from "./mcp/ingest.js";
 export {
@@ -30,6 +17,8 @@ export {
 } from "./mcp/manifest.js";
 export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
+export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
+export { type Check, type Model, PLAN_CODES, type PlanCode } from "./planner/constraints.js";
 export {
   diffPlans,
   diffSize,
@@ -38,6 +27,19 @@ export {
   type PlanDiff,
   type RouteChange,
 } from "./planner/diff.js";
+export { type Explanation, explainRoute, formatExplanation } from "./planner/explain.js";
+export {
+  hashInputs,
+  type LoadInputsOptions,
+  loadInputs,
+  normaliseInputs,
+  type PlannerInputs,
+  type RouteSpec,
+} from "./planner/inputs.js";
+export { DEFAULT_LATENCY } from "./planner/latency-model.js";
+export { admissionWeights, loadHighs, solveAdmission } from "./planner/lp.js";
+export { type BuildOptions, type BuildResult, buildPlan, planFile, planInForce, readPlan } from "./planner/plan.js";
+export { meet as semverMeet, meetRanges } from "./planner/semver-meet.js";
 export { LANES, type Lane, type Plan, type PlanRoute, type RejectedRoute } from "./planner/types.js";
 export {
   computePlanId,
@@ -45,8 +47,6 @@ export {
   type VerifyPlanOptions,
   verifyPlan,
 } from "./planner/verify.js";
-export * from "./reconcile/index.js";
-export * from "./registry/index.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
 export {
   DEFAULT_KEY_NAME,
