@@ -17,6 +17,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./mcp.js"),
   () => import("./plan.js"),
   () => import("./registry.js"),
+  () => import("./token.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {
