@@ -97,3 +97,4 @@ export { leafHash, treeRoot, verifyInclusion } from "./wal/merkle.js";
 export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyProof } from "./wal/plan-log.js";
 export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
 export * from "./reconcile/index.js";
+export * from "./caps/index.js";
