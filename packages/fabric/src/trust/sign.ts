@@ -66,6 +66,9 @@ export function verifyDocument(doc: unknown, store: TrustStore): VerifyResult {
   const key_id = s.key_id;
   if (typeof s.sig !== "string" || !SIG_RE.test(s.sig))
     return { status: "bad_signature", key_id, reason: "sign.sig is not base64 of 64 bytes" };
+  // 86 characters carry 516 bits for 512: the last one's 4 spare bits must be zero, or 16 strings would verify.
+  if (Buffer.from(s.sig, "base64").toString("base64") !== s.sig)
+    return { status: "bad_signature", key_id, reason: "sign.sig is not the canonical base64 of its bytes" };
   const revoked = store.revoked.get(key_id);
   if (revoked) return { status: "revoked", key_id, reason: `key ${key_id} is revoked: ${revoked.reason}` };
   const trusted = store.keys.get(key_id);

@@ -89,6 +89,19 @@ describe("sign and verify", () => {
     expect(r).toMatchObject({ status: "valid", key_id: pair.key_id });
   });
 
+  it("one signature has one spelling: setting the spare bits of the last base64 character is refused", () => {
+    const { pair } = trustedSigner();
+    const signed = signDocument(plan, pair.privateKey);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const last = alphabet.indexOf(signed.sign.sig[85]!);
+    for (let bits = 1; bits < 16; bits++) {
+      const sig = `${signed.sign.sig.slice(0, 85)}${alphabet[last ^ bits]}==`;
+      expect(Buffer.from(sig, "base64").equals(Buffer.from(signed.sign.sig, "base64"))).toBe(true);
+      const r = verifyDocument({ ...signed, sign: { ...signed.sign, sig } }, loadTrustStore(registry));
+      expect(r.status).toBe("bad_signature");
+    }
+  });
+
   it("re-signing replaces the old signature and the signature does not cover itself", () => {
     const { pair } = trustedSigner();
     const other = trustedSigner("bob").pair;
