@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
+import { endianness } from "node:os";
 import { sha256Hex } from "../canonical.js";
 import { FabricError } from "../errors.js";
 import { readExact } from "./pack.js";
@@ -22,13 +23,47 @@ const LEN = 4;
 const LO = 24;
 
 export const lutSize = (n: number) => LUT_HEADER_LEN + FANOUT_LEN + n * (HI + OFF + LEN + LO) + TRAILER_LEN;
-/** The part a reader keeps in memory. */
-const compactSize = (n: number) => LUT_HEADER_LEN + FANOUT_LEN + n * (HI + OFF + LEN);
 
 export interface LutHeader {
   count: number;
   packLen: number;
   packId: Buffer;
+}
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
+
+/**
+ * The 32-bit word of lowercase hex at `hex[at … at + 8)`, or -1. A lookup decodes only what it compares, in JS: at
+ * this size a native hex decode (Buffer.write) costs more in call overhead than the whole binary search.
+ */
+export function hexWord(hex: string, at: number): number {
+  let v = 0;
+  for (let k = at; k < at + 8; k++) {
+    const c = hex.charCodeAt(k);
+    const d = c < 128 ? (HEX_VALUE[c] as number) : -1;
+    if (d < 0) return -1;
+    v = (v << 4) | d;
+  }
+  return v >>> 0;
+}
+
+const HEX_CHARS = "0123456789abcdef";
+const HIGH_CHAR = new Uint8Array(256);
+const LOW_CHAR = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  HIGH_CHAR[b] = HEX_CHARS.charCodeAt(b >>> 4);
+  LOW_CHAR[b] = HEX_CHARS.charCodeAt(b & 15);
+}
+
+/** True when `bytes[at … at + n)` are the bytes lowercase `hex[from …]` spells (compared in place, no decoding). */
+export function bytesMatchHex(bytes: Uint8Array, at: number, n: number, hex: string, from: number): boolean {
+  for (let k = 0; k < n; k++) {
+    const b = bytes[at + k] as number;
+    const c = from + 2 * k;
+    if (hex.charCodeAt(c) !== HIGH_CHAR[b] || hex.charCodeAt(c + 1) !== LOW_CHAR[b]) return false;
+  }
+  return true;
 }
 
 /** Objects in key order: `keys` holds count × 32 raw SHA-256 bytes, sorted ascending. */
@@ -193,28 +228,38 @@ export const emptyEntries = (): LutEntries => ({
 });
 
 /**
- * The lookup side of index.lut: header, fan-out, key_hi, offsets and lengths in one Buffer (20 bytes per object,
- * read with one pread); key_lo stays on disk. `find` binary-searches the fan-out bucket of the hash's first byte
- * over key_hi — no per-key JS objects — and returns the first entry whose 8-byte prefix matches; the caller
- * confirms the full hash against the record in the pack (entries sharing a prefix follow it in order).
+ * The lookup side of index.lut: the fan-out, key_hi as 32-bit words in a Uint32Array (byte-swapped once on load on
+ * little-endian hosts, so a typed-array read gives the big-endian value the order is defined by), and the offset and
+ * length columns in a Buffer — 20 bytes per object, read with two preads; key_lo stays on disk. `find`
+ * binary-searches the fan-out bucket of the hash's first byte over the words — no per-key JS objects — and returns the
+ * first entry whose 8-byte prefix matches; the caller confirms the full hash against the record in the pack (entries
+ * sharing a prefix follow it in order).
  */
 export class LutReader {
-  readonly header: LutHeader;
   readonly count: number;
-  private readonly buf: Buffer;
   private readonly fan: Uint32Array;
-  private readonly hiAt: number;
-  private readonly offAt: number;
+  private readonly hi: Uint32Array;
+  private readonly rest: Buffer;
   private readonly lenAt: number;
 
-  constructor(buf: Buffer, header: LutHeader, where: string) {
-    this.buf = buf;
-    this.header = header;
+  constructor(
+    readonly header: LutHeader,
+    fanout: Buffer,
+    keyHi: Buffer,
+    rest: Buffer,
+    where: string,
+  ) {
     this.count = header.count;
-    this.fan = decodeFanout(buf, header.count, where);
-    this.hiAt = LUT_HEADER_LEN + FANOUT_LEN;
-    this.offAt = this.hiAt + this.count * HI;
-    this.lenAt = this.offAt + this.count * OFF;
+    // decodeFanout reads at LUT_HEADER_LEN: give it a buffer laid out like the file's start.
+    const head = Buffer.alloc(LUT_HEADER_LEN + FANOUT_LEN);
+    fanout.copy(head, LUT_HEADER_LEN);
+    this.fan = decodeFanout(head, header.count, where);
+    const words = new Uint8Array(new ArrayBuffer(keyHi.length));
+    words.set(keyHi);
+    if (endianness() === "LE") Buffer.from(words.buffer).swap32();
+    this.hi = new Uint32Array(words.buffer);
+    this.rest = rest;
+    this.lenAt = header.count * OFF;
   }
 
   /** Opens index.lut for lookups; its size must match its count exactly (a truncated index is refused). */
@@ -222,7 +267,7 @@ export class LutReader {
     const fd = openSync(path, "r");
     try {
       const size = fstatSync(fd).size;
-      const head = readExact(fd, Math.min(size, LUT_HEADER_LEN), 0, path);
+      const head = readExact(fd, Math.min(size, LUT_HEADER_LEN + FANOUT_LEN), 0, path);
       const header = decodeHeader(head, path);
       if (size !== lutSize(header.count))
         throw new FabricError(
@@ -230,57 +275,69 @@ export class LutReader {
           `index is ${size} bytes, ${header.count} objects need ${lutSize(header.count)} (truncated or padded)`,
           path,
         );
-      return new LutReader(readExact(fd, compactSize(header.count), 0, path), header, path);
+      const n = header.count;
+      const hiAt = LUT_HEADER_LEN + FANOUT_LEN;
+      return new LutReader(
+        header,
+        head.subarray(LUT_HEADER_LEN),
+        readExact(fd, n * HI, hiAt, path),
+        readExact(fd, n * (OFF + LEN), hiAt + n * HI, path),
+        path,
+      );
     } finally {
       closeSync(fd);
     }
   }
 
-  /** Bytes this reader holds in memory. */
-  get memoryBytes(): number {
-    return this.buf.byteLength + this.fan.byteLength;
-  }
-
-  /** Index of the first entry whose key starts with the same 8 bytes as `hex` (lowercase, 64 chars), or -1. */
-  find(hex: string): number {
-    const first = Number.parseInt(hex.slice(0, 2), 16);
-    const w0 = Number.parseInt(hex.slice(0, 8), 16);
-    const w1 = Number.parseInt(hex.slice(8, 16), 16);
-    let lo = first === 0 ? 0 : (this.fan[first - 1] as number);
-    let hi = this.fan[first] as number;
-    const b = this.buf;
-    const base = this.hiAt;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = base + mid * HI;
-      const k0 = b.readUInt32BE(at);
-      if (k0 < w0 || (k0 === w0 && b.readUInt32BE(at + 4) < w1)) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= this.count) return -1;
-    const at = base + lo * HI;
-    return b.readUInt32BE(at) === w0 && b.readUInt32BE(at + 4) === w1 ? lo : -1;
-  }
-
-  /** True when entry i has the same 8-byte prefix as entry i - 1's match (used to walk prefix collisions). */
-  samePrefix(i: number, j: number): boolean {
-    if (j >= this.count) return false;
-    return (
-      this.buf.compare(
-        this.buf,
-        this.hiAt + j * HI,
-        this.hiAt + j * HI + HI,
-        this.hiAt + i * HI,
-        this.hiAt + i * HI + HI,
-      ) === 0
+  /** A reader over a whole encoded index held in memory (an index rebuilt from the pack, not on disk). */
+  static fromBuffer(b: Buffer, where: string): LutReader {
+    const header = decodeHeader(b, where);
+    const n = header.count;
+    const hiAt = LUT_HEADER_LEN + FANOUT_LEN;
+    return new LutReader(
+      header,
+      b.subarray(LUT_HEADER_LEN, hiAt),
+      b.subarray(hiAt, hiAt + n * HI),
+      Buffer.from(b.subarray(hiAt + n * HI, hiAt + n * (HI + OFF + LEN))),
+      where,
     );
   }
 
+  /** Bytes this reader holds in memory. */
+  get memoryBytes(): number {
+    return this.hi.byteLength + this.rest.byteLength + this.fan.byteLength;
+  }
+
+  /**
+   * Index of the first entry whose key starts with the 8 bytes `w0`, `w1` (the hash's first two big-endian words),
+   * or -1.
+   */
+  find(w0: number, w1: number): number {
+    const first = w0 >>> 24;
+    let lo = first === 0 ? 0 : (this.fan[first - 1] as number);
+    let hi = this.fan[first] as number;
+    const words = this.hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k0 = words[2 * mid] as number;
+      if (k0 < w0 || (k0 === w0 && (words[2 * mid + 1] as number) < w1)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.count) return -1;
+    return words[2 * lo] === w0 && words[2 * lo + 1] === w1 ? lo : -1;
+  }
+
+  /** True when entries i and j share their first 8 bytes (to walk prefix collisions). */
+  samePrefix(i: number, j: number): boolean {
+    if (j >= this.count) return false;
+    return this.hi[2 * i] === this.hi[2 * j] && this.hi[2 * i + 1] === this.hi[2 * j + 1];
+  }
+
   offset(i: number): number {
-    return readU64(this.buf, this.offAt + i * OFF);
+    return readU64(this.rest, i * OFF);
   }
 
   len(i: number): number {
-    return this.buf.readUInt32BE(this.lenAt + i * LEN);
+    return this.rest.readUInt32BE(this.lenAt + i * LEN);
   }
 }

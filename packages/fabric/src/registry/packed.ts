@@ -1,7 +1,17 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../atomic.js";
 import { FabricError } from "../errors.js";
-import { decodeLut, emptyEntries, encodeLut, type LutEntries, LutReader, mergeEntries, sortEntries } from "./lut.js";
+import {
+  bytesMatchHex,
+  decodeLut,
+  emptyEntries,
+  encodeLut,
+  hexWord,
+  type LutEntries,
+  LutReader,
+  mergeEntries,
+  sortEntries,
+} from "./lut.js";
 import {
   decodePackHeader,
   PACK_HEADER_LEN,
@@ -131,10 +141,11 @@ export class PackedStore {
   }
 
   /** Facts about the committed pack for verify and `ls`. */
-  info(): { objects: number; packLen: number; tail: number; stale?: string; packId?: Buffer } {
+  info(): { objects: number; packLen: number; tail: number; indexBytes: number; stale?: string; packId?: Buffer } {
     const s = this.load();
     return {
       objects: s.lut?.count ?? 0,
+      indexBytes: s.lut?.memoryBytes ?? 0,
       packLen: s.packLen,
       tail: s.tail,
       ...(s.stale ? { stale: s.stale } : {}),
@@ -147,7 +158,11 @@ export class PackedStore {
     const s = this.load();
     const lut = s.lut;
     if (!lut) return undefined;
-    const i = lut.find(hex);
+    if (hex.length !== 64) return undefined;
+    const w0 = hexWord(hex, 0);
+    const w1 = hexWord(hex, 8);
+    if (w0 < 0 || w1 < 0) return undefined;
+    const i = lut.find(w0, w1);
     if (i < 0) return undefined;
     for (let j = i; j === i || lut.samePrefix(i, j); j++) {
       const offset = lut.offset(j);
@@ -158,19 +173,12 @@ export class PackedStore {
           `index.lut points past the committed pack (offset ${offset})`,
           `${this.lutPath}#${hex}`,
         );
-      if (this.recordHashIs(s, offset, hex)) return { offset, len };
+      // key_hi matched the first 8 bytes; the record's hash field has the other 24.
+      const rec = s.whole ?? readExact(s.fd as number, 32, offset + 4, this.packPath);
+      const at = s.whole ? offset + 4 : 0;
+      if (bytesMatchHex(rec, at + 8, 24, hex, 16)) return { offset, len };
     }
     return undefined;
-  }
-
-  private recordHashIs(s: PackState, offset: number, hex: string): boolean {
-    const b = s.whole ?? readExact(s.fd as number, 32, offset + 4, this.packPath);
-    const at = s.whole ? offset + 4 : 0;
-    // The first 8 bytes matched key_hi already; compare the other 24 as six words.
-    for (let k = 8; k < 32; k += 4) {
-      if (b.readUInt32BE(at + k) !== Number.parseInt(hex.slice(k * 2, k * 2 + 8), 16)) return false;
-    }
-    return true;
   }
 
   has(hex: string): boolean {
@@ -227,8 +235,7 @@ export class PackedStore {
 
 /** A lookup reader over entries held in memory (a rebuilt index that is not on disk). */
 export function readerOf(entries: LutEntries, packLen: number, packId: Buffer, where: string): LutReader {
-  const buf = encodeLut(entries, packLen, packId);
-  return new LutReader(buf, decodeLut(buf, where).header, where);
+  return LutReader.fromBuffer(encodeLut(entries, packLen, packId), where);
 }
 
 /**
