@@ -1,4 +1,4 @@
-import { type Check, fitsBoth, laneOf, latencyOf, type Model, type ModelRoute, type PlanCode } from "./constraints.js";
+import { laneOf, latencyOf, type Model, type ModelRoute, type PlanCode } from "./constraints.js";
 import type { Lane } from "./types.js";
 
 /** Score bonus for keeping a symbol on the node the plan in force put it on: larger than any latency saving. */
@@ -345,5 +345,3 @@ export class Solver {
     return { admitted_value: value, latency_cost: cost };
   }
 }
-
-export type { Check };
