@@ -32,8 +32,11 @@ async function shmRoundTrips(size) {
   for (let i = 0; i < N + 1000; i++) {
     const t0 = process.hrtime.bigint();
     while (!req.tryWrite({ flags: 0, routeId: 1, frameId: i }, payload)) {}
-    let f;
-    while (!(f = resp.tryRead())) await resp.waitForData(SPIN, 1_000_000);
+    let f = resp.tryRead();
+    while (!f) {
+      await resp.waitForData(SPIN, 1_000_000);
+      f = resp.tryRead();
+    }
     if (f.frameId !== i || f.payload.length !== size) throw new Error(`echo mismatch at ${i}`);
     resp.release();
     if (i >= 1000) times.push(Number(process.hrtime.bigint() - t0));

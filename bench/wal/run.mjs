@@ -26,7 +26,9 @@ const path = join(dir, `plans-${RECORDS}.wal`);
 const t0 = performance.now();
 const n = generateWal(path, RECORDS);
 const bytes = readFileSync(path);
-console.error(`generated ${path}: ${n} records, ${(bytes.length / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.error(
+  `generated ${path}: ${n} records, ${(bytes.length / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 // Record boundaries, for the per-record hashing limit.
 const bounds = [];
@@ -58,5 +60,7 @@ console.log("| what | ms | records/s | ratio to per-record SHA-256 |");
 console.log("|---|---:|---:|---:|");
 for (const [name, ts] of Object.entries(times)) {
   const m = median(ts);
-  console.log(`| ${name} | ${m.toFixed(1)} | ${Math.round(n / (m / 1000)).toLocaleString("en-US")} | ${(limit / m).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${m.toFixed(1)} | ${Math.round(n / (m / 1000)).toLocaleString("en-US")} | ${(limit / m).toFixed(2)} |`,
+  );
 }
