@@ -7,6 +7,7 @@ export interface StepRef {
   step_id: number;
   tool: string | null;
   action: string;
+  observation: string;
 }
 
 export interface MetricDelta {
@@ -25,8 +26,11 @@ export interface CTFDiff {
   same: boolean;
   a: TraceFacts;
   b: TraceFacts;
-  /** Lineage index of the first differing step; null when one lineage is a prefix of the other or they are equal. */
-  divergence: { index: number; a: StepRef | null; b: StepRef | null } | null;
+  /**
+   * Lineage index of the first differing step (null when the lineages are equal) and what differs there: the tool,
+   * the action, the observation (empty when one lineage ended: the other goes on).
+   */
+  divergence: { index: number; a: StepRef | null; b: StepRef | null; differs: DiffField[] } | null;
   common_prefix: number;
   metrics: Record<QMetricName, MetricDelta>;
   only_in_a: { count: number; steps: StepRef[] };
@@ -40,6 +44,9 @@ export interface TraceFacts {
   rewinds: number;
   final_status: CorridorStatus;
 }
+
+/** What can differ between two steps at the same lineage index. */
+export type DiffField = "tool" | "action" | "observation";
 
 /** Listing cap for only-in-A/B: a 1M-event diff must stay readable; counts stay exact. */
 const LIST_CAP = 50;
@@ -87,12 +94,23 @@ const ref = (s: DiffSide, i: number): StepRef => ({
   step_id: at(s.ids, i),
   tool: at(s.tools, i),
   action: at(s.actions, i),
+  observation: at(s.observations, i),
 });
 /** Metric j of lineage step i; NaN where the step has no q (or is past the lineage's end). */
 const qAt = (s: DiffSide, i: number, j: number) => s.q[i * Q_METRICS.length + j] ?? Number.NaN;
 /** Two steps are the same when the agent did and saw the same thing; ids and times may differ. */
 const sameStep = (a: DiffSide, b: DiffSide, i: number) =>
   a.tools[i] === b.tools[i] && a.actions[i] === b.actions[i] && a.observations[i] === b.observations[i];
+
+/** The fields that differ at lineage index i when both lineages reach it (none when one has ended). */
+function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
+  if (i >= a.ids.length || i >= b.ids.length) return [];
+  const out: DiffField[] = [];
+  if (a.tools[i] !== b.tools[i]) out.push("tool");
+  if (a.actions[i] !== b.actions[i]) out.push("action");
+  if (a.observations[i] !== b.observations[i]) out.push("observation");
+  return out;
+}
 
 const facts = (t: LoadedTrace): TraceFacts => ({
   task_id: t.header?.task_id ?? null,
@@ -117,7 +135,10 @@ export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
   const n = Math.min(la, lb);
   let k = 0;
   while (k < n && sameStep(a, b, k)) k++;
-  const divergence = k < la || k < lb ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null } : null;
+  const divergence =
+    k < la || k < lb
+      ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null, differs: differsAt(a, b, k) }
+      : null;
 
   const metrics = {} as Record<QMetricName, MetricDelta>;
   let metricsDiffer = false;
@@ -182,9 +203,16 @@ export function formatDiff(d: CTFDiff, nameA = "A", nameB = "B"): string {
   );
   if (d.divergence) {
     const s = (r: StepRef | null) => (r ? `step ${r.step_id} [${r.tool ?? "-"}] ${r.action}` : "(lineage ended)");
-    out.push(`divergence at lineage index ${d.divergence.index} (common prefix ${d.common_prefix} steps)`);
-    out.push(`  ${nameA}: ${s(d.divergence.a)}`);
-    out.push(`  ${nameB}: ${s(d.divergence.b)}`);
+    const { a, b, differs } = d.divergence;
+    const what = differs.length ? `; differs in ${differs.join(", ")}` : "";
+    out.push(`divergence at lineage index ${d.divergence.index} (common prefix ${d.common_prefix} steps${what})`);
+    // The observation is printed whenever it differs: two steps that did the same thing but saw different results
+    // would otherwise print as two identical lines.
+    const obs = differs.includes("observation") && a && b ? observationSnippets(a.observation, b.observation) : null;
+    out.push(`  ${nameA}: ${s(a)}`);
+    if (obs) out.push(`      observation: ${obs[0]}`);
+    out.push(`  ${nameB}: ${s(b)}`);
+    if (obs) out.push(`      observation: ${obs[1]}`);
   } else out.push(`no divergence: ${d.common_prefix} common lineage steps`);
   out.push("metric deltas (B − A): max|Δ| on common prefix @index, mean Δ, final A → B");
   for (const m of Q_METRICS) {
@@ -203,4 +231,21 @@ export function formatDiff(d: CTFDiff, nameA = "A", nameB = "B"): string {
   list(nameB, d.only_in_b);
   if (d.a.final_status !== d.b.final_status) out.push(`final status: ${d.a.final_status} → ${d.b.final_status}`);
   return `${out.join("\n")}\n`;
+}
+
+const SNIPPET = 100;
+
+/**
+ * Both observations, quoted, cut to about SNIPPET characters around where they first differ (with "…" where cut), so
+ * a difference deep in a long observation is still on screen.
+ */
+export function observationSnippets(a: string, b: string): [string, string] {
+  let k = 0;
+  while (k < a.length && k < b.length && a[k] === b[k]) k++;
+  const start = Math.max(0, k - SNIPPET / 4);
+  const cut = (x: string) => {
+    const end = Math.min(x.length, start + SNIPPET);
+    return `${start > 0 ? "…" : ""}${JSON.stringify(x.slice(start, end))}${end < x.length ? "…" : ""}`;
+  };
+  return [cut(a), cut(b)];
 }

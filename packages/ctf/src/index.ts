@@ -1,11 +1,13 @@
 export {
   type CTFDiff,
+  type DiffField,
   type DiffSide,
   diffSide,
   diffSides,
   diffTraces,
   formatDiff,
   type MetricDelta,
+  observationSnippets,
   type StepRef,
   type TraceFacts,
 } from "./diff.js";

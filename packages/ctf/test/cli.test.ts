@@ -68,6 +68,13 @@ describe("rtt ctf", () => {
     const d = JSON.parse(out);
     expect(d.same).toBe(false);
     expect(d.divergence.index).toBe(0); // the flaky run's first search timed out
+    expect(d.divergence.differs).toEqual(["observation"]);
+    // The text names the difference and shows both observations: the two step lines alone are identical.
+    out = "";
+    expect(await rtt("diff", steady, flaky)).toBe(1);
+    expect(out).toContain("differs in observation");
+    expect(out).toContain(`observation: ${JSON.stringify(d.divergence.b.observation)}`);
+    expect(d.divergence.b.observation).toMatch(/timed out/);
     expect(await rtt("diff", steady, join(dir, "nope.ctf"))).toBe(2);
   });
 

@@ -11,6 +11,7 @@ import {
   loadTraceText,
   MemorySink,
   type OtlpSpan,
+  observationSnippets,
   sparkline,
   summarize,
   toChromeTrace,
@@ -105,6 +106,42 @@ describe("diff", () => {
     expect(d.metrics.tool_entropy.final_a).toBeCloseTo(Math.log2(3), 6);
     expect(d.metrics.tool_entropy.final_b).toBe(1.5); // search×2, oven, fork
     expect(d.metrics.tool_entropy.final_delta).toBeCloseTo(1.5 - Math.log2(3), 6);
+  });
+
+  it("a divergence in observation only is named and printed with both observations", () => {
+    const seen: Act[] = [base[0], ["browser('arxiv')", "browser", 120, "404 not found"], base[2]];
+    const d = diffTraces(loadTraceText(run(base)), loadTraceText(run(seen)));
+    expect(d.divergence).toMatchObject({
+      index: 1,
+      differs: ["observation"],
+      a: { action: "browser('arxiv')", observation: "ok" },
+      b: { action: "browser('arxiv')", observation: "404 not found" },
+    });
+    const text = formatDiff(d);
+    expect(text).toContain("differs in observation");
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("divergence at lineage index 1"));
+    // Same step line on both sides, then each side's observation: the two sides no longer print alike.
+    expect(lines.slice(at + 1, at + 5)).toEqual([
+      "  A: step 1 [browser] browser('arxiv')",
+      '      observation: "ok"',
+      "  B: step 1 [browser] browser('arxiv')",
+      '      observation: "404 not found"',
+    ]);
+    // A long observation is cut around where the two first differ.
+    const long = `${"x".repeat(500)}A${"y".repeat(500)}`;
+    const [sa, sb] = observationSnippets(long, long.replace("A", "B"));
+    expect(sa).toMatch(/^…"x+Ay+"…$/);
+    expect(sb).toMatch(/^…"x+By+"…$/);
+    expect(sa.length).toBeLessThan(110);
+  });
+
+  it("names a tool or action difference, and none where one lineage only goes on", () => {
+    const other: Act[] = [base[0], ["fetch('arxiv')", "browser", 120], base[2]];
+    expect(diffTraces(loadTraceText(run(base)), loadTraceText(run(other))).divergence?.differs).toEqual(["action"]);
+    const longer = diffTraces(loadTraceText(run(base)), loadTraceText(run([...base, ["more()", "llm", 100]])));
+    expect(longer.divergence).toMatchObject({ index: 3, a: null, b: { action: "more()" }, differs: [] });
+    expect(formatDiff(longer)).toContain("(lineage ended)");
   });
 
   it("the same kept lineage reached through a rewind differs only in metrics", () => {
