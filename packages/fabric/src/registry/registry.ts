@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fsyncDir, writeFileAtomic } from "../atomic.js";
 import { canonicalBytes, HASH_RE, sha256Hex } from "../canonical.js";
@@ -47,18 +47,35 @@ export class Registry {
   }
 
   /**
-   * Stores one value as a loose object. `durable: false` skips the fsyncs for bulk puts; call `sync()` after them.
+   * Stores one value as a loose object. `durable: false` skips the fsyncs (readers still never see a partial file);
+   * the object is durable only after `sync()`. Bulk stores belong in the pack (ingest), which needs one fsync.
    */
   put(value: unknown, opts: { durable?: boolean } = {}): PutResult {
     const bytes = canonicalBytes(value);
     const hash = sha256Hex(bytes);
     if (this.has(hash)) return { hash, created: false, bytes: bytes.length };
-    writeFileAtomic(this.layout.object(hash), bytes, opts);
+    const path = this.layout.object(hash);
+    writeFileAtomic(path, bytes, opts);
+    if (opts.durable === false) this.unsynced.push(path);
     return { hash, created: true, bytes: bytes.length };
   }
 
-  /** Makes earlier `put(…, {durable: false})` calls durable: one fsync of the object directory (renames are in it). */
+  private unsynced: string[] = [];
+
+  /**
+   * Makes this instance's earlier `put(…, {durable: false})` objects durable: an fsync of each file's bytes, then one
+   * of the object folder for the renames. The folder fsync alone would not do: it persists names, not contents.
+   */
   sync(): void {
+    for (const path of this.unsynced) {
+      const fd = openSync(path, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    this.unsynced = [];
     if (existsSync(this.layout.cas)) fsyncDir(this.layout.cas);
   }
 

@@ -184,6 +184,15 @@ describe("pack + index.lut", () => {
     expect(after).toMatchObject({ ok: true, notes: [] });
   });
 
+  it("keeps loose puts without fsync readable, and sync() makes them durable", () => {
+    const reg = fresh();
+    const hashes = Array.from({ length: 20 }, (_, i) => reg.put({ loose: i }, { durable: false }).hash);
+    expect(reg.put({ loose: 3 }, { durable: false }).created).toBe(false);
+    reg.sync();
+    for (const [i, h] of hashes.entries()) expect(reg.get(h)).toEqual({ loose: i });
+    expect(verifyRegistry(reg)).toMatchObject({ ok: true, counts: { loose: 20 } });
+  });
+
   it("rebuilds a stale or missing index in memory (gc killed between its renames)", () => {
     const reg = fresh();
     const hashes = packValues(reg, [{ a: 1 }, { b: 2 }]);
