@@ -15,6 +15,8 @@ export const FABRIC_SCHEMAS = [
   "plan",
   "routes",
   "topology",
+  "index",
+  "symbols",
 ] as const;
 export type FabricSchema = (typeof FABRIC_SCHEMAS)[number] | (string & {});
 
