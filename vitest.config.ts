@@ -35,6 +35,7 @@ const INTEGRATION = [
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
+  "packages/fabric/test/reconcile/kill.test.ts", // a child applying plans SIGKILLed at random moments (built package)
   "deploy/**/*.test.ts", // promtool, Prometheus, python3
   "bench/**/*.test.ts", // benchmark smoke runs
   "sdk-python/**/*.test.ts", // python3

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerApply } from "./plan-apply.js";
 
 /**
  * `rtt plan …`: the constraint planner (build, explain, diff: fabric/planner) and, added by the reconciler to the same
@@ -140,5 +141,5 @@ Examples:
       process.stdout.write(opts.json ? f.prettyJson(d) : f.formatDiff(d));
     });
 
-  // The reconciler's subcommands (apply, status, rollback) register here: registerApply(plan) from "./plan-apply.js".
+  registerApply(plan);
 }

@@ -23,5 +23,5 @@ export {
   type RollbackResult,
 } from "./reconciler.js";
 export { type PlanStatus, planStatus, readPlanInForce, type WalEntry } from "./status.js";
-export { dropPlan, loadPlan, planFile, storePlan, tableHash, tableOf } from "./store.js";
+export { dropPlan, loadPlan, planFile as storedPlanFile, storePlan, tableHash, tableOf } from "./store.js";
 export { postconditions, runVerifiers, type Verifier, type VerifyContext } from "./verify.js";

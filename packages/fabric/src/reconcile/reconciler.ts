@@ -111,6 +111,11 @@ export class Reconciler {
     return this.log.state;
   }
 
+  /** Records in the WAL (all durable). */
+  get records(): number {
+    return this.log.wal.size;
+  }
+
   close(): void {
     this.log.close();
     this.lock.release();

@@ -1,9 +1,8 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
 import { hashOf } from "../canonical.js";
 import { FabricError } from "../errors.js";
-import { prettyJson, readJsonFile } from "../json-file.js";
 import type { Plan, PlanRoute } from "../planner/types.js";
 
 /** plan_id as the planner computes it (planner/verify.ts): SHA-256 of the canonical plan without plan_id and sign. */
@@ -24,7 +23,7 @@ export function planFile(plansDir: string, planId: string): string {
 /** Stores a plan by content, durably (before any WAL record names it). Already there: nothing to do. */
 export function storePlan(plansDir: string, plan: Plan): string {
   const file = planFile(plansDir, plan.plan_id);
-  if (!existsSync(file)) writeFileAtomic(file, prettyJson(plan));
+  if (!existsSync(file)) writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`);
   return file;
 }
 
@@ -42,7 +41,14 @@ export function loadPlan(plansDir: string, planId: string): Plan {
   const file = planFile(plansDir, planId);
   if (!existsSync(file))
     throw new FabricError("RTT_FABRIC_NOT_FOUND", `plan ${planId} is named by the WAL but not stored`, file);
-  const plan = readJsonFile(file) as Plan;
+  // Plain JSON.parse (not the fabric's hardened reader, which loads @rtt/core: recovery runs on every open and the
+  // kill tests start thousands of processes): whatever it parses is checked by recomputing plan_id.
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file, "utf8")) as Plan;
+  } catch (e) {
+    throw new FabricError("RTT_FABRIC_CORRUPT", `stored plan is not JSON: ${(e as Error).message}`, file);
+  }
   if (typeof plan !== "object" || plan === null || plan.plan_id !== planId || computePlanId(plan) !== planId)
     throw new FabricError("RTT_FABRIC_CORRUPT", `stored plan does not hash to ${planId}`, file);
   return plan;
