@@ -49,9 +49,16 @@ export function meetRanges(a: InstanceType<typeof Range>, b: InstanceType<typeof
   return { sets, range: sets.length > 0 ? sets.join(" || ") : null };
 }
 
-/** meetRanges on range texts; undefined when either does not parse. */
+const memo = new Map<string, Meet | undefined>();
+
+/** meetRanges on range texts; undefined when either does not parse. Memoised: routes share a few ranges. */
 export function meet(a: string, b: string): Meet | undefined {
+  const key = `${a}\u0000${b}`;
+  if (memo.has(key)) return memo.get(key);
   const ra = parseRange(a);
   const rb = parseRange(b);
-  return ra && rb ? meetRanges(ra, rb) : undefined;
+  const m = ra && rb ? meetRanges(ra, rb) : undefined;
+  if (memo.size > 10_000) memo.clear();
+  memo.set(key, m);
+  return m;
 }
