@@ -6,6 +6,7 @@
  */
 import type { Anomaly, CurriculumReport as CoreCurriculumReport, Sample, Scores, SessionLogV2 } from "@rtt/core";
 import type { CorridorStatus, CTFEvent, CTFIssue, LoadedTrace } from "@rtt/ctf";
+import type { DiffAlignedRow, DiffStepRow, TraceDiffView } from "./ctf/diff-view.js";
 import type { TraceListing } from "./ctf/store.js";
 import type {
   TraceColumns,
@@ -173,3 +174,12 @@ export type CtfStepsPage = TraceStepsPage;
 export type CtfStepRow = TraceStepRow;
 /** `GET /ctf/{id}/find`. */
 export type CtfFindResult = TraceFindResult;
+
+// --- CTF diff view (the web UI's `?view=trace-diff`) --------------------------------------------------------------
+
+/** `GET /ctf/diff?a=&b=`: @rtt/ctf's diff of two traces plus their lineages aligned and the per-metric B − A. */
+export type CtfDiffView = TraceDiffView;
+/** One aligned lineage index of `GET /ctf/diff`. */
+export type CtfDiffRow = DiffAlignedRow;
+/** One side's step in a `CtfDiffRow`. */
+export type CtfDiffStep = DiffStepRow;

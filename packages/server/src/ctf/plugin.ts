@@ -2,6 +2,7 @@ import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
 import { HttpError, httpError, installErrorHandler, installValidation, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ctfDiffRoutes } from "./diff-view.js";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { type Candidate, expandUpdate, textCandidates } from "./producer.js";
 import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
@@ -209,6 +210,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
 
   app.get("/ctf", async () => ({ traces: await store.list() }));
   ctfViewRoutes(app, { store, readStored });
+  ctfDiffRoutes(app, { store });
 
   app.get<{ Params: { id: string } }>("/ctf/:id/raw", { schema: ID_PARAMS }, async (req, reply) => {
     // A missing trace is readStored's 404.
