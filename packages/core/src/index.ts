@@ -33,8 +33,18 @@ export {
 } from "./json-guard.js";
 export { type ReferenceRunOptions, referenceRunV1, referenceRunV2 } from "./reference.js";
 export { checkReference, compareSamples, type ReferenceCheckCode } from "./reference-check.js";
-export { validateSchema } from "./schema.js";
-export { checkSemantics, type SemanticCode, type SemanticOptions, type SemanticReport } from "./semantic.js";
+export { PROFILE_CODES, PROFILE_FALLBACK_CODE, validateProfile, validateSchema } from "./schema.js";
+export {
+  checkSemantics,
+  findTimeSlips,
+  SemanticCode,
+  type SemanticOptions,
+  type SemanticReport,
+  TIME_SLIP_SEVERITY,
+  TIME_SLIP_TYPE,
+  type TimeSlip,
+  timeSlipAnomaly,
+} from "./semantic.js";
 export {
   buildSessionV1,
   buildSessionV2,
@@ -91,6 +101,7 @@ export {
   type TaxonomyType,
 } from "./sim/taxonomy.js";
 export {
+  profileV2,
   type ReferenceSegmentSet,
   type ReferenceSegments,
   type ReferenceVector,

@@ -2,7 +2,11 @@ import { computeTopLevel, isV2 } from "./session.js";
 import { segmentLabels } from "./spec.js";
 import type { Anomaly, Sample, SessionLog, ValidationIssue } from "./types.js";
 
-/** Stable codes of the checks a JSON Schema cannot express. Documented in spec/v2/README.md. */
+/**
+ * Stable codes of the project's consistency rules, which a JSON Schema cannot express. None is a rule of the seed,
+ * so each finding is a warning; `validateSessionLog(…, {strict: true})` makes them errors. Documented in
+ * spec/VALIDATION.md.
+ */
 export const SemanticCode = {
   T_NOT_MONOTONIC: "T_NOT_MONOTONIC",
   COUNT_MISMATCH: "COUNT_MISMATCH",
@@ -17,26 +21,63 @@ export interface SemanticOptions {
   strictLabels?: boolean;
 }
 
+/** The taxonomy's type for `t` running backwards within a segment (spec/taxonomy/anomalies.json). */
+export const TIME_SLIP_TYPE = "RESONANCE_TIME_SLIP";
+/** Its severity when time runs backwards: the taxonomy's detector forces 5 ("thirty steps, or time ran backwards"). */
+export const TIME_SLIP_SEVERITY = 5;
+
+/** A place where `t` decreased: sample `index` has `t` below the previous sample's `t_before`. */
+export interface TimeSlip {
+  index: number;
+  t: number;
+  t_before: number;
+}
+
+/** Every backwards step of `t` in a series of samples (equal consecutive values are not a slip). */
+export function findTimeSlips(samples: ReadonlyArray<{ t: number }>): TimeSlip[] {
+  const out: TimeSlip[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const t = samples[i]!.t; // i < length
+    const before = samples[i - 1]!.t;
+    if (t < before) out.push({ index: i, t, t_before: before });
+  }
+  return out;
+}
+
+/** The anomaly a time slip is flagged as: RESONANCE_TIME_SLIP at the slip's `t`, severity 5. */
+export function timeSlipAnomaly(slip: TimeSlip): Anomaly {
+  return {
+    t: slip.t,
+    type: TIME_SLIP_TYPE,
+    severity: TIME_SLIP_SEVERITY,
+    details: { kinds: "backwards", sample_index: slip.index, t_before: slip.t_before, flagged_by: "validator" },
+  };
+}
+
 export interface SemanticReport {
   errors: ValidationIssue[];
   warnings: ValidationIssue[];
 }
 
-/** Runs on a schema-valid log only, so field types can be trusted here. */
+/**
+ * Runs on a log that passed the seed's schema, so the seed's field types can be trusted here (the profile's may
+ * not: counts are read only when they are numbers). Every finding is a warning, except an unknown segment label
+ * under `strictLabels`.
+ */
 export function checkSemantics(log: SessionLog, opts: SemanticOptions = {}): SemanticReport {
   const errors: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
-  if (log.samples) checkMonotonic(log.samples, "/samples", errors);
+  if (log.samples) checkMonotonic(log.samples, "/samples", warnings);
 
   if (isV2(log) && log.segments) {
     const vocabulary = new Set(segmentLabels());
     const seen = new Map<string, number>();
     log.segments.forEach((seg, i) => {
       const at = `/segments/${i}`;
-      checkMonotonic(seg.samples, `${at}/samples`, errors);
+      checkMonotonic(seg.samples, `${at}/samples`, warnings);
       const first = seen.get(seg.segment_id);
       if (first !== undefined) {
-        errors.push({
+        warnings.push({
           code: SemanticCode.DUPLICATE_SEGMENT_ID,
           path: `${at}/segment_id`,
           message: `segment_id ${JSON.stringify(seg.segment_id)} already used by /segments/${first}`,
@@ -49,26 +90,23 @@ export function checkSemantics(log: SessionLog, opts: SemanticOptions = {}): Sem
           message: `label ${JSON.stringify(seg.label)} is not in the segment vocabulary (${[...vocabulary].join(", ")})`,
         });
       }
-      checkAnomalyRange(seg.samples, seg.anomalies, at, errors);
+      checkAnomalyRange(seg.samples, seg.anomalies, at, warnings);
     });
   }
 
-  checkTopLevel(log, errors);
+  checkTopLevel(log, warnings);
   return { errors, warnings };
 }
 
-function checkMonotonic(samples: Sample[], at: string, errors: ValidationIssue[]) {
-  let prev = samples[0]?.t ?? Number.NEGATIVE_INFINITY;
-  for (let i = 1; i < samples.length; i++) {
-    const t = samples[i]!.t; // i < length
-    if (t < prev) {
-      errors.push({
-        code: SemanticCode.T_NOT_MONOTONIC,
-        path: `${at}/${i}/t`,
-        message: `t must not decrease: expected >= ${prev} (sample ${i - 1}), found ${t}`,
-      });
-    }
-    prev = t;
+/** A backwards `t` is a time slip: a warning that names the anomaly it is flagged as (RESONANCE_TIME_SLIP, 5). */
+function checkMonotonic(samples: Sample[], at: string, out: ValidationIssue[]) {
+  for (const slip of findTimeSlips(samples)) {
+    out.push({
+      code: SemanticCode.T_NOT_MONOTONIC,
+      path: `${at}/${slip.index}/t`,
+      message: `t must not decrease: expected >= ${slip.t_before} (sample ${slip.index - 1}), found ${slip.t} (${TIME_SLIP_TYPE}, severity ${TIME_SLIP_SEVERITY})`,
+      anomaly: { type: TIME_SLIP_TYPE, severity: TIME_SLIP_SEVERITY },
+    });
   }
 }
 

@@ -74,3 +74,5 @@ export const referenceSegments = () => readSpecJson<ReferenceSegments>("v2/refer
 export const segmentLabels = () => readSpecJson<{ labels: string[] }>("v2/segment_labels.json").labels;
 export const schemaV1 = () => readSpecSchema("v1/rttinside_session_schema.json");
 export const schemaV2 = () => readSpecSchema("v2/rttinside_session_schema.json");
+/** The project's rules beyond the seed's v2 schema: warnings with stable codes (errors under --strict). */
+export const profileV2 = () => readSpecSchema("v2/rtt_profile.schema.json");

@@ -111,9 +111,12 @@ export interface ValidationIssue {
   code: string;
   path: string;
   message: string;
+  /** The taxonomy anomaly this finding is flagged as, when it is one (a time slip: RESONANCE_TIME_SLIP, 5). */
+  anomaly?: { type: string; severity: number };
 }
 
 export interface ValidationResult {
+  /** No errors. Warnings (the project's rules beyond the seed's) do not make a log invalid unless `strict`. */
   ok: boolean;
   specVersion: SpecVersion | null;
   errors: ValidationIssue[];

@@ -1,11 +1,13 @@
 import { checkReference } from "./reference-check.js";
-import { validateSchema } from "./schema.js";
+import { validateProfile, validateSchema } from "./schema.js";
 import { checkSemantics } from "./semantic.js";
 import type { SessionLog, SpecVersion, ValidationIssue, ValidationResult } from "./types.js";
 
 export interface ValidateOptions {
   /** Unknown segment labels become errors. */
   strictLabels?: boolean;
+  /** Every warning (the project's rules beyond the seed's: profile and consistency) is an error. */
+  strict?: boolean;
   /** Also compare the samples with the reference vectors (the rtt-validate gate). */
   conformance?: boolean;
 }
@@ -31,14 +33,25 @@ export function detectSpecVersion(log: unknown): { version: SpecVersion } | { is
   };
 }
 
-/** Schema, then semantic checks, then (optionally) reference conformance: each stage runs only on what passed the last. */
+/**
+ * The seed's schema (errors), then the project's profile and consistency rules (warnings; errors under `strict`),
+ * then (optionally) reference conformance (errors). Each stage runs only on what passed the last error stage.
+ * Which rule is which: spec/VALIDATION.md.
+ */
 export function validateSessionLog(log: unknown, opts: ValidateOptions = {}): ValidationResult {
   const detected = detectSpecVersion(log);
   if ("issue" in detected) return { ok: false, specVersion: null, errors: [detected.issue], warnings: [] };
   const specVersion = detected.version;
   const schemaErrors = validateSchema(log, specVersion);
   if (schemaErrors.length) return { ok: false, specVersion, errors: schemaErrors, warnings: [] };
-  const { errors, warnings } = checkSemantics(log as SessionLog, opts);
+  const profile = validateProfile(log, specVersion);
+  const semantic = checkSemantics(log as SessionLog, opts);
+  let errors = semantic.errors;
+  let warnings = [...profile, ...semantic.warnings];
+  if (opts.strict) {
+    errors = [...errors, ...warnings];
+    warnings = [];
+  }
   if (opts.conformance && errors.length === 0) errors.push(...checkReference(log as SessionLog));
   return { ok: errors.length === 0, specVersion, errors, warnings };
 }
