@@ -289,16 +289,9 @@ export class Solver {
     }
   }
 
-  /** Retries, in admission order, every route refused during the greedy pass. */
+  /** Retries, in admission order, every route refused during the greedy pass (a refusal keeps the newer reason). */
   retry(): void {
-    for (const i of this.order)
-      if (this.rejected.has(i)) {
-        const code = this.rejected.get(i)?.code;
-        if (this.step(i)) this.stats.readmitted++;
-        else if (code && this.rejected.get(i)?.code !== code) {
-          // keep the first reason only when the retry says the same thing; else the newer, more precise one stays
-        }
-      }
+    for (const i of this.order) if (this.rejected.has(i) && this.step(i)) this.stats.readmitted++;
   }
 
   /** Takes a whole assignment (the ILP's): symbols' nodes and admitted routes. Returns false if it is infeasible. */
