@@ -101,6 +101,7 @@ export {
   type TaxonomyType,
 } from "./sim/taxonomy.js";
 export {
+  newReferenceSamples,
   profileV2,
   type ReferenceSegmentSet,
   type ReferenceSegments,

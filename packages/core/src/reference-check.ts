@@ -1,5 +1,11 @@
 import { isV2 } from "./session.js";
-import { type ReferenceSegmentSet, referenceSamples, referenceSegments, referenceVector } from "./spec.js";
+import {
+  newReferenceSamples,
+  type ReferenceSegmentSet,
+  referenceSamples,
+  referenceSegments,
+  referenceVector,
+} from "./spec.js";
 import { SAMPLE_FIELDS, type Sample, type SessionLog, type ValidationIssue } from "./types.js";
 
 export const ReferenceCheckCode = {
@@ -17,13 +23,17 @@ export function compareSamples(
   at: string,
   tolerance: number,
   what: string,
+  /** The seed validator's wording (tools/rtt-validate/lib/samples*.js): `what` is "samples" or a segment label. */
+  seedWording = false,
 ): ValidationIssue[] {
   if (got.length !== want.length) {
     return [
       {
         code: ReferenceCheckCode.LENGTH_MISMATCH,
         path: at,
-        message: `${what}: sample length mismatch: expected ${want.length}, found ${got.length}`,
+        message: seedWording
+          ? `${what === "samples" ? "Sample" : `Segment '${what}'`} length mismatch: got ${got.length}, expected ${want.length}`
+          : `${what}: sample length mismatch: expected ${want.length}, found ${got.length}`,
       },
     ];
   }
@@ -38,7 +48,9 @@ export function compareSamples(
           {
             code: ReferenceCheckCode.VALUE_MISMATCH,
             path: `${at}/${i}/${k}`,
-            message: `${what}: mismatch at sample ${i}, field ${k}: expected ${w}, found ${g} (tolerance ${tolerance})`,
+            message: seedWording
+              ? `${what === "samples" ? "Mismatch" : `Segment '${what}' mismatch`} at sample ${i}, field ${k}: got ${g}, expected ${w}`
+              : `${what}: mismatch at sample ${i}, field ${k}: expected ${w}, found ${g} (tolerance ${tolerance})`,
           },
         ];
       }
@@ -60,13 +72,31 @@ export function findReferenceSet(log: SessionLog): ReferenceSegmentSet | undefin
  * cross-language kit in packages/cli/src/conformance-kit/.)
  * v1: root samples against spec/v1/reference_samples.json.
  * v2 with segments: every `required` segment label of the matching reference set is present with the same samples.
- * v2 with root samples only: they are compared with the reference set's `main` track.
+ * v2 with root samples only, or with the adapter's single `main` segment: that track against
+ * spec/v2/new_reference_samples.json, as v1.
  */
 export function checkReference(log: SessionLog): ValidationIssue[] {
   if (!isV2(log)) {
-    return compareSamples(log.samples, referenceSamples(), "/samples", referenceVector().numeric_tolerance, "samples");
+    return compareSamples(
+      log.samples,
+      referenceSamples(),
+      "/samples",
+      referenceVector().numeric_tolerance,
+      "samples",
+      true,
+    );
   }
   const refs = referenceSegments();
+  // Unsegmented v2 — root samples only, or the adapter's single `main` segment (an upgraded v1 log) — is checked
+  // as v1 is: its one track against spec/v2/new_reference_samples.json, whatever the device. So every v1 log that
+  // passes passes again once upgraded (spec/VALIDATION.md, "Reference check").
+  const only = log.segments?.length === 1 && log.segments[0]!.label === "main" ? log.segments[0]! : undefined;
+  if (!log.segments || only) {
+    const at = only ? "/segments/0/samples" : "/samples";
+    const samples = only ? only.samples : log.samples;
+    if (!samples?.length) return [{ code: ReferenceCheckCode.NO_SAMPLES, path: at, message: "No samples found." }];
+    return compareSamples(samples, newReferenceSamples(), at, refs.numeric_tolerance, "samples", true);
+  }
   const set = findReferenceSet(log);
   if (!set) {
     const known = refs.reference_sets.map((s) => `${s.device_type}/${s.scenario}/${s.difficulty}`).join(", ");
@@ -74,17 +104,11 @@ export function checkReference(log: SessionLog): ValidationIssue[] {
       {
         code: ReferenceCheckCode.SET_NOT_FOUND,
         path: "",
-        message: `no reference set for device_type/scenario/difficulty ${log.device_type ?? log.device}/${log.scenario}/${log.difficulty} (known: ${known})`,
+        message: `No matching reference_set for device_type/scenario/difficulty (${log.device_type ?? log.device}/${log.scenario}/${log.difficulty}; known: ${known}).`,
       },
     ];
   }
   const tol = refs.numeric_tolerance;
-  if (!log.segments) {
-    const main = set.segments.main;
-    if (!log.samples?.length)
-      return [{ code: ReferenceCheckCode.NO_SAMPLES, path: "/samples", message: "no samples to compare" }];
-    return main ? compareSamples(log.samples, main.samples, "/samples", tol, "segment 'main'") : [];
-  }
   const issues: ValidationIssue[] = [];
   const byLabel = new Map(log.segments.map((s, i) => [s.label, { i, samples: s.samples }] as const));
   for (const [label, ref] of Object.entries(set.segments)) {
@@ -94,12 +118,12 @@ export function checkReference(log: SessionLog): ValidationIssue[] {
       issues.push({
         code: ReferenceCheckCode.SEGMENT_MISSING,
         path: "/segments",
-        message: `missing required segment label '${label}' of reference set ${set.id}`,
+        message: `Missing required segment label '${label}'. (reference set ${set.id})`,
       });
       if (!refs.validate_all_segments) break;
       continue;
     }
-    issues.push(...compareSamples(seg.samples, ref.samples, `/segments/${seg.i}/samples`, tol, `segment '${label}'`));
+    issues.push(...compareSamples(seg.samples, ref.samples, `/segments/${seg.i}/samples`, tol, label, true));
     if (issues.length && !refs.validate_all_segments) break;
   }
   return issues;

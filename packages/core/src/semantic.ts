@@ -68,6 +68,9 @@ export function checkSemantics(log: SessionLog, opts: SemanticOptions = {}): Sem
   const errors: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
   if (log.samples) checkMonotonic(log.samples, "/samples", warnings);
+  // Unsegmented (v1, or v2 with root samples only) is one segment, as the adapter maps it: the same rules apply,
+  // so a log and its upgrade get the same findings.
+  if (log.samples && !(isV2(log) && log.segments)) checkAnomalyRange(log.samples, log.anomalies, "", warnings);
 
   if (isV2(log) && log.segments) {
     const vocabulary = new Set(segmentLabels());

@@ -70,6 +70,8 @@ export interface ReferenceSegments {
 
 export const referenceVector = () => readSpecJson<ReferenceVector>("v1/reference_vector.json");
 export const referenceSamples = () => readSpecJson<Sample[]>("v1/reference_samples.json");
+/** The v2 flat reference track (seed layout: spec/v2/new_reference_samples.json; identical to v1's, same engine). */
+export const newReferenceSamples = () => readSpecJson<Sample[]>("v2/new_reference_samples.json");
 export const referenceSegments = () => readSpecJson<ReferenceSegments>("v2/reference_segments.json");
 export const segmentLabels = () => readSpecJson<{ labels: string[] }>("v2/segment_labels.json").labels;
 export const schemaV1 = () => readSpecSchema("v1/rttinside_session_schema.json");

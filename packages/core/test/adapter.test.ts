@@ -1,4 +1,4 @@
-import { type SessionLogV1, upgradeV1ToV2, validateSessionLog } from "@rtt/core";
+import { referenceSamples, type SessionLogV1, upgradeV1ToV2, validateSessionLog } from "@rtt/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixture } from "./helpers.js";
@@ -81,12 +81,7 @@ describe("v1 → v2 adapter", () => {
       fc.property(v1Log, (v1) => {
         expect(validateSessionLog(v1).errors).toEqual([]);
         const v2 = upgradeV1ToV2(v1);
-        // Anomalies of a v1 log may lie outside the sampled range (the seed's §4 example does); that stays legal in v1
-        // and surfaces in v2 only as the documented ANOMALY_OUT_OF_SEGMENT finding.
-        const errors = validateSessionLog(v2, { strictLabels: true }).errors.filter(
-          (e) => e.code !== "ANOMALY_OUT_OF_SEGMENT",
-        );
-        expect(errors).toEqual([]);
+        expect(validateSessionLog(v2, { strictLabels: true }).errors).toEqual([]);
         const seg = v2.segments![0];
         expect(seg.samples).toHaveLength(v1.samples.length);
         seg.samples.forEach((s, i) => {
@@ -101,6 +96,76 @@ describe("v1 → v2 adapter", () => {
       { numRuns: 300 },
     );
   });
+
+  /** Seed-valid v1 logs the project's rules may warn about: any device, time slips, anomalies anywhere. */
+  const anyV1 = fc
+    .record({
+      log: v1Log,
+      device: fc.constantFrom("COMT", "TURBINE", ""),
+      slips: fc.array(fc.nat(40), { maxLength: 3 }),
+      counts: fc.option(fc.integer({ min: -1, max: 40 }), { nil: undefined }),
+    })
+    .map(({ log, device, slips, counts }) => {
+      for (const i of slips) if (log.samples[i]) log.samples[i]!.t -= 5;
+      const out: SessionLogV1 = { ...log, device };
+      if (counts !== undefined) out.sample_count = counts;
+      return out;
+    });
+
+  /** v1 logs that pass the reference check (the seed's conformant run), with any header. */
+  const conformantV1 = fc
+    .record({
+      device: fc.string({ maxLength: 8 }),
+      scenario: fc.string({ maxLength: 8 }),
+      anomalies: fc.array(fc.record({ t: num, type: fc.constant("DECOHERENCE_SPIKE") }), { maxLength: 2 }),
+    })
+    .map(
+      ({ device, scenario, anomalies }): SessionLogV1 => ({
+        session_id: "RTT-JS-TEST",
+        timestamp: "2026-01-06T00:00:00Z",
+        device,
+        scenario,
+        difficulty: "Journeyman",
+        samples: referenceSamples().map((s) => ({ ...s })),
+        anomalies,
+        scores: { stability: 0, response: 0, quality: 0, final: 0 },
+      }),
+    );
+
+  const codes = (log: unknown, opts = {}) => validateSessionLog(log, opts).warnings.map((w) => w.code);
+
+  it("every v1 log that validates upgrades to a v2 log that validates, with no new finding (lax, strict, conformance)", () => {
+    fc.assert(
+      fc.property(anyV1, (v1) => {
+        const lax = validateSessionLog(v1);
+        fc.pre(lax.ok);
+        const v2 = upgradeV1ToV2(v1);
+        expect(validateSessionLog(v2).errors).toEqual([]);
+        const before = new Set(codes(v1));
+        for (const c of codes(v2)) expect(before, `new finding ${c} after upgrade`).toContain(c);
+        if (validateSessionLog(v1, { strict: true }).ok)
+          expect(validateSessionLog(v2, { strict: true }).errors).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(conformantV1, (v1) => {
+        expect(validateSessionLog(v1, { conformance: true }).errors).toEqual([]);
+        expect(validateSessionLog(upgradeV1ToV2(v1), { conformance: true }).errors).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each(["seed/section4_example_v1.json", "seed/v1_triadic_example.json"])(
+    "the seed's %s validates after upgrade, with the same findings",
+    (file) => {
+      const v1 = fixture<SessionLogV1>(file);
+      const v2 = upgradeV1ToV2(v1);
+      expect(validateSessionLog(v2).errors).toEqual([]);
+      expect(codes(v2)).toEqual(codes(v1));
+    },
+  );
 
   it("is deterministic: same input, same bytes", () => {
     fc.assert(

@@ -200,9 +200,9 @@ describe("reference conformance", () => {
 
   it("requires every required v2 segment label", () => {
     const log = mutate(referenceRunV2(ref), (l) => {
-      l.segments.shift();
+      l.segments.pop();
       l.segment_count = 1;
-      l.sample_count = 4;
+      l.sample_count = 2;
     });
     expect(errorsOf(log, { conformance: true })[0]).toMatchObject({ code: "REF_SEGMENT_MISSING" });
   });
