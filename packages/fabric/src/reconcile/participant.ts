@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDir, writeFileAtomic } from "../atomic.js";
 import type { PlanRoute } from "../planner/types.js";
 import { pairKey } from "../planner/types.js";
 import { crashPoint } from "./crash.js";
-import { tableHash } from "./store.js";
+import { sameRoutes } from "./store.js";
 
 /** One step of the routing table: what participants prepare, commit or abort. */
 export interface Transition {
@@ -50,7 +50,7 @@ export interface Participant {
 /** Whether a participant's state is the table of `planId` (no state at all equals the empty table of no plan). */
 export function sameTable(s: ParticipantState | null, planId: string | null, routes: readonly PlanRoute[]): boolean {
   if (s === null) return planId === null && routes.length === 0;
-  return s.problem === undefined && s.plan_id === planId && tableHash(s.routes) === tableHash(routes);
+  return s.problem === undefined && s.plan_id === planId && sameRoutes(s.routes, routes);
 }
 
 /** Why a table cannot be served, or undefined: unique route_ids in order, one route per (from, to). */
@@ -72,7 +72,7 @@ const tableText = (t: Transition) => `${JSON.stringify({ plan_id: t.plan_id, rou
 /**
  * The participant that stands in for the fabric daemons: materialises the routing table to one file
  * (`.rtt/fabric/routes.json`, `{plan_id, routes}`), which readers see whole or not at all.
- * - prepare: check the table, write it durably to `<file>.prepared`, vote yes (no when it cannot be written);
+ * - prepare: check the table, write it to `<file>.prepared` and fsync it, vote yes (no when it cannot be written);
  * - commit: rename the staged file over the table and fsync the directory (or, when nothing is staged — recovery
  *   after a crash that lost it — write the table atomically);
  * - abort: delete the staged file.
@@ -93,7 +93,15 @@ export class LocalParticipant implements Participant {
     const problem = tableProblem(t.routes);
     if (problem) return { ok: false, reason: `${this.file}: ${problem}` };
     try {
-      writeFileAtomic(this.staged, tableText(t));
+      // Durable contents, but no folder fsync: the staged name never needs to survive a crash (recovery drops it and
+      // re-drives from the WAL); commit's rename + folder fsync makes the table's name durable.
+      writeFileAtomic(this.staged, tableText(t), { durable: false });
+      const fd = openSync(this.staged, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       this.stagedFor = t;
     } catch (e) {
       return { ok: false, reason: `${this.staged}: ${(e as Error).message}` };

@@ -6,7 +6,7 @@ import { crashPoint } from "./crash.js";
 import { type ApplyLock, acquireApplyLock } from "./lock.js";
 import { LocalParticipant, type Participant, sameTable, type Transition } from "./participant.js";
 import { type ReconcilePaths, reconcilePaths } from "./paths.js";
-import { dropPlan, loadPlan, storePlan, tableHash } from "./store.js";
+import { dropPlan, loadPlan, sameRoutes, storePlan } from "./store.js";
 import { postconditions, runVerifiers, type Verifier } from "./verify.js";
 
 export interface ReconcilerOptions {
@@ -304,7 +304,7 @@ export class Reconciler {
     for (const r of plan.routes_remove) table.delete(pairKey(r.from, r.to));
     for (const r of plan.routes_add) table.set(pairKey(r.from, r.to), r);
     const got = [...table.values()].sort((a, b) => a.route_id - b.route_id);
-    if (tableHash(got) === tableHash(plan.routes)) return;
+    if (sameRoutes(got, plan.routes)) return;
     const want = new Map(plan.routes.map((r) => [pairKey(r.from, r.to), r]));
     const missing = plan.routes.find((r) => {
       const g = table.get(pairKey(r.from, r.to));

@@ -61,3 +61,15 @@ export function tableOf(plansDir: string, planId: string | null): PlanRoute[] {
 
 /** A routing table's identity: SHA-256 of its canonical JSON (tables are sorted by route_id). */
 export const tableHash = (routes: readonly PlanRoute[]): string => hashOf(routes);
+
+/** Whether two tables are the same routes in the same order (field by field: no hashing, ~1,000× cheaper). */
+export function sameRoutes(a: readonly PlanRoute[], b: readonly PlanRoute[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as PlanRoute;
+    const y = b[i] as PlanRoute;
+    if (x.route_id !== y.route_id || x.from !== y.from || x.to !== y.to || x.lane !== y.lane) return false;
+    if ((Object.keys(x).length !== 4 || Object.keys(y).length !== 4) && tableHash([x]) !== tableHash([y])) return false;
+  }
+  return true;
+}
