@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, RTT_BIN } from "./run-cli.js";
+import { cli, ROOT, RTT_BIN } from "./run-cli.js";
 
 let dir: string;
 const at = (name: string) => join(dir, name);
+const SEED = join(ROOT, "packages/core/test/fixtures/seed");
 const FIXED = ["--session-id", "RTT-CLI", "--timestamp", "2026-01-06T00:00:00Z"];
 
 beforeAll(() => {
@@ -41,7 +42,48 @@ describe("rtt-validate (the seed's gate)", () => {
     const r = cli("rtt-validate", [at("drift.json")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("reference test mismatch");
-    expect(r.stderr).toContain("/samples/3/D: samples: mismatch at sample 3, field D: expected 0.99970003, found 0.5");
+    expect(r.stderr).toContain(
+      "Mismatch at sample 3, field D: got 0.5, expected 0.99970003 (/samples/3/D [REF_VALUE_MISMATCH])",
+    );
+  });
+
+  it("prints the seed's reason wording: Sample length mismatch: got 2, expected 4", () => {
+    const log = JSON.parse(cli("rtt", ["run", "--spec", "v1", ...FIXED]).stdout);
+    log.samples = log.samples.slice(0, 2);
+    log.sample_count = 2;
+    writeFileSync(at("short.json"), JSON.stringify(log));
+    const r = cli("rtt-validate", [at("short.json")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("⚠️ Schema OK, but reference test mismatch:\nSample length mismatch: got 2, expected 4");
+  });
+
+  it("passes a seed-valid log that breaks only the project's rules, printing them as warnings; --strict refuses it", () => {
+    const log = JSON.parse(cli("rtt", ["run", "--spec", "v2", ...FIXED]).stdout);
+    log.operator_id = "alice";
+    log.sample_count = 99;
+    log.extensions = ["WARP"];
+    writeFileSync(at("project-rules.json"), JSON.stringify(log));
+    const r = cli("rtt-validate", [at("project-rules.json")]);
+    expect(r.stdout).toBe("✅ RTT‑Inside Compatible v2\n");
+    expect(r.code).toBe(0);
+    for (const code of ["OPERATOR_ID_NOT_URN", "COUNT_MISMATCH", "EXTENSION_UNKNOWN"])
+      expect(r.stderr).toContain(`[${code}]`);
+    const strict = cli("rtt-validate", ["--strict", at("project-rules.json")]);
+    expect(strict.code).toBe(2);
+    expect(strict.stdout).toBe("");
+    expect(strict.stderr).toContain("❌ Strict validation failed (--strict):");
+    expect(strict.stderr).toContain("[OPERATOR_ID_NOT_URN]");
+  });
+
+  it("passes a v1 log whose t goes backwards with a RESONANCE_TIME_SLIP warning (not conformant: reference mismatch)", () => {
+    const log = JSON.parse(readFileSync(join(SEED, "section4_example_v1.json"), "utf8"));
+    log.samples.push({ t: 0.05, C: 0.12, D: 0.998, Q: 0.5, R: 0 });
+    writeFileSync(at("slip.json"), JSON.stringify(log));
+    const r = cli("rtt", ["validate", at("slip.json")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("warning /samples/2/t: t must not decrease");
+    expect(r.stdout).toContain("RESONANCE_TIME_SLIP, severity 5");
+    expect(cli("rtt", ["validate", "--strict", at("slip.json")]).code).toBe(2);
   });
 
   it("exits 1 on usage errors, unreadable files and non-JSON", () => {
@@ -123,7 +165,11 @@ describe("rtt validate", () => {
     const log = JSON.parse(cli("rtt", ["run", ...FIXED]).stdout);
     log.anomaly_count = 3;
     writeFileSync(at("counts.ndjson"), `${JSON.stringify(log)}\n`);
-    const r = cli("rtt", ["validate", at("counts.ndjson"), "--format", "json"]);
+    // A count inconsistency is the project's rule, not the seed's: a warning, an error under --strict.
+    const lax = JSON.parse(cli("rtt", ["validate", at("counts.ndjson"), "--format", "json"]).stdout);
+    expect(lax).toMatchObject({ passed: 1, failed: 0 });
+    expect(lax.results[0].warnings[0]).toMatchObject({ code: "COUNT_MISMATCH", path: "/anomaly_count" });
+    const r = cli("rtt", ["validate", at("counts.ndjson"), "--strict", "--format", "json"]);
     expect(r.code).toBe(2);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ passed: 0, failed: 1 });
@@ -147,6 +193,24 @@ describe("rtt upgrade", () => {
     expect(v2.spec_version).toBe("v2");
     expect(v2.segments[0].samples).toEqual(JSON.parse(readFileSync(at("ref-v1.json"), "utf8")).samples);
     expect(cli("rtt", ["validate", "-", "--strict-labels"], r.stdout).code).toBe(0);
+  });
+
+  it("upgrades the seed's §4 common log and a conformant v1 log to v2 logs that pass both tools (issue 19: 3)", () => {
+    const common = cli("rtt", ["upgrade", join(SEED, "section4_example_v1.json")]);
+    expect(common.code).toBe(0);
+    writeFileSync(at("common-v2.json"), common.stdout);
+    const v = cli("rtt", ["validate", at("common-v2.json")]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).not.toMatch(/✗/);
+    // Its anomaly at t=6.2 lies outside the samples [0, 0.1]: the same warning before and after the upgrade.
+    expect(cli("rtt", ["validate", join(SEED, "section4_example_v1.json")]).stdout).toContain("ANOMALY_OUT_OF_SEGMENT");
+    const up = cli("rtt", ["upgrade", at("ref-v1.json")]);
+    writeFileSync(at("ref-v1-up.json"), up.stdout);
+    expect(cli("rtt-validate", [at("ref-v1.json")]).stdout).toBe("✅ RTT‑Inside Compatible v1\n");
+    const r = cli("rtt-validate", ["--strict", at("ref-v1-up.json")]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("✅ RTT‑Inside Compatible v2\n");
+    expect(r.code).toBe(0);
   });
 
   it("refuses a v2 log and an invalid log", () => {

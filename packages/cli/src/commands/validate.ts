@@ -7,6 +7,7 @@ import { inputSize, readLogs } from "../lib/read-logs.js";
 interface ValidateCliOptions {
   conformance?: boolean;
   strictLabels?: boolean;
+  strict?: boolean;
   format: "text" | "json";
   quiet?: boolean;
 }
@@ -15,16 +16,20 @@ export function register(program: Command): void {
   program
     .command("validate")
     .description(
-      "Validate session logs (v1 or v2, chosen by spec_version): schema + semantic checks. Reads .json files and NDJSON (one log per line) from files or stdin (-).",
+      "Validate session logs (v1 or v2, chosen by spec_version): the seed's schema (errors), then the project's rules (warnings with stable codes; errors with --strict). Reads .json files and NDJSON (one log per line) from files or stdin (-).",
     )
     .argument("<files...>", "session log files (.json or .ndjson), or - for stdin")
     .option("--conformance", "also compare samples with the reference vectors (spec/v1, spec/v2)")
     .option("--strict-labels", "unknown segment labels are errors instead of warnings")
+    .option(
+      "--strict",
+      "every warning is an error: the project's rules beyond the seed's schemas (spec/VALIDATION.md) refuse the log",
+    )
     .option("--format <format>", "report format: text or json", "text")
     .option("-q, --quiet", "print only the summary line")
     .addHelpText(
       "after",
-      "\nExit codes: 0 all valid, 1 usage error / unreadable / not JSON, 2 schema, semantic or reference failure.",
+      "\nExit codes: 0 all valid (warnings allowed), 1 usage error / unreadable / not JSON, 2 schema or reference failure (or any warning, with --strict).",
     )
     .action(async (files: string[], opts: ValidateCliOptions) => {
       if (opts.format !== "text" && opts.format !== "json") {
@@ -75,6 +80,7 @@ export async function validateFiles(files: string[], opts: ValidateCliOptions): 
       const result: ValidationResult = validateSessionLog(rec.value, {
         conformance: opts.conformance,
         strictLabels: opts.strictLabels,
+        strict: opts.strict,
       });
       const label = logLabel(source, rec.line, rec.value);
       if (result.ok) passed++;
