@@ -1,3 +1,5 @@
+import { DiffView } from "./ctf/DiffView.js";
+import { LiveView } from "./ctf/LiveView.js";
 import { TracesView } from "./ctf/TracesView.js";
 import { TraceView } from "./ctf/TraceView.js";
 import { Mastery } from "./Mastery.js";
@@ -14,7 +16,12 @@ export function App() {
     { id: "mastery", label: "Mastery", params: { view: "mastery" } },
     { id: "traces", label: "Agent traces", params: { view: "traces" } },
   ];
-  const active = view === "replay" || view === "curriculum" ? "sessions" : view === "trace" ? "traces" : view;
+  const active =
+    view === "replay" || view === "curriculum"
+      ? "sessions"
+      : view === "trace" || view === "trace-diff" || view === "trace-live"
+        ? "traces"
+        : view;
   return (
     <div className="app">
       <header className="topbar">
@@ -49,6 +56,14 @@ export function App() {
             <TraceView key={p.trace} params={p} />
           ) : (
             <p className="state empty">No trace in the address. Pick one from the traces list.</p>
+          )
+        ) : view === "trace-diff" ? (
+          <DiffView params={p} />
+        ) : view === "trace-live" ? (
+          p.trace ? (
+            <LiveView params={p} />
+          ) : (
+            <p className="state empty">No trace in the address. Pick a live one from the traces list.</p>
           )
         ) : view === "mastery" ? (
           <Mastery params={p} />

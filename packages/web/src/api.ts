@@ -24,6 +24,9 @@ export type CtfColumns = Wire.CtfColumns;
 export type CtfStepsPage = Wire.CtfStepsPage;
 export type CtfStep = Wire.CtfStepRow;
 export type CtfFind = Wire.CtfFindResult;
+export type CtfDiffView = Wire.CtfDiffView;
+export type CtfDiffRow = Wire.CtfDiffRow;
+export type CtfDiffStep = Wire.CtfDiffStep;
 
 type Payload = Wire.TimelineEvent["payload"];
 export type Sample = Extract<Payload, { C: number }>;
@@ -229,6 +232,12 @@ export const api = {
   ctfFind: (id: string, q: { from: number; dir: 1 | -1; lineage?: boolean; when?: string }, signal?: AbortSignal) =>
     getJson<CtfFind>(`/ctf/${enc(id)}/find${qs(q)}`, signal),
   ctfRawUrl: (id: string) => `/ctf/${enc(id)}/raw`,
+  /** Two traces compared (rtt ctf diff's result), their lineages aligned (rows [from, to)) and B − A per metric. */
+  ctfDiff: (a: string, b: string, q: { from?: number; to?: number; max_points?: number }, signal?: AbortSignal) =>
+    getJson<CtfDiffView>(`/ctf/diff${qs({ a, b, ...q })}`, signal),
+  /** The live WebSocket of a trace (docs/api/ctf.md): every event from the first (`from=start`), then new ones. */
+  ctfLiveUrl: (id: string) =>
+    `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ctf/${enc(id)}/live?from=start`,
 };
 
 /** All anomalies of one segment, in time order. Pages through the events endpoint when it is truncated. */

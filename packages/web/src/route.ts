@@ -8,6 +8,8 @@ import { useEffect, useSyncExternalStore } from "react";
 //   /?view=mastery&operator=OP
 //   /?view=traces&status=S&q=TEXT&state=live|complete  CTF traces list (+ sel=<trace>)
 //   /?view=trace&trace=ID&step=ORD&bp=COND;COND&speed=N  CTF trace view + step debugger (ORD: step position)
+//   /?view=trace-diff&a=ID&b=ID&from=INDEX               two CTF traces compared (aligned rows from INDEX)
+//   /?view=trace-live&trace=ID&cap=N                     live monitor of a trace being written (N points per lane)
 
 export type Params = Record<string, string>;
 

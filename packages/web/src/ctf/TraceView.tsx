@@ -52,6 +52,17 @@ export function TraceView({ params }: { params: Params }) {
     return (
       <div className="page-msg" data-testid="trace-empty">
         <p>This trace has no steps yet{facts.data.complete ? "" : " (it is still being written)"}.</p>
+        {facts.data.complete ? null : (
+          <p>
+            <a
+              href={href({ view: "trace-live", trace: id })}
+              onClick={(e) => onLinkClick(e, { view: "trace-live", trace: id })}
+              data-testid="trace-watch-live"
+            >
+              Watch it live
+            </a>
+          </p>
+        )}
         <button type="button" onClick={facts.refetch}>
           Reload
         </button>
@@ -252,6 +263,16 @@ function TraceLoaded({ facts, params }: { facts: CtfTraceView; params: Params })
           {facts.events.toLocaleString()} events · {facts.complete ? "complete" : "live (no footer yet)"}
         </span>
         <span className="spacer" />
+        {facts.complete ? null : (
+          <a
+            href={href({ view: "trace-live", trace: id })}
+            onClick={(e) => onLinkClick(e, { view: "trace-live", trace: id })}
+            className="small"
+            data-testid="trace-watch-live"
+          >
+            Watch live
+          </a>
+        )}
         <a href={api.ctfRawUrl(id)} className="small">
           Raw .ctf
         </a>

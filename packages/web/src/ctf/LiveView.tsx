@@ -1,0 +1,467 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import uPlot from "uplot";
+import { api } from "../api.js";
+import { href, onLinkClick, type Params, useTitle } from "../route.js";
+import { fmtNum } from "../util.js";
+import {
+  FrameQueue,
+  LIVE_LANES,
+  type LiveFrame,
+  type LiveLaneKey,
+  LiveModel,
+  type LiveStep,
+  laneCap,
+  OrderError,
+} from "./liveModel.js";
+import { Q_LANES, STATUS_BY_CODE, StatusBadge } from "./status.js";
+
+/** Redraw the lanes and the counters at most this often (the frames are applied every animation frame). */
+const RENDER_MS = 50;
+/** Frames applied per animation frame at most: a long backlog (after a pause) drains without freezing the page. */
+const APPLY_PER_TICK = 20_000;
+const RECONNECT_MS = 1000;
+
+const LANE_META: Record<LiveLaneKey, { label: string; color: string; spec?: string; height: number }> = {
+  status: { label: "status", color: "#334155", height: 44 },
+  ...(Object.fromEntries(
+    Q_LANES.map((l) => [l.key, { label: l.label, color: l.color, spec: l.spec, height: 70 }]),
+  ) as Record<(typeof Q_LANES)[number]["key"], { label: string; color: string; spec: string; height: number }>),
+  latency_ms: { label: "latency ms", color: "#475569", height: 70 },
+};
+
+type Conn = "connecting" | "open" | "reconnecting";
+
+/** What React shows; the points themselves go straight to uPlot. */
+interface Snapshot {
+  received: number;
+  applied: number;
+  steps: number;
+  status: string | null;
+  complete: boolean;
+  finalStatus: string | null;
+  taskId: string | null;
+  task: string | null;
+  last: LiveStep | null;
+  lastQ: Partial<Record<LiveLaneKey, number | null>>;
+  rewinds: number;
+  decimated: number;
+  conn: Conn;
+  reloads: number;
+  note: string | null;
+}
+
+/** `?view=trace-live&trace=ID[&cap=N]`: a trace's lanes growing as its events arrive over the live WebSocket. */
+export function LiveView({ params }: { params: Params }) {
+  const id = params.trace;
+  const cap = laneCap(params.cap);
+  useTitle(`Live ${id}`);
+  return <LiveMonitor key={`${id}:${cap}`} id={id} cap={cap} />;
+}
+
+function LiveMonitor({ id, cap }: { id: string; cap: number }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [paused, setPaused] = useState(false);
+  const pausedRef = useRef(false);
+  const [snap, setSnap] = useState<Snapshot>({
+    received: 0,
+    applied: 0,
+    steps: 0,
+    status: null,
+    complete: false,
+    finalStatus: null,
+    taskId: null,
+    task: null,
+    last: null,
+    lastQ: {},
+    rewinds: 0,
+    decimated: 0,
+    conn: "connecting",
+    reloads: 0,
+    note: null,
+  });
+
+  useEffect(() => {
+    const el = host.current!;
+    let model = new LiveModel(cap);
+    const queue = new FrameQueue();
+    /** The seq after the newest frame received on this connection: "live". */
+    let received = 0;
+    let conn: Conn = "connecting";
+    let reloads = 0;
+    let note: string | null = null;
+    /** Why the view must reload from the first event before it applies anything more (a gap, an overflow). */
+    let stale: string | null = null;
+    let ws: WebSocket | null = null;
+    let reconnectTimer: number | undefined;
+    let raf = 0;
+    let lastRender = 0;
+    let dirty = true;
+    let gone = false;
+
+    // One uPlot per lane on a shared x (step position) and cursor.
+    const sync = uPlot.sync(`ctf-live-${id}`);
+    const width = () => Math.max(320, el.clientWidth - 8);
+    const plots = new Map<LiveLaneKey, { u: uPlot; wrap: HTMLDivElement }>();
+    LIVE_LANES.forEach((key, li) => {
+      const meta = LANE_META[key];
+      const last = li === LIVE_LANES.length - 1;
+      const wrap = document.createElement("div");
+      wrap.className = "plot lane";
+      wrap.dataset.testid = `live-lane-${key}`;
+      wrap.setAttribute("role", "img");
+      wrap.setAttribute("aria-label", `${meta.label} per step, live`);
+      const caption = document.createElement("div");
+      caption.className = "lane-label";
+      caption.textContent = meta.label;
+      caption.style.color = meta.color;
+      wrap.appendChild(caption);
+      el.appendChild(wrap);
+      const threshold = () => (meta.spec ? model.header?.corridor_spec?.[meta.spec] : undefined);
+      const opts: uPlot.Options = {
+        width: width(),
+        height: meta.height + (last ? 26 : 0),
+        class: "rtt-plot",
+        padding: [4, 18, 0, 0],
+        legend: { show: false },
+        cursor: { sync: { key: sync.key }, drag: { x: false, y: false }, points: { show: false } },
+        scales: {
+          x: { time: false, range: () => [0, Math.max(1, model.steps - 1)] },
+          y:
+            key === "status"
+              ? { range: [-0.5, 3.5] }
+              : {
+                  range: (_u, min, max) => {
+                    const hi = Math.max(Number.isFinite(max) ? max : 1, threshold() ?? 0);
+                    const lo = Math.min(Number.isFinite(min) ? min : 0, 0);
+                    const pad = (hi - lo) * 0.08 || 0.1;
+                    return [lo - pad * 0.2, hi + pad];
+                  },
+                },
+        },
+        axes: [
+          {
+            size: last ? 26 : 2,
+            stroke: "#475569",
+            grid: { stroke: "#e2e8f0" },
+            ticks: { show: last },
+            values: last ? undefined : (_u: uPlot, s: number[]) => s.map(() => ""),
+          },
+          {
+            size: 118,
+            stroke: "#475569",
+            grid: { stroke: "#e2e8f0" },
+            splits: key === "status" ? () => [0, 1, 2, 3] : undefined,
+            values: key === "status" ? (_u: uPlot, s: number[]) => s.map((v) => STATUS_BY_CODE[v] ?? "") : undefined,
+          },
+        ],
+        series: [
+          { label: "step" },
+          {
+            label: meta.label,
+            stroke: meta.color,
+            width: 1.4,
+            paths: key === "status" ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
+            points: { show: false },
+            spanGaps: false,
+          },
+        ],
+        hooks: {
+          draw: [
+            (u) => {
+              const ctx = u.ctx;
+              const { top, height, left, width: w } = u.bbox;
+              ctx.save();
+              ctx.beginPath();
+              ctx.rect(left, top, w, height);
+              ctx.clip();
+              const t = threshold();
+              if (t !== undefined) {
+                const y = u.valToPos(t, "y", true);
+                ctx.setLineDash([5 * devicePixelRatio, 4 * devicePixelRatio]);
+                ctx.strokeStyle = "#dc2626";
+                ctx.lineWidth = devicePixelRatio;
+                ctx.beginPath();
+                ctx.moveTo(left, y);
+                ctx.lineTo(left + w, y);
+                ctx.stroke();
+              }
+              const cols = new Set<number>();
+              for (const r of model.rewinds) {
+                const px = Math.round(u.valToPos(r, "x", true));
+                if (px >= left && px <= left + w) cols.add(px);
+              }
+              ctx.setLineDash([3 * devicePixelRatio, 2 * devicePixelRatio]);
+              ctx.strokeStyle = "#9333ea";
+              ctx.lineWidth = 1.5 * devicePixelRatio;
+              ctx.beginPath();
+              for (const px of cols) {
+                ctx.moveTo(px, top);
+                ctx.lineTo(px, top + height);
+              }
+              ctx.stroke();
+              ctx.restore();
+              wrap.dataset.rewindMarkers = String(cols.size);
+            },
+          ],
+        },
+      };
+      const lane = model.lanes[key];
+      const u = new uPlot(opts, [lane.x, lane.y] as unknown as uPlot.AlignedData, wrap);
+      sync.sub(u);
+      plots.set(key, { u, wrap });
+    });
+    const ro = new ResizeObserver(() => {
+      const w2 = width();
+      for (const { u } of plots.values()) if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: u.height });
+    });
+    ro.observe(el);
+
+    const render = () => {
+      lastRender = performance.now();
+      dirty = false;
+      let decimated = 0;
+      const lastQ: Snapshot["lastQ"] = {};
+      for (const [key, { u, wrap }] of plots) {
+        const lane = model.lanes[key];
+        decimated += lane.decimated;
+        u.setData([lane.x, lane.y] as unknown as uPlot.AlignedData);
+        const n = lane.length;
+        wrap.dataset.points = String(n);
+        wrap.dataset.firstX = n ? String(lane.x[0]) : "";
+        wrap.dataset.lastX = n ? String(lane.x[n - 1]) : "";
+        wrap.dataset.lastY = n ? String(lane.y[n - 1]) : "";
+        lastQ[key] = n ? (lane.y[n - 1] ?? null) : null;
+      }
+      el.dataset.applied = String(model.applied);
+      el.dataset.received = String(received);
+      el.dataset.steps = String(model.steps);
+      setSnap({
+        received,
+        applied: model.applied,
+        steps: model.steps,
+        status: model.status,
+        complete: model.complete,
+        finalStatus: model.finalStatus,
+        taskId: model.header?.task_id ?? null,
+        task: model.header?.task ?? null,
+        last: model.last,
+        lastQ,
+        rewinds: model.rewindCount,
+        decimated,
+        conn,
+        reloads,
+        note,
+      });
+    };
+
+    const connect = () => {
+      if (gone) return;
+      conn = conn === "open" ? "reconnecting" : conn;
+      const sock = new WebSocket(api.ctfLiveUrl(id));
+      ws = sock;
+      sock.onopen = () => {
+        if (ws !== sock) return;
+        conn = "open";
+        dirty = true;
+      };
+      sock.onmessage = (m) => {
+        if (ws !== sock) return;
+        const f = JSON.parse(String(m.data)) as LiveFrame | { type: string };
+        if (f.type === "event") {
+          const e = f as Extract<LiveFrame, { type: "event" }>;
+          received = Math.max(received, e.seq + 1);
+          queue.push(e);
+        } else if (f.type === "gap") {
+          const g = f as Extract<LiveFrame, { type: "gap" }>;
+          received = Math.max(received, g.next_seq);
+          stale = `the server skipped ${g.dropped} events for this view`;
+        }
+        dirty = true;
+      };
+      sock.onclose = () => {
+        if (ws !== sock || gone) return;
+        ws = null;
+        conn = "reconnecting";
+        dirty = true;
+        // A new connection replays the trace from its first event: start over, in order.
+        reconnectTimer = window.setTimeout(() => reload("the connection was lost"), RECONNECT_MS);
+      };
+    };
+
+    /** Starts over from the first event (a new model and connection): the only way to stay exactly in order. */
+    const reload = (why: string) => {
+      const old = ws;
+      ws = null;
+      old?.close();
+      model = new LiveModel(cap);
+      queue.clear();
+      queue.overflowed = false;
+      received = 0;
+      stale = null;
+      reloads++;
+      note = `Reloaded from the first event: ${why}.`;
+      dirty = true;
+      connect();
+    };
+
+    const tick = () => {
+      raf = requestAnimationFrame(tick);
+      if (queue.overflowed && !stale) stale = "too many events arrived while paused";
+      if (!pausedRef.current) {
+        if (stale) reload(stale);
+        let n = 0;
+        while (n < APPLY_PER_TICK) {
+          const f = queue.shift();
+          if (!f) break;
+          try {
+            model.apply(f);
+          } catch (err) {
+            if (err instanceof OrderError) {
+              reload(`events arrived out of order (${err.message})`);
+              break;
+            }
+            throw err;
+          }
+          n++;
+        }
+        if (n) dirty = true;
+      }
+      if (dirty && performance.now() - lastRender >= RENDER_MS) render();
+    };
+    connect();
+    raf = requestAnimationFrame(tick);
+    return () => {
+      gone = true;
+      cancelAnimationFrame(raf);
+      clearTimeout(reconnectTimer);
+      ws?.close();
+      ro.disconnect();
+      for (const { u } of plots.values()) {
+        sync.unsub(u);
+        u.destroy();
+      }
+      el.replaceChildren();
+    };
+  }, [id, cap]);
+
+  const togglePause = useCallback(() => {
+    pausedRef.current = !pausedRef.current;
+    setPaused(pausedRef.current);
+  }, []);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = e.target as HTMLElement;
+      if (e.key !== " " || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (el.closest("input, textarea, select, button, [contenteditable=true]")) return;
+      e.preventDefault();
+      togglePause();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [togglePause]);
+
+  const behind = Math.max(0, snap.received - snap.applied);
+  const s = snap.last;
+  return (
+    <div className="replay ctf-trace ctf-live" data-testid="live-view">
+      <header className="replay-head" data-testid="live-header">
+        <a href={href({ view: "traces" })} onClick={(e) => onLinkClick(e, { view: "traces" })}>
+          ← Traces
+        </a>
+        <h1>{snap.taskId ?? id}</h1>
+        <span className="live-dot" data-testid="live-state" data-state={snap.complete ? "complete" : "live"}>
+          {snap.complete ? "complete" : "live"}
+        </span>
+        <StatusBadge status={snap.complete ? snap.finalStatus : snap.status} />
+        <span
+          className={`behind-badge${behind ? " lagging" : ""}`}
+          data-testid="live-behind"
+          data-behind={behind}
+          title="Events received from the server and not drawn yet (all of them while paused)"
+        >
+          behind live by {behind.toLocaleString()} events
+        </span>
+        <button
+          type="button"
+          data-testid="live-pause"
+          aria-pressed={paused}
+          onClick={togglePause}
+          title="Pause drawing (events are kept and drawn in order on resume) · Space"
+        >
+          {paused ? "▶ Resume" : "⏸ Pause"}
+        </button>
+        <span className="spacer" />
+        <a href={href({ view: "trace", trace: id })} onClick={(e) => onLinkClick(e, { view: "trace", trace: id })}>
+          Trace view
+        </a>
+      </header>
+      {snap.task ? <p className="muted small task-text">Task: {snap.task}</p> : null}
+      <p className="muted small" data-testid="live-counts">
+        <span data-testid="live-conn" data-conn={snap.conn}>
+          {snap.conn === "open" ? "connected" : snap.conn === "connecting" ? "connecting…" : "reconnecting…"}
+        </span>{" "}
+        · {snap.applied.toLocaleString()} of {snap.received.toLocaleString()} events drawn ·{" "}
+        <span data-testid="live-steps">{snap.steps.toLocaleString()}</span> steps · {snap.rewinds} rewinds · at most{" "}
+        {cap.toLocaleString()} points per lane
+        {snap.decimated ? ` (older points decimated: ${snap.decimated.toLocaleString()} folded)` : ""}
+        {snap.complete ? " · the footer was written: the run is over." : ""}
+      </p>
+      {snap.note ? (
+        <p className="small" data-testid="live-note">
+          {snap.note}
+        </p>
+      ) : null}
+      <div className="replay-body">
+        <section className="plots-col" aria-label="Live waveforms">
+          <div className="plots ctf-lanes" ref={host} data-testid="live-lanes" />
+          {snap.received === 0 && snap.conn === "open" ? (
+            <p className="muted small" data-testid="live-waiting">
+              Waiting for the first event of {id}: a producer appends with <code>POST /ctf/{id}/events</code> or over
+              the live WebSocket (docs/api/ctf.md).
+            </p>
+          ) : null}
+          <p className="muted small">
+            Red dashed: the corridor_spec threshold. Purple dashed: rewinds. Space pauses and resumes.
+          </p>
+        </section>
+        <aside className="side" aria-label="Last step">
+          <section className="ctf-panel inspector" data-testid="live-last">
+            <h3>Last step</h3>
+            {s ? (
+              <>
+                <dl className="kv">
+                  <dt>step</dt>
+                  <dd data-testid="live-last-step">{s.step_id}</dd>
+                  <dt>position</dt>
+                  <dd>{s.ord}</dd>
+                  <dt>tool</dt>
+                  <dd>{s.tool ?? "—"}</dd>
+                  <dt>action</dt>
+                  <dd>{s.action}</dd>
+                  <dt>observation</dt>
+                  <dd>{s.observation || "—"}</dd>
+                  <dt>latency</dt>
+                  <dd>{s.latency_ms} ms</dd>
+                </dl>
+                <table className="q-table">
+                  <tbody>
+                    {Q_LANES.map((l) => (
+                      <tr key={l.key}>
+                        <td>{l.label}</td>
+                        <td className="num" data-testid={`live-q-${l.key}`}>
+                          {fmtNum(snap.lastQ[l.key])}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </>
+            ) : (
+              <p className="muted small">No step yet.</p>
+            )}
+          </section>
+        </aside>
+      </div>
+    </div>
+  );
+}
