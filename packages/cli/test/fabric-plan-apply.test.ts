@@ -137,6 +137,72 @@ describe("rtt plan apply | status | rollback", () => {
   });
 });
 
+describe("rtt plan build | apply | status | rollback on the planner's inputs", () => {
+  it("a signed plan built from .rtt applies under --strict --check-inputs; the next build starts from it; changed inputs are stale", () => {
+    const { cwd, paths, rtt } = fresh();
+    const A = "rtt://ui/hook/refresh";
+    const B = "rtt://core/api/metrics";
+    const C = "rtt://core/api/health";
+    const rtx = join(cwd, ".rtt");
+    mkdirSync(join(rtx, "manifests"), { recursive: true });
+    writeFileSync(
+      join(rtx, "topology.json"),
+      JSON.stringify({ nodes: [{ id: "node0", cpu: 4, memory_mb: 4096, numa: 0 }], numa_distance: [[10]] }),
+    );
+    writeFileSync(
+      join(rtx, "manifests", "core.json"),
+      JSON.stringify({
+        manifest: "core",
+        version: "2.3.0",
+        symbols: [
+          { symbol: A, role: "consumes", qos: { cpu: 1 } },
+          { symbol: B, version: "2.3.0", qos: { cpu: 1 } },
+          { symbol: C, version: "2.3.0", qos: { cpu: 1 } },
+        ],
+      }),
+    );
+    const routesFile = join(rtx, "routes.json");
+    writeFileSync(routesFile, JSON.stringify({ routes: [{ from: A, to: B }] }));
+    expect(rtt(["keys", "gen", "--name", "ci", "--trust"]).code).toBe(0);
+    const key = join(".rtt", "keys", "ci.key");
+
+    const b1 = rtt(["plan", "build", "--sign", key, "--out", "p1.json"]);
+    expect(b1.code, b1.stderr).toBe(0);
+    const a1 = rtt(["plan", "apply", "p1.json", "--strict", "--check-inputs"]);
+    expect(a1.code, a1.stderr).toBe(0);
+    expect(a1.stdout).toContain("committed — 1 routes (+1 -0) over none");
+    const p1 = JSON.parse(readFileSync(join(cwd, "p1.json"), "utf8")) as Plan;
+
+    writeFileSync(
+      routesFile,
+      JSON.stringify({
+        routes: [
+          { from: A, to: B },
+          { from: A, to: C },
+        ],
+      }),
+    );
+    expect(rtt(["plan", "build", "--sign", key, "--out", "p2.json"]).code).toBe(0);
+    const p2 = JSON.parse(readFileSync(join(cwd, "p2.json"), "utf8")) as Plan;
+    expect(p2.inputs.base).toBe(p1.plan_id);
+    expect(p2.routes_add).toHaveLength(1);
+    expect(p2.routes.find((r) => r.to === B)?.route_id).toBe(p1.routes[0]?.route_id);
+    // The inputs change again before p2 is applied: p2 no longer describes them.
+    writeFileSync(routesFile, JSON.stringify({ routes: [{ from: A, to: C }] }));
+    const stale = rtt(["plan", "apply", "p2.json", "--strict", "--check-inputs"]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain(`computed from inputs ${p2.inputs.hash}, the inputs now hash to sha256:`);
+    // Without --check-inputs only the base matters.
+    expect(rtt(["plan", "apply", "p2.json", "--strict"]).code).toBe(0);
+    expect(readTable(paths.table)).toEqual({ plan_id: p2.plan_id, routes: p2.routes });
+    const st = JSON.parse(rtt(["plan", "status", "--json"]).stdout);
+    expect(st).toMatchObject({ current: p2.plan_id, routes: 2, commits: 2 });
+    expect(rtt(["plan", "rollback"]).code).toBe(0);
+    expect(rtt(["plan", "apply", "p2.json"]).code).toBe(0);
+    expect(rtt(["wal", "verify"]).code).toBe(0);
+  });
+});
+
 describe("SIGKILL at every phase boundary (RTT_FABRIC_CRASH_AT)", () => {
   const before: CrashPoint[] = ["prepare", "after-plan-stored", "after-prepare-record", "after-votes"];
   const after: CrashPoint[] = ["after-commit-record", "mid-participant", "before-verify", "before-unlock"];

@@ -52,9 +52,10 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
       const p = await paths(opts);
       let inputsHash: string | undefined;
       if (opts.checkInputs) {
-        const strict = f.isStrict({ flag: opts.strict === true, policyPath: p.policy });
+        // Only the hash matters here: manifest trust is the builder's check (strict mode applies to the plan's own
+        // signature below), so the inputs are read without strict mode.
         inputsHash = f.loadInputs(f.fabricPaths(opts.root), {
-          strict,
+          strict: false,
           store: () => f.loadTrustStore(p.registry),
         }).hash;
       }

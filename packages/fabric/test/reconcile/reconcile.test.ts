@@ -323,6 +323,23 @@ describe("recovery on open", () => {
     expect(readTable(paths.table)?.plan_id).toBe(p1.plan_id);
   });
 
+  it("a torn commit record (a power cut mid-append) is not durable: the plan is aborted and the table driven back", async () => {
+    const paths = fresh();
+    const p1 = makePlan(null, routes(2));
+    const p2 = makePlan(p1, routes(3));
+    await applied(paths, p1);
+    await applied(paths, p2);
+    expect(readTable(paths.table)?.plan_id).toBe(p2.plan_id);
+    const full = readFileSync(paths.wal);
+    writeFileSync(paths.wal, full.subarray(0, full.length - 5));
+    const r = await Reconciler.open({ paths });
+    expect(r.recovery).toMatchObject({ aborted: p2.plan_id, redriven: ["local"] });
+    expect(r.recovery.truncated_bytes).toBeGreaterThan(0);
+    expect(r.state.current).toBe(p1.plan_id);
+    r.close();
+    expect(readTable(paths.table)).toEqual({ plan_id: p1.plan_id, routes: p1.routes });
+  });
+
   it("a WAL with a flipped byte in the middle refuses to open, naming the record; nothing changes", async () => {
     const paths = fresh();
     const p1 = makePlan(null, routes(2));
