@@ -54,6 +54,8 @@ export interface AppOptions {
   maxSiteSeries?: number;
   /** Corridor Trace File API (/ctf, /api/corridor) keeps its files in `<ctfDataDir>/ctf/`; omitted = not mounted. */
   ctfDataDir?: string;
+  /** POST /sessions refuses what would be accepted with warnings (the project's rules become errors). */
+  strict?: boolean;
 }
 
 export interface BuiltApp {
@@ -95,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     selfCheckMonitor,
     cache: new ReplayCache(opts.store, opts.replayCacheBytes ?? DEFAULTS.replayCacheBytes),
     streams: new StreamRegistry(),
+    strict: opts.strict ?? false,
   };
 
   installErrorHandler(app);

@@ -36,6 +36,11 @@ export interface ServerOptions {
   webDir?: string;
   /** Budget (bytes of stored documents) of the parsed-session cache used by replay. */
   replayCacheBytes?: number;
+  /**
+   * Refuse sessions that break any of the project's rules beyond the seed's schemas (spec/VALIDATION.md) instead
+   * of accepting them with warnings (`rtt serve --strict`).
+   */
+  strict?: boolean;
   /** Folder for Corridor Trace Files (kept in `<dataDir>/ctf/`); default: the SQLite file's folder, `.rtt` with PostgreSQL. */
   dataDir?: string;
 }

@@ -13,4 +13,6 @@ export interface AppContext {
   selfCheckMonitor: SelfCheckMonitor;
   cache: ReplayCache;
   streams: StreamRegistry;
+  /** `rtt serve --strict`: a session with warnings is refused (400) instead of accepted with them. */
+  strict: boolean;
 }

@@ -163,6 +163,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       diagnostics: diagnostics.store,
       clock: opts.clock,
       ctfDataDir: dataDir,
+      strict: opts.strict,
     });
     await restoreOperatorGauges(built, store);
   } catch (e) {

@@ -95,14 +95,59 @@ describe("POST /sessions (ingest)", () => {
     );
   });
 
-  it("rejects semantic problems (counts, time order) with pointers", async () => {
+  it("accepts the project's rules beyond the seed (counts, time order) with coded warnings in the 201 body, stored with the session; a strict server refuses them (issue 19: 1, 2)", async () => {
     const log = makeV2("ING-SEM");
     log.anomaly_count = 5;
     log.segments![1].samples[5].t = -1;
+    (log as Record<string, unknown>).device_type = "TURBINE";
     const r = await post(json(log));
-    expect(r.statusCode).toBe(400);
-    const paths = r.json().details.map((d: { path: string }) => d.path);
-    expect(paths).toEqual(expect.arrayContaining(["/anomaly_count", "/segments/1/samples/5/t"]));
+    expect(r.statusCode).toBe(201);
+    const body = r.json();
+    expect(body.session_id).toBe("ING-SEM");
+    expect(body.warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: "COUNT_MISMATCH", path: "/anomaly_count" }),
+        expect.objectContaining({ code: "DEVICE_TYPE_UNKNOWN", path: "/device_type" }),
+        {
+          code: "T_NOT_MONOTONIC",
+          path: "/segments/1/samples/5/t",
+          message: expect.stringMatching(/RESONANCE_TIME_SLIP, severity 5/),
+          anomaly: { type: "RESONANCE_TIME_SLIP", severity: 5 },
+        },
+      ]),
+    );
+    // Stored with the session, and the slip is flagged as an anomaly of severity 5.
+    const meta = (await t.app.inject("/replay/ING-SEM")).json();
+    expect(meta.warnings).toEqual(body.warnings);
+    expect(meta.max_severity).toBe(5);
+    expect(meta.device_type).toBe("TURBINE");
+    const flagged = t.lines().find((l) => l.session_id === "ING-SEM" && l.type === "RESONANCE_TIME_SLIP");
+    expect(flagged).toMatchObject({ severity: 5, segment_label: "main" });
+    // A clean session's 201 body stays {session_id}, its metadata has no warnings.
+    expect((await t.app.inject("/replay/ING-1")).json().warnings).toEqual([]);
+
+    const strict = await testApp({ strict: true });
+    try {
+      const refused = await strict.app.inject({
+        method: "POST",
+        url: "/sessions",
+        headers: JSON_HEADERS,
+        payload: json(log),
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error).toMatch(/strict/);
+      const paths = refused.json().details.map((d: { path: string }) => d.path);
+      expect(paths).toEqual(expect.arrayContaining(["/anomaly_count", "/segments/1/samples/5/t", "/device_type"]));
+      const ok = await strict.app.inject({
+        method: "POST",
+        url: "/sessions",
+        headers: JSON_HEADERS,
+        payload: json(makeV2("STRICT-OK")),
+      });
+      expect(ok.statusCode).toBe(201);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("rejects non-finite numbers, NUL in indexed fields, over-long ids, bad JSON, empty bodies", async () => {
@@ -138,15 +183,17 @@ describe("POST /sessions (ingest)", () => {
     const r = await post(body, NDJSON_HEADERS);
     expect(r.statusCode).toBe(207);
     const res = r.json();
-    expect(res).toMatchObject({ created: 2, duplicate: 1, failed: 2 });
+    expect(res).toMatchObject({ created: 3, duplicate: 1, failed: 1 });
     expect(res.results.map((x: { line: number; status: number }) => [x.line, x.status])).toEqual([
       [1, 201],
       [3, 400],
-      [4, 400],
+      [4, 201],
       [5, 201],
       [6, 200],
     ]);
-    expect(res.results[2].details[0]).toMatchObject({ path: "/sample_count" });
+    // A count mismatch is a warning of the accepted line (the project's rule, not the seed's).
+    expect(res.results[2].warnings[0]).toMatchObject({ code: "COUNT_MISMATCH", path: "/sample_count" });
+    expect(res.results[0]).not.toHaveProperty("warnings");
     expect((await t.app.inject("/replay/B-2")).statusCode).toBe(200);
     const again = await post(`${json(a)}\r\n${json(b)}\r\n`, { "content-type": "application/x-ndjson; charset=utf-8" });
     expect(again.statusCode).toBe(200);

@@ -18,6 +18,7 @@ interface ServeOptions {
   maxBody: number;
   demo?: boolean;
   allowDegraded?: boolean;
+  strict?: boolean;
   maxOperatorSeries: number;
   maxSiteSeries: number;
   rateLimit: number;
@@ -77,6 +78,10 @@ export function register(program: Command): void {
     )
     .option("--max-body <size>", "largest request body, e.g. 10mb", sizeArg, DEFAULTS.maxBody)
     .option("--demo", "fill an empty store with simulated sessions of several operators")
+    .option(
+      "--strict",
+      "refuse sessions that break the project's rules beyond the seed's schemas (default: accept them, with warnings in the 201 body)",
+    )
     .option("--allow-degraded", "serve even if conformance self-validation fails (/healthz says degraded)")
     .option(
       "--max-operator-series <n>",
@@ -123,6 +128,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       maxBody: opts.maxBody,
       demo: opts.demo,
       allowDegraded: opts.allowDegraded,
+      strict: opts.strict,
       maxOperatorSeries: opts.maxOperatorSeries,
       maxSiteSeries: opts.maxSiteSeries,
       rateLimit: opts.rateLimit,

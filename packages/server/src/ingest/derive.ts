@@ -1,4 +1,13 @@
-import { computeTopLevel, isV2, maxSeverity, type SessionLog, segmentsOf } from "@rtt/core";
+import {
+  computeTopLevel,
+  findTimeSlips,
+  isV2,
+  maxSeverity,
+  type SessionLog,
+  segmentsOf,
+  TIME_SLIP_SEVERITY,
+  TIME_SLIP_TYPE,
+} from "@rtt/core";
 import type { ErrorDetail } from "@rtt/http";
 import type { SegmentIndexEntry, SessionColumns, SessionSummaryJson } from "../store/types.js";
 
@@ -31,6 +40,8 @@ const codePoint = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase()
  * not a schema rule: `rtt validate` still accepts such ids in files.
  */
 export function sessionIdProblem(id: string): string | undefined {
+  // The seed's schema allows "" (a string); no URL path segment can name it.
+  if (id === "") return "session_id is empty: /replay/{id} could not name the session";
   const lone = LONE_SURROGATE.exec(id);
   if (lone)
     return `session_id is not well-formed Unicode (lone surrogate ${codePoint(lone[0])} at index ${lone.index}): it could not be put in a URL`;
@@ -108,6 +119,7 @@ export function deriveSession(log: SessionLog): Derived {
   const doc = log as Record<string, unknown>;
   const segments = segmentsOf(log);
   const anomalies: AnomalyFact[] = [];
+  let slipMax = 0;
   const index: SegmentIndexEntry[] = segments.map((seg) => {
     let tMin = Number.POSITIVE_INFINITY;
     let tMax = Number.NEGATIVE_INFINITY;
@@ -120,6 +132,19 @@ export function deriveSession(log: SessionLog): Derived {
       const severity = severityOf(a.severity);
       if (severity !== null && severity > segMax) segMax = severity;
       anomalies.push({ segment_id: seg.segment_id, segment_label: seg.label, t: a.t, type: a.type, severity });
+    }
+    // A time slip (t went backwards; a warning, not an error) is flagged as the taxonomy's anomaly, severity 5:
+    // counted in the metrics, emitted to Loki, and in the segment's and session's max_severity.
+    for (const slip of findTimeSlips(seg.samples)) {
+      segMax = Math.max(segMax, TIME_SLIP_SEVERITY);
+      slipMax = TIME_SLIP_SEVERITY;
+      anomalies.push({
+        segment_id: seg.segment_id,
+        segment_label: seg.label,
+        t: slip.t,
+        type: TIME_SLIP_TYPE,
+        severity: TIME_SLIP_SEVERITY,
+      });
     }
     const has = seg.samples.length > 0;
     return {
@@ -163,7 +188,7 @@ export function deriveSession(log: SessionLog): Derived {
     sample_count: top.sample_count,
     segment_count: top.segment_count,
     anomaly_count: top.anomaly_count,
-    max_severity: Math.min(5, maxSeverity(log)),
+    max_severity: Math.max(slipMax, Math.min(5, maxSeverity(log))),
     score_final: typeof log.scores.final === "number" ? log.scores.final : null,
   };
   const triadic = v2 && log.triadic ? (log.triadic as Record<string, unknown>) : v1Triadic(doc);

@@ -89,16 +89,38 @@ export function prepareSession(raw: Buffer): PrepareResult {
   const log = value as SessionLog;
   const problems = storageChecks(log);
   if (problems.length) return reject("semantic", "session log cannot be stored", problems);
+  const derived = deriveSession(log);
+  if (result.warnings.length) derived.summary.warnings = result.warnings;
   return {
     ok: true,
     session: {
       log,
       raw,
       sha256: createHash("sha256").update(raw).digest("hex"),
-      derived: deriveSession(log),
+      derived,
       warnings: result.warnings,
     },
   };
+}
+
+/**
+ * `rtt serve --strict`: a session accepted with warnings is refused instead, its warnings as the located errors.
+ * (Preparation always runs lax, so one prepare pool serves strict and lax servers alike.)
+ */
+export function applyStrict(r: PrepareResult, strict: boolean): PrepareResult {
+  if (!strict || !r.ok || r.session.warnings.length === 0) return r;
+  return reject(
+    "semantic",
+    "session log breaks the server's strict rules (rtt serve --strict; spec/VALIDATION.md)",
+    r.session.warnings.map((w) => ({ path: w.path, message: `${w.message} [${w.code}]` })),
+  );
+}
+
+/** A warning as the 201 body and the batch results carry it: code, path, message (+ the flagged anomaly). */
+export function warningJson(w: ValidationIssue) {
+  return w.anomaly
+    ? { code: w.code, path: w.path, message: w.message, anomaly: w.anomaly }
+    : { code: w.code, path: w.path, message: w.message };
 }
 
 function isBlank(b: Buffer): boolean {

@@ -1,5 +1,5 @@
 import type { Anomaly, Sample, SessionLog } from "@rtt/core";
-import { segmentsOf } from "@rtt/core";
+import { findTimeSlips, segmentsOf, timeSlipAnomaly } from "@rtt/core";
 
 /** A segment prepared for replay: samples, anomalies in time order, and the merged event order. */
 export interface ReplaySegment {
@@ -9,8 +9,13 @@ export interface ReplaySegment {
   anomalies: Anomaly[];
   /** Merged time order: value i >= 0 is samples[i], value < 0 is anomalies[-value - 1]. Sample first at equal t. */
   order: Int32Array;
-  /** t of each entry of `order` (non-decreasing), for binary search. */
+  /**
+   * Replay time of each entry of `order` (non-decreasing), for binary search. A sample's replay time is the
+   * running maximum of `t` (its own `t` unless time slipped backwards before it); an anomaly's is its `t`.
+   */
   times: Float64Array;
+  /** Where `t` went backwards (RESONANCE_TIME_SLIP); empty for a well-ordered segment. */
+  slips: ReturnType<typeof findTimeSlips>;
   /** Serialized columns body, built on first use. */
   columnsJson?: string;
   /** The samples as typed columns (t, C, D, Q, R), built on first ranged or decimated columns request. */
@@ -38,8 +43,13 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
   const segments = new Map<string, ReplaySegment>();
   for (const seg of segmentsOf(log)) {
     const samples = seg.samples ?? [];
+    // A time slip is replayed on a clock that never runs backwards: samples after the slip are held at the time
+    // reached until their t passes it again (drawn as a vertical run at the slip), and the slip itself is marked
+    // as the RESONANCE_TIME_SLIP anomaly (severity 5) the validator flagged. See spec/VALIDATION.md.
+    const slips = findTimeSlips(samples);
+    const clock = replayClock(samples, slips.length > 0);
     // Stable sort by t (anomalies are not required to be ordered in the document).
-    const anomalies = (seg.anomalies ?? [])
+    const anomalies = [...(seg.anomalies ?? []), ...slips.map(timeSlipAnomaly)]
       .map((a, i) => [a, i] as const)
       .sort((x, y) => x[0].t - y[0].t || x[1] - y[1])
       .map(([a]) => a);
@@ -49,15 +59,23 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
     let i = 0;
     let j = 0;
     for (let k = 0; k < n; k++) {
-      if (j >= anomalies.length || (i < samples.length && samples[i].t <= anomalies[j].t)) {
+      if (j >= anomalies.length || (i < samples.length && clock(i) <= anomalies[j].t)) {
         order[k] = i;
-        times[k] = samples[i++].t;
+        times[k] = clock(i++);
       } else {
         order[k] = -j - 1;
         times[k] = anomalies[j++].t;
       }
     }
-    segments.set(seg.segment_id, { segment_id: seg.segment_id, label: seg.label, samples, anomalies, order, times });
+    segments.set(seg.segment_id, {
+      segment_id: seg.segment_id,
+      label: seg.label,
+      samples,
+      anomalies,
+      order,
+      times,
+      slips,
+    });
   }
   // Parsed JSON costs a few times its source size; SSE frames and plot columns built on demand add about
   // two more; the order arrays add 12 bytes per event, typed plot columns 40 per sample. The cache budgets
@@ -69,6 +87,18 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
     samples += s.samples.length;
   }
   return { log, segments, bytes: sourceBytes * 5 + events * 12 + samples * 40 };
+}
+
+/** Sample i's replay time: its t, or (after a time slip) the running maximum of t up to it. */
+function replayClock(samples: Sample[], slipped: boolean): (i: number) => number {
+  if (!slipped) return (i) => samples[i].t;
+  const held = new Float64Array(samples.length);
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < samples.length; i++) {
+    max = Math.max(max, samples[i].t);
+    held[i] = max;
+  }
+  return (i) => held[i];
 }
 
 export function eventAt(seg: ReplaySegment, k: number): ReplayEvent {
@@ -151,9 +181,12 @@ export function plotColumns(seg: ReplaySegment): PlotColumns {
     Q: new Float64Array(n),
     R: new Float64Array(n),
   };
+  // x must be sorted for the plots and the range search: t on the replay clock (see buildReplaySession).
+  let clock = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const s = seg.samples[i];
-    cols.t[i] = s.t;
+    clock = Math.max(clock, s.t);
+    cols.t[i] = seg.slips.length ? clock : s.t;
     cols.C[i] = s.C;
     cols.D[i] = s.D;
     cols.Q[i] = s.Q;

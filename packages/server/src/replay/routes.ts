@@ -178,6 +178,8 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
       scores: r.summary.scores,
       triadic: r.summary.triadic,
       segments: segmentList(r),
+      // The validator's warnings stored at ingest (spec/VALIDATION.md); [] when none or stored before they were kept.
+      warnings: r.summary.warnings ?? [],
     };
   });
 

@@ -2,7 +2,7 @@ import { HttpError, httpError } from "@rtt/http";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AppContext } from "../context.js";
 import { splitNdjson } from "../ingest/ndjson.js";
-import type { PreparedSession } from "../ingest/prepare.js";
+import { applyStrict, type PreparedSession, warningJson } from "../ingest/prepare.js";
 import { prepareBodies, sharedPreparePool } from "../ingest/prepare-pool.js";
 import type { IngestResult } from "../ingest/service.js";
 import { JSON_TYPE, mediaType, NDJSON_TYPES } from "../media.js";
@@ -11,6 +11,8 @@ export interface LineResult {
   line: number;
   status: number;
   session_id?: string;
+  /** The project's rules this line breaks (accepted lines only; absent when none). */
+  warnings?: Array<ReturnType<typeof warningJson>>;
   error?: string;
   details?: Array<{ path?: string; message: string }>;
 }
@@ -54,7 +56,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
 }
 
 async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
-  const [prepared] = await prepareBodies([body]);
+  const prepared = applyStrict((await prepareBodies([body]))[0], ctx.strict);
   if (!prepared.ok) {
     ctx.metrics.rejected(prepared.reason);
     throw httpError(
@@ -73,7 +75,8 @@ async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
         extra: { session_id: result.session_id },
       },
     );
-  const warnings = prepared.session.warnings.map((w) => ({ path: w.path, message: w.message }));
+  // Additive: clients that read only session_id are unaffected; `code` names the rule (spec/VALIDATION.md).
+  const warnings = prepared.session.warnings.map(warningJson);
   return reply
     .code(STATUS[result.status])
     .send(warnings.length ? { session_id: result.session_id, warnings } : { session_id: result.session_id });
@@ -92,7 +95,7 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   }
   const results: LineResult[] = new Array(lines.length);
   const accepted: Array<{ index: number; session: PreparedSession }> = [];
-  const preparedLines = await prepareBodies(lines.map((l) => l.bytes));
+  const preparedLines = (await prepareBodies(lines.map((l) => l.bytes))).map((p) => applyStrict(p, ctx.strict));
   lines.forEach(({ line }, index) => {
     const prepared = preparedLines[index];
     if (prepared.ok) accepted.push({ index, session: prepared.session });
@@ -107,10 +110,12 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
     const line = lines[index].line;
     if (o.status === "fulfilled") {
       const r = o.value;
+      const warnings = accepted[k].session.warnings;
       results[index] = {
         line,
         status: STATUS[r.status],
         session_id: r.session_id,
+        ...(warnings.length && r.status !== "conflict" ? { warnings: warnings.map(warningJson) } : {}),
         ...(r.status === "conflict" ? { error: "session_id already exists with different content" } : {}),
       };
     } else results[index] = { line, status: 503, error: "not stored: storage unavailable, retry this line" };

@@ -43,6 +43,19 @@ export interface SessionSummaryJson {
   scores: Record<string, unknown>;
   triadic: Record<string, unknown> | null;
   segments: SegmentIndexEntry[];
+  /**
+   * The validator's warnings at ingest (the project's rules the session breaks; spec/VALIDATION.md), stored with
+   * the session. Absent on sessions stored before warnings were kept, and when there were none.
+   */
+  warnings?: StoredWarning[];
+}
+
+/** A warning as stored and returned: stable code, JSON Pointer, message, and the anomaly it is flagged as. */
+export interface StoredWarning {
+  code: string;
+  path: string;
+  message: string;
+  anomaly?: { type: string; severity: number };
 }
 
 export interface SessionRecord extends SessionColumns {
