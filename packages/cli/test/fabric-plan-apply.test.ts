@@ -116,6 +116,10 @@ describe("rtt plan apply | status | rollback", () => {
       expect(busy.code).toBe(1);
       expect(busy.stderr).toContain(`fabric.lock: another apply (pid ${holder.pid}) is running`);
       expect(rtt(["plan", "status"]).stdout).toContain(`lock: held by pid ${holder.pid}`);
+      // The WAL has one writer: a checkpoint waits its turn too.
+      const cp = rtt(["wal", "checkpoint"]);
+      expect(cp.code).toBe(1);
+      expect(cp.stderr).toContain("another apply");
     } finally {
       holder.kill("SIGKILL");
       rmSync(paths.lock);

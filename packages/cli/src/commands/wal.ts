@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import {
+  acquireApplyLock,
   type Checkpoint,
   fabricPaths,
   type InclusionProof,
@@ -90,13 +92,21 @@ Examples:
     .addOption(walOption())
     .option("--key <file>", "Ed25519 private key (PKCS#8 PEM) to sign the checkpoint with")
     .action((opts: { wal: string; key?: string }) => {
-      const log = PlanLog.open(opts.wal);
+      // The WAL has one writer at a time: take the apply lock of the fabric root the WAL lives in (<root>/wal/…),
+      // or an apply running now would interleave its records with ours — and opening for writing would cut off the
+      // record it is appending as if it were a torn tail.
+      const lock = acquireApplyLock(join(dirname(dirname(resolve(opts.wal))), "fabric.lock"));
       try {
-        const key = opts.key ? readPrivateKeyFile(opts.key) : undefined;
-        const c = log.checkpoint(key ? (cp) => signDocument(cp, key) : undefined);
-        process.stdout.write(prettyJson(c));
+        const log = PlanLog.open(opts.wal);
+        try {
+          const key = opts.key ? readPrivateKeyFile(opts.key) : undefined;
+          const c = log.checkpoint(key ? (cp) => signDocument(cp, key) : undefined);
+          process.stdout.write(prettyJson(c));
+        } finally {
+          log.close();
+        }
       } finally {
-        log.close();
+        lock.release();
       }
     });
 
