@@ -31,6 +31,8 @@ export const FABRIC_ERRORS = {
   RTT_FABRIC_NACK: { exit: 2, message: "a participant refused the plan" },
   /** Post-conditions or SLO checks failed after COMMIT: the plan was rolled back to the one before it. */
   RTT_FABRIC_VERIFY_FAILED: { exit: 2, message: "verify failed after commit" },
+  /** A driver that must run sandboxed cannot be: bubblewrap is missing or cannot build a sandbox on this machine. */
+  RTT_FABRIC_SANDBOX: { exit: 2, message: "driver sandbox unavailable" },
 } as const;
 
 export type FabricErrorCode = keyof typeof FABRIC_ERRORS;

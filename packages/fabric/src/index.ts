@@ -98,3 +98,4 @@ export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyPr
 export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
 export * from "./reconcile/index.js";
 export * from "./caps/index.js";
+export * from "./sandbox/index.js";
