@@ -34,9 +34,14 @@ interface PackState {
   tail: number;
   /** Why the on-disk index was not used (missing, or made for another pack): it was rebuilt in memory. */
   stale?: string;
+  /** Reads served so far (see bytesAt). */
+  touches: number;
   whole?: Buffer;
   fd?: number;
 }
+
+/** Record reads before a reader reads the pack whole (or keeps it open): a few lookups never load 256 MiB. */
+const READS_BEFORE_CACHING = 64;
 
 export interface Rebuilt {
   entries: LutEntries;
@@ -92,7 +97,7 @@ export class PackedStore {
     if (!existsSync(this.packPath)) {
       if (existsSync(this.lutPath))
         throw new FabricError("RTT_FABRIC_CORRUPT", "index.lut exists but its pack is missing", this.packPath);
-      this.state = { lut: undefined, packLen: 0, packId: undefined, tail: 0 };
+      this.state = { lut: undefined, packLen: 0, packId: undefined, tail: 0, touches: 0 };
       return this.state;
     }
     const fd = openSync(this.packPath, "r");
@@ -100,8 +105,7 @@ export class PackedStore {
       const size = fstatSync(fd).size;
       if (size < PACK_HEADER_LEN && !existsSync(this.lutPath)) {
         // Killed while the header of a brand-new pack was written: there is nothing in it yet.
-        closeSync(fd);
-        this.state = { lut: undefined, packLen: 0, packId: undefined, tail: size };
+        this.state = { lut: undefined, packLen: 0, packId: undefined, tail: size, touches: 0 };
         return this.state;
       }
       const { packId } = decodePackHeader(readExact(fd, PACK_HEADER_LEN, 0, this.packPath), this.packPath);
@@ -127,17 +131,58 @@ export class PackedStore {
         lut = readerOf(r.entries, r.packLen, r.packId, this.lutPath);
         packLen = r.packLen;
       } else packLen = lut.header.packLen;
-      const state: PackState = { lut, packLen, packId, tail: size - packLen, ...(stale ? { stale } : {}) };
-      if (packLen <= this.inMemoryMax) {
-        state.whole = readExact(fd, packLen, 0, this.packPath);
-        closeSync(fd);
-      } else state.fd = fd;
-      this.state = state;
-      return state;
+      this.state = { lut, packLen, packId, tail: size - packLen, touches: 0, ...(stale ? { stale } : {}) };
+      return this.state;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads `len` pack bytes at `position`. The first reads open the file each time (a CLI `cat` or a `put` reads one
+   * record, not the pack); after READS_BEFORE_CACHING the reader is taken for a long-lived one: a pack up to
+   * inMemoryMax is read whole (reads become views), a larger one keeps its file open for preads until reset().
+   */
+  private bytesAt(s: PackState, len: number, position: number): { buf: Buffer; at: number } {
+    if (s.whole) return { buf: s.whole, at: position };
+    if (s.fd !== undefined) return { buf: readExact(s.fd, len, position, this.packPath), at: 0 };
+    const fd = this.openSamePack(s);
+    let keep = false;
+    try {
+      if (++s.touches > READS_BEFORE_CACHING) {
+        if (s.packLen <= this.inMemoryMax) {
+          s.whole = readExact(fd, s.packLen, 0, this.packPath);
+          return { buf: s.whole, at: position };
+        }
+        s.fd = fd;
+        keep = true;
+      }
+      return { buf: readExact(fd, len, position, this.packPath), at: 0 };
+    } finally {
+      if (!keep) closeSync(fd);
+    }
+  }
+
+  /** Opens the pack, checking it is still the one the loaded index describes (gc replaces it by rename). */
+  private openSamePack(s: PackState): number {
+    const fd = openSync(this.packPath, "r");
+    let head: Buffer;
+    try {
+      head = readExact(fd, PACK_HEADER_LEN, 0, this.packPath);
     } catch (e) {
-      if (this.state?.fd !== fd) closeSync(fd);
+      closeSync(fd);
       throw e;
     }
+    if (s.packId && !head.subarray(16, 32).equals(s.packId)) {
+      closeSync(fd);
+      this.reset();
+      throw new FabricError(
+        "RTT_FABRIC_USAGE",
+        "the pack was replaced (gc) while it was read: read again",
+        this.packPath,
+      );
+    }
+    return fd;
   }
 
   /** Facts about the committed pack for verify and `ls`. */
@@ -174,9 +219,8 @@ export class PackedStore {
           `${this.lutPath}#${hex}`,
         );
       // key_hi matched the first 8 bytes; the record's hash field has the other 24.
-      const rec = s.whole ?? readExact(s.fd as number, 32, offset + 4, this.packPath);
-      const at = s.whole ? offset + 4 : 0;
-      if (bytesMatchHex(rec, at + 8, 24, hex, 16)) return { offset, len };
+      const rec = this.bytesAt(s, 32, offset + 4);
+      if (bytesMatchHex(rec.buf, rec.at + 8, 24, hex, 16)) return { offset, len };
     }
     return undefined;
   }
@@ -189,9 +233,8 @@ export class PackedStore {
   read(hex: string): Buffer | undefined {
     const at = this.locate(hex);
     if (!at) return undefined;
-    const s = this.state as PackState;
-    const start = at.offset + RECORD_HEAD;
-    return s.whole ? s.whole.subarray(start, start + at.len) : readExact(s.fd as number, at.len, start, this.packPath);
+    const r = this.bytesAt(this.state as PackState, at.len, at.offset + RECORD_HEAD);
+    return r.at === 0 && r.buf.length === at.len ? r.buf : r.buf.subarray(r.at, r.at + at.len);
   }
 
   /** The committed index entries in full (keys included), for merging a commit and for verify. */

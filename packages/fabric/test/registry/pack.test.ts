@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { canonicalBytes, sha256Hex } from "../../src/canonical.js";
 import { crc32c } from "../../src/crc32c.js";
 import { FabricError } from "../../src/errors.js";
+import { gc } from "../../src/registry/gc.js";
 import { LutReader } from "../../src/registry/lut.js";
 import { PACK_HEADER_LEN, RECORD_HEAD } from "../../src/registry/pack.js";
 import { rebuildIndexFile } from "../../src/registry/packed.js";
@@ -182,6 +183,20 @@ describe("pack + index.lut", () => {
     expect(readFileSync(reg.layout.pack).length).toBeGreaterThan(committed);
     const after = verifyRegistry(new Registry(reg.dir));
     expect(after).toMatchObject({ ok: true, notes: [] });
+  });
+
+  it("reads one record without loading the pack, and never serves bytes of a pack gc replaced meanwhile", () => {
+    const reg = fresh();
+    const hashes = packValues(reg, [{ a: 1 }, { b: 2 }, { c: 3 }]);
+    const reader = new Registry(reg.dir);
+    expect(reader.getBytes(hashes[0] as string)).toEqual(canonicalBytes({ a: 1 }));
+    // Another process rewrites the pack (gc keeps only what index.json names: nothing here, so all of it goes).
+    writeFileSync(reg.layout.index, JSON.stringify({ "keep@1.0.0": hashes[1] }));
+    expect(gc(reg, { graceMs: 0 }).packed.removed).toBe(2);
+    const err = codeOf(() => reader.getBytes(hashes[1] as string));
+    expect(err?.message).toMatch(/replaced .* read again/);
+    expect(reader.getBytes(hashes[1] as string)).toEqual(canonicalBytes({ b: 2 }));
+    expect(reader.getBytes(hashes[0] as string)).toBeUndefined();
   });
 
   it("keeps loose puts without fsync readable, and sync() makes them durable", () => {
