@@ -54,6 +54,7 @@ describe("replay of a time slip", () => {
     expect(meta.max_severity).toBe(5);
     expect(meta.warnings[0]).toMatchObject({ code: "T_NOT_MONOTONIC", path: "/segments/1/samples/11/t" });
     const seg = meta.segments.find((s: { segment_id: string }) => s.segment_id === "seg-main");
-    expect(seg).toMatchObject({ max_severity: 5, t_min: 0 });
+    expect(seg).toMatchObject({ max_severity: 5, t_min: 0, anomaly_count: 1 });
+    expect(meta.anomaly_count).toBe(1);
   });
 });

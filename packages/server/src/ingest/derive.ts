@@ -120,6 +120,7 @@ export function deriveSession(log: SessionLog): Derived {
   const segments = segmentsOf(log);
   const anomalies: AnomalyFact[] = [];
   let slipMax = 0;
+  let slipCount = 0;
   const index: SegmentIndexEntry[] = segments.map((seg) => {
     let tMin = Number.POSITIVE_INFINITY;
     let tMax = Number.NEGATIVE_INFINITY;
@@ -135,7 +136,9 @@ export function deriveSession(log: SessionLog): Derived {
     }
     // A time slip (t went backwards; a warning, not an error) is flagged as the taxonomy's anomaly, severity 5:
     // counted in the metrics, emitted to Loki, and in the segment's and session's max_severity.
-    for (const slip of findTimeSlips(seg.samples)) {
+    const slips = findTimeSlips(seg.samples);
+    slipCount += slips.length;
+    for (const slip of slips) {
       segMax = Math.max(segMax, TIME_SLIP_SEVERITY);
       slipMax = TIME_SLIP_SEVERITY;
       anomalies.push({
@@ -151,7 +154,8 @@ export function deriveSession(log: SessionLog): Derived {
       segment_id: seg.segment_id,
       label: seg.label,
       sample_count: seg.samples.length,
-      anomaly_count: seg.anomalies?.length ?? 0,
+      // The replay's anomalies: the document's plus the flagged time slips.
+      anomaly_count: (seg.anomalies?.length ?? 0) + slips.length,
       t_min: has ? tMin : null,
       t_max: has ? tMax : null,
       duration: has ? tMax - tMin : 0,
@@ -187,7 +191,7 @@ export function deriveSession(log: SessionLog): Derived {
     difficulty: log.difficulty,
     sample_count: top.sample_count,
     segment_count: top.segment_count,
-    anomaly_count: top.anomaly_count,
+    anomaly_count: top.anomaly_count + slipCount,
     max_severity: Math.max(slipMax, Math.min(5, maxSeverity(log))),
     score_final: typeof log.scores.final === "number" ? log.scores.final : null,
   };

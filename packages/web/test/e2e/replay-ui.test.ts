@@ -304,6 +304,50 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
     await testid("overlays").screenshot({ path: artifactPath("11-overlays-snr-set.png") });
   });
 
+  it("replays a time slip (t goes backwards): plots drawn in time order, the slip marked as a severity-5 anomaly (issue 19: 2)", async () => {
+    const id = "E2E-TIME-SLIP";
+    // 0.0 … 2.0 s at 10 Hz, then the clock jumps back 1 s and runs on to 2.5 s: 46 samples, one slip at index 21.
+    const samples = Array.from({ length: 46 }, (_, i) => ({
+      t: Number(((i <= 20 ? i : i - 10) / 10).toFixed(3)),
+      C: Number((0.1 + 0.01 * i).toFixed(4)),
+      D: 1,
+      Q: 0.5,
+      R: 0,
+    }));
+    const log = {
+      spec_version: "v2",
+      session_id: id,
+      timestamp: "2026-01-06T21:10:00Z",
+      device: "COMT",
+      scenario: "COMT_LOCK_01",
+      difficulty: "Journeyman",
+      segments: [{ segment_id: "seg-main", label: "main", samples, anomalies: [] }],
+      scores: { stability: 80, response: 78, quality: 85, final: 81 },
+    };
+    const posted = await fetch(`${base}/sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(log),
+    });
+    expect([200, 201], await posted.text()).toContain(posted.status);
+    const errors: string[] = [];
+    ui.page.on("pageerror", (e) => errors.push(e.message));
+
+    await ui.page.goto(`${base}/?view=replay&session=${id}`);
+    const drawn = ui.page.locator('[data-testid="plots-drawn"][data-drawn="true"]');
+    await drawn.waitFor();
+    expect(await ui.page.locator('[data-testid="plots"] canvas').count()).toBe(4);
+    const plots = testid("plots");
+    await expect.poll(() => plots.getAttribute("data-points")).toBe("46");
+    // The x axis runs from the first t to the last, forwards: the slip is held at 2.0 s, not drawn backwards.
+    expect(Number(await plots.getAttribute("data-x-min"))).toBe(0);
+    expect(Number(await plots.getAttribute("data-x-max"))).toBe(3.5);
+    await expect.poll(() => testid("timeline-anomaly").count()).toBe(1);
+    expect(await testid("timeline-anomaly").first().getAttribute("data-severity")).toBe("5");
+    expect(errors).toEqual([]);
+    await shot("11b-time-slip");
+  });
+
   it("shows clear error states for an unknown session", async () => {
     await ui.page.goto(`${base}/?view=replay&session=NO-SUCH-SESSION`);
     await testid("error").waitFor();
