@@ -65,7 +65,7 @@ export function acquireApplyLock(path: string): ApplyLock {
           "RTT_FABRIC_BUSY",
           held.pid === process.pid
             ? "this process already holds the lock"
-            : `another apply (pid ${held.pid}) is running; try again when it ends`,
+            : `another apply (pid ${held.pid}) is running; try again when it ends (if no rtt process has that pid, delete this lock file)`,
           path,
         );
       // The holder is dead: move its lock aside, and take over only if what we moved is still that dead lock.
