@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { canonicalBytes, sha256Hex } from "../../src/canonical.js";
 import { crc32c } from "../../src/crc32c.js";
 import { FabricError } from "../../src/errors.js";
+import { parseJsonText } from "../../src/json-file.js";
 import { gc } from "../../src/registry/gc.js";
 import { LutReader } from "../../src/registry/lut.js";
 import { PACK_HEADER_LEN, RECORD_HEAD } from "../../src/registry/pack.js";
@@ -56,6 +57,34 @@ const codeOf = (fn: () => unknown) => {
   }
   return undefined;
 };
+
+/** The same JSON with every object's keys in another order. */
+function reordered(v: unknown, flip: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => reordered(x, flip));
+  if (v === null || typeof v !== "object") return v;
+  const keys = Object.keys(v).sort();
+  if (flip) keys.reverse();
+  return Object.fromEntries(keys.map((k) => [k, reordered((v as Record<string, unknown>)[k], !flip)]));
+}
+
+describe("content identity", () => {
+  it("is the same hash, stored once, whatever the key order and whitespace of the text", () => {
+    const reg = fresh();
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.integer({ min: 0, max: 8 }), (value, indent) => {
+        fc.pre(!JSON.stringify(value).includes("__proto__"));
+        const a = parseJsonText(JSON.stringify(reordered(value, false)), "a");
+        const b = parseJsonText(JSON.stringify(reordered(value, true), null, indent), "b");
+        const pa = reg.put(a, { durable: false });
+        const pb = reg.put(b, { durable: false });
+        expect(pb.hash).toBe(pa.hash);
+        expect(pb.created).toBe(false);
+        expect(reg.getBytes(pa.hash)).toEqual(canonicalBytes(value));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe("pack + index.lut", () => {
   it("round-trips any set of objects, in any batching, through pread and whole-buffer reads alike", () => {
