@@ -22,7 +22,7 @@ const APPLY_PER_TICK = 20_000;
 const RECONNECT_MS = 1000;
 
 const LANE_META: Record<LiveLaneKey, { label: string; color: string; spec?: string; height: number }> = {
-  status: { label: "status", color: "#334155", height: 44 },
+  status: { label: "status", color: "#334155", height: 64 },
   ...(Object.fromEntries(
     Q_LANES.map((l) => [l.key, { label: l.label, color: l.color, spec: l.spec, height: 70 }]),
   ) as Record<(typeof Q_LANES)[number]["key"], { label: string; color: string; spec: string; height: number }>),
@@ -388,7 +388,7 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
           onClick={togglePause}
           title="Pause drawing (events are kept and drawn in order on resume) · Space"
         >
-          {paused ? "▶ Resume" : "⏸ Pause"}
+          {paused ? "Resume" : "Pause"}
         </button>
         <span className="spacer" />
         <a href={href({ view: "trace", trace: id })} onClick={(e) => onLinkClick(e, { view: "trace", trace: id })}>

@@ -33,59 +33,136 @@ export const MAX_LANE_CAP = 200_000;
 const MAX_REWINDS = 2000;
 const TEXT_LIMIT = 400;
 
+/** A run of older steps folded into its lowest and highest point (`lo`/`hi` are -1 when it has no value). */
+interface Bucket {
+  b: number;
+  firstX: number;
+  loX: number;
+  lo: number;
+  hiX: number;
+  hi: number;
+}
+
 /**
- * The points of one lane, at most `cap`. When a point would exceed it, the older half is decimated: each run of four
- * points keeps its lowest and highest (in x order), so spikes survive and the history stays visible, ever coarser
- * the older it is. The newer half (and so the last point, which a later q or status event may still correct) is
- * never touched.
+ * The points of one lane, at most `cap`. The newest half are kept as they are (so the last point, which a later q or
+ * status event may still correct, is exact); older points are folded into buckets of `width` consecutive steps that
+ * keep their lowest and highest point, so spikes survive and the history stays visible at one even resolution. When
+ * the buckets would exceed their share, `width` doubles and neighbouring buckets merge.
  */
 export class LaneBuffer {
-  x: number[] = [];
-  y: Array<number | null> = [];
-  /** Points folded away by decimation, in total. */
-  decimated = 0;
+  private rx: number[] = [];
+  private ry: Array<number | null> = [];
+  private rHead = 0;
+  private old: Bucket[] = [];
+  /** Steps per bucket of the older points. */
+  width = 1;
+  private pushed = 0;
+  private cache: { x: number[]; y: Array<number | null> } | null = null;
+  private readonly recent: number;
+  private readonly maxBuckets: number;
 
-  constructor(readonly cap: number) {}
+  constructor(readonly cap: number) {
+    this.recent = Math.max(1, Math.floor(cap / 2));
+    this.maxBuckets = Math.max(1, Math.floor((cap - this.recent) / 2));
+  }
 
+  /** Points the lane draws (the older buckets' extremes, then the recent points). */
   get length(): number {
-    return this.x.length;
+    return this.points().x.length;
+  }
+  get x(): number[] {
+    return this.points().x;
+  }
+  get y(): Array<number | null> {
+    return this.points().y;
+  }
+  /** Points folded away by decimation so far. */
+  get decimated(): number {
+    return this.pushed - this.length;
   }
 
   push(x: number, y: number | null): void {
-    this.x.push(x);
-    this.y.push(y);
-    if (this.x.length > this.cap) this.compact();
+    this.cache = null;
+    this.pushed++;
+    this.rx.push(x);
+    this.ry.push(y);
+    if (this.rx.length - this.rHead > this.recent) {
+      this.fold(this.rx[this.rHead] as number, this.ry[this.rHead] ?? null);
+      this.rHead++;
+      if (this.rHead > 1024 && this.rHead * 2 > this.rx.length) {
+        this.rx = this.rx.slice(this.rHead);
+        this.ry = this.ry.slice(this.rHead);
+        this.rHead = 0;
+      }
+    }
   }
 
   /** Corrects the newest point's value (a q or status event for the step just written). */
   setLast(y: number | null): void {
-    if (this.y.length) this.y[this.y.length - 1] = y;
+    if (this.rx.length > this.rHead) {
+      this.ry[this.ry.length - 1] = y;
+      this.cache = null;
+    }
   }
 
-  private compact(): void {
-    const old = Math.floor(this.x.length / 2);
-    const nx: number[] = [];
-    const ny: Array<number | null> = [];
-    for (let s = 0; s < old; s += 4) {
-      const e = Math.min(old, s + 4);
-      let lo = -1;
-      let hi = -1;
-      for (let i = s; i < e; i++) {
-        const v = this.y[i];
-        if (v === null || v === undefined) continue;
-        if (lo < 0 || v < (this.y[lo] as number)) lo = i;
-        if (hi < 0 || v > (this.y[hi] as number)) hi = i;
+  private fold(x: number, y: number | null): void {
+    const b = Math.floor(x / this.width);
+    let last = this.old[this.old.length - 1];
+    if (!last || last.b !== b) {
+      last = { b, firstX: x, loX: -1, lo: 0, hiX: -1, hi: 0 };
+      this.old.push(last);
+    }
+    if (y !== null) absorb(last, x, y, x, y);
+    while (this.old.length > this.maxBuckets) {
+      this.width *= 2;
+      const merged: Bucket[] = [];
+      for (const k of this.old) {
+        const nb = Math.floor(k.b / 2);
+        const m = merged[merged.length - 1];
+        if (m && m.b === nb) {
+          if (k.loX >= 0) absorb(m, k.loX, k.lo, k.hiX, k.hi);
+        } else merged.push({ ...k, b: nb });
       }
-      // A run with no value keeps one gap, so the line still breaks there.
-      const keep = lo < 0 ? [s] : lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)];
-      for (const i of keep) {
-        nx.push(this.x[i] as number);
-        ny.push(this.y[i] ?? null);
+      this.old = merged;
+    }
+  }
+
+  private points(): { x: number[]; y: Array<number | null> } {
+    if (this.cache) return this.cache;
+    const x: number[] = [];
+    const y: Array<number | null> = [];
+    for (const k of this.old) {
+      // A bucket with no value keeps one gap, so the line still breaks there.
+      if (k.loX < 0) {
+        x.push(k.firstX);
+        y.push(null);
+      } else if (k.loX === k.hiX) {
+        x.push(k.loX);
+        y.push(k.lo);
+      } else {
+        const [a, b] = k.loX < k.hiX ? [k.loX, k.hiX] : [k.hiX, k.loX];
+        x.push(a, b);
+        y.push(a === k.loX ? k.lo : k.hi, b === k.loX ? k.lo : k.hi);
       }
     }
-    this.decimated += old - nx.length;
-    this.x = nx.concat(this.x.slice(old));
-    this.y = ny.concat(this.y.slice(old));
+    for (let i = this.rHead; i < this.rx.length; i++) {
+      x.push(this.rx[i] as number);
+      y.push(this.ry[i] ?? null);
+    }
+    this.cache = { x, y };
+    return this.cache;
+  }
+}
+
+/** Widens a bucket's extremes with a lowest point (loX, lo) and a highest point (hiX, hi). */
+function absorb(k: Bucket, loX: number, lo: number, hiX: number, hi: number): void {
+  if (k.loX < 0 || lo < k.lo) {
+    k.loX = loX;
+    k.lo = lo;
+  }
+  if (k.hiX < 0 || hi > k.hi) {
+    k.hiX = hiX;
+    k.hi = hi;
   }
 }
 

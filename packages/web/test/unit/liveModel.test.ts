@@ -87,6 +87,12 @@ describe("LiveModel", () => {
     expect(sd.y[sd.length - 1]).toBe(0.09);
     expect(sd.y).toContain(0.99); // the old spike survived repeated decimation
     expect(sd.decimated).toBeGreaterThan(4000);
+    // The older history keeps one even resolution: every bucket of old steps still shows its low and its high.
+    const oldX = sd.x.filter((x) => x < 4000);
+    expect(oldX.length).toBeGreaterThan(40);
+    const gaps = oldX.slice(1).map((x, i) => x - oldX[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * sd.width);
+    expect(sd.y.filter((v, i) => sd.x[i]! < 4000 && v === 0)).not.toHaveLength(0);
   });
 });
 
