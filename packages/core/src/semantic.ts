@@ -44,13 +44,17 @@ export function findTimeSlips(samples: ReadonlyArray<{ t: number }>): TimeSlip[]
   return out;
 }
 
-/** The anomaly a time slip is flagged as: RESONANCE_TIME_SLIP at the slip's `t`, severity 5. */
+/**
+ * The anomaly a time slip is flagged as: RESONANCE_TIME_SLIP, severity 5, at the time the clock had reached when
+ * it jumped back (`t_before`: where a replay, whose clock never runs backwards, shows the slip); `details.t_to`
+ * is the earlier `t` it jumped to.
+ */
 export function timeSlipAnomaly(slip: TimeSlip): Anomaly {
   return {
-    t: slip.t,
+    t: slip.t_before,
     type: TIME_SLIP_TYPE,
     severity: TIME_SLIP_SEVERITY,
-    details: { kinds: "backwards", sample_index: slip.index, t_before: slip.t_before, flagged_by: "validator" },
+    details: { kinds: "backwards", sample_index: slip.index, t_to: slip.t, flagged_by: "validator" },
   };
 }
 

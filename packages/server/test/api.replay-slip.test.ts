@@ -38,7 +38,13 @@ describe("replay of a time slip", () => {
   it("marks the slip as a RESONANCE_TIME_SLIP anomaly of severity 5 among the events, payloads keeping their t", async () => {
     const { events } = (await t.app.inject("/replay/SLIP-1/segment/seg-main/events")).json();
     const slip = events.find((e: { kind: string }) => e.kind === "anomaly");
-    expect(slip.payload).toMatchObject({ type: "RESONANCE_TIME_SLIP", severity: 5, t: slipT });
+    // At the time reached when the clock jumped back, where the held samples are drawn; details say where to.
+    expect(slip.payload).toMatchObject({
+      type: "RESONANCE_TIME_SLIP",
+      severity: 5,
+      t: before,
+      details: { t_to: slipT },
+    });
     const samples = events.filter((e: { kind: string }) => e.kind === "sample");
     expect(samples).toHaveLength(main.length);
     expect(samples[11].payload.t).toBe(slipT);

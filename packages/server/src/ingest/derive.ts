@@ -144,7 +144,7 @@ export function deriveSession(log: SessionLog): Derived {
       anomalies.push({
         segment_id: seg.segment_id,
         segment_label: seg.label,
-        t: slip.t,
+        t: slip.t_before, // as timeSlipAnomaly: where the replay shows it
         type: TIME_SLIP_TYPE,
         severity: TIME_SLIP_SEVERITY,
       });

@@ -344,6 +344,11 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
     expect(Number(await plots.getAttribute("data-x-max"))).toBe(3.5);
     await expect.poll(() => testid("timeline-anomaly").count()).toBe(1);
     expect(await testid("timeline-anomaly").first().getAttribute("data-severity")).toBe("5");
+    // The marker stands where the held samples are drawn: at 2.0 s, the time reached when the clock jumped back.
+    await testid("jump-anomaly").selectOption({ index: 1 });
+    await testid("inspector-anomaly").first().waitFor();
+    expect(await testid("inspector-anomaly").first().textContent()).toContain("RESONANCE_TIME_SLIP");
+    await expect.poll(currentT).toBe(2);
     expect(errors).toEqual([]);
     await shot("11b-time-slip");
   });
