@@ -1,4 +1,5 @@
-import { createAjv, validateSessionLog } from "@rtt/core";
+import { readFileSync } from "node:fs";
+import { createAjv, PROFILE_CODES, PROFILE_FALLBACK_CODE, SemanticCode, specPath, validateSessionLog } from "@rtt/core";
 import { describe, expect, it } from "vitest";
 import { fixture, mutate } from "./helpers.js";
 
@@ -108,5 +109,13 @@ describe("the project's rules beyond the seed: warnings with stable codes, error
       const log = mutate(v2, edit);
       expect(validateSessionLog(log).ok).toBe(false);
     }
+  });
+});
+
+describe("spec/VALIDATION.md", () => {
+  it("documents every warning code the validator can give", () => {
+    const doc = readFileSync(specPath("VALIDATION.md"), "utf8");
+    const codes = [...PROFILE_CODES.map(([, c]) => c), PROFILE_FALLBACK_CODE, ...Object.values(SemanticCode)];
+    for (const code of codes) expect(doc, code).toMatch(new RegExp(`^\\| \`${code}\` \\|`, "m"));
   });
 });
