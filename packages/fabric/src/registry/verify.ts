@@ -41,9 +41,23 @@ const SIGNED = Buffer.from('"sign":{"alg":');
  * `rtt registry verify`: every stored object's SHA-256 recomputed (packed and loose), every pack record's CRC32C,
  * index.lut against the pack (trailer, order, fan-out, each entry at its record, every record indexed),
  * index.json and symbols.json against their schemas and the objects they name, and every signature against the
- * trust store. Reads only: an uncommitted pack tail or a stale index.lut (what a kill leaves) are notes, not problems.
+ * trust store. Stores nothing (it holds the writer lock while it reads): an uncommitted pack tail or a stale
+ * index.lut (what a kill leaves) are notes, not problems.
  */
 export function verifyRegistry(registry: Registry, opts: VerifyOptions = {}): VerifyReport {
+  // Holding the writer lock gives one consistent state: a commit between reading the pack and reading index.lut or
+  // index.json would look like a truncated pack or a missing object. A registry on a read-only medium has no writer.
+  if (!existsSync(registry.dir)) return verifyNow(registry, opts);
+  try {
+    return registry.writing(() => verifyNow(registry, opts));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EROFS" || code === "EACCES" || code === "EPERM") return verifyNow(registry, opts);
+    throw e;
+  }
+}
+
+function verifyNow(registry: Registry, opts: VerifyOptions): VerifyReport {
   const problems: VerifyProblem[] = [];
   const notes: string[] = [];
   const counts = { packed: 0, loose: 0, indexed: 0, symbols: 0, signed: 0 };
