@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   bandOf,
   initialMastery,
@@ -238,5 +239,22 @@ describe("summaries and the ladder over simulated sessions", () => {
     const novice = run("novice");
     expect(expert.level + expert.xp).toBeGreaterThan(novice.level + novice.xp);
     expect(initialMastery("urn:operator:x")).toEqual({ operator_id: "urn:operator:x", level: 0, xp: 0 });
+  });
+});
+
+describe("the seed's worked example (issue 19: 4)", () => {
+  it("an operator with no history starts at the log's mastery_level: level 7 example → delta 0.328969", () => {
+    const log = JSON.parse(
+      readFileSync(new URL("./fixtures/seed/v2_operator_mastery_example.json", import.meta.url), "utf8"),
+    );
+    const [step] = masteryLadder([summarizeSession(log)]);
+    expect(step!.before.level).toBe(7);
+    // The seed's formula at the stated level: (83/100 + log2(2+1)·0.05 − (1·0.05 + 3·0.10)) · 1/(1 + 7/10)
+    expect(promotionDelta(step!.summary, step!.before.level)).toBeCloseTo(0.328969, 6);
+    // … then the seed's band rule for 7–10 ("severity ≤ 2 preferred"; this session has a severity 3) halves it.
+    expect(step!.promotion.reason).toBe("delta 0.329 × 0.5 (band 7–10: severity ≤ 2 preferred)");
+    expect(step!.promotion.delta).toBeCloseTo(0.328969 / 2, 6);
+    expect(initialMastery("urn:operator:x").level).toBe(0);
+    expect(initialMastery("urn:operator:x", 31).level).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import type { MasteryRule } from "./store/types.js";
  * new operator) by the session's `summarizeSession` summary. Stores apply it inside the ingest transaction.
  */
 export const coreMasteryRule: MasteryRule = (prev, operatorId, summary) => {
-  const p = promote(prev ?? initialMastery(operatorId), summary as SessionSummary);
+  const s = summary as SessionSummary;
+  const p = promote(prev ?? initialMastery(operatorId, s.mastery_level), s);
   return { state: p.state, delta: p.delta, reason: p.reason };
 };

@@ -137,8 +137,14 @@ export function bandOf(level: number): MasteryBand {
   return MASTERY_BANDS.find((b) => level >= b.from && level <= b.to) ?? MASTERY_BANDS[MASTERY_BANDS.length - 1]!;
 }
 
-export function initialMastery(operator_id: string): MasteryState {
-  return { operator_id, level: 0, xp: 0 };
+/**
+ * An operator's state before their first tracked session: the level that session's log states (`mastery_level`,
+ * an integer 0–30), else 0 — an operator with no history starts where the log says they are (issue 19: 4).
+ */
+export function initialMastery(operator_id: string, stated?: unknown): MasteryState {
+  const level =
+    typeof stated === "number" && Number.isInteger(stated) && stated >= 0 && stated <= MAX_LEVEL ? stated : 0;
+  return { operator_id, level, xp: 0 };
 }
 
 /** The seed's formula, nothing else. */
@@ -202,7 +208,7 @@ export function masteryLadder(
   const states = new Map<string, MasteryState>();
   return summaries.map((summary) => {
     const id = summary.operator_id ?? "urn:operator:unknown";
-    const before = states.get(id) ?? initialMastery(id);
+    const before = states.get(id) ?? initialMastery(id, summary.mastery_level);
     const promotion = promote(before, summary);
     states.set(id, promotion.state);
     return { summary, before, promotion };
