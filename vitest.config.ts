@@ -33,6 +33,7 @@ const INTEGRATION = [
   "packages/diagnostics/test/store.test.ts", // PostgreSQL (and SQLite)
   "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
+  "packages/fabric/test/daemon/**/*.test.ts", // `rtt fabric up` as a child process, drivers, SHM lanes
   "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "packages/fabric/test/reconcile/kill.test.ts", // a child applying plans SIGKILLed at random moments (built package)

@@ -31,6 +31,16 @@ export const FABRIC_ERRORS = {
   RTT_FABRIC_NACK: { exit: 2, message: "a participant refused the plan" },
   /** Post-conditions or SLO checks failed after COMMIT: the plan was rolled back to the one before it. */
   RTT_FABRIC_VERIFY_FAILED: { exit: 2, message: "verify failed after commit" },
+  /** No fabric daemon answers on the socket, or another one already serves it (`rtt fabric up`). */
+  RTT_FABRIC_DAEMON: { exit: 1, message: "fabric daemon unavailable" },
+  /** A call to a symbol or route_id the routing table in force has no route for. */
+  RTT_FABRIC_NO_ROUTE: { exit: 2, message: "no route" },
+  /** A call refused by back-pressure: in-flight cap, a full queue or ring under the `drop` policy, or a bound hit. */
+  RTT_FABRIC_OVERLOAD: { exit: 1, message: "overloaded" },
+  /** A call that got no answer in time. */
+  RTT_FABRIC_TIMEOUT: { exit: 1, message: "timed out" },
+  /** A driver that is missing, not running, exited mid-call or answered outside the driver protocol. */
+  RTT_FABRIC_DRIVER: { exit: 2, message: "driver failed" },
   /** A driver that must run sandboxed cannot be: bubblewrap is missing or cannot build a sandbox on this machine. */
   RTT_FABRIC_SANDBOX: { exit: 2, message: "driver sandbox unavailable" },
 } as const;

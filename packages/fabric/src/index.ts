@@ -5,6 +5,19 @@ export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./can
 export { crc32c } from "./crc32c.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
+export {
+  encodeFrame,
+  FLAG_CONTROL,
+  FLAG_ERROR,
+  FLAG_RESPONSE,
+  FRAME_HEADER,
+  type Frame,
+  type FrameDrop,
+  type FrameHeader,
+  FrameReader,
+  MAX_FRAME_PAYLOAD,
+} from "./lanes/frame.js";
+export { type RingDrops, type RingFrame, ShmRing } from "./lanes/shm-ring.js";
 export { commandLabel, DEFAULT_TIMEOUT_MS, listServerTools, type ServerListing } from "./mcp/client.js";
 export { ingestMcp, type McpIngestOptions, type McpIngestResult } from "./mcp/ingest.js";
 export {
@@ -99,3 +112,7 @@ export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
 export * from "./reconcile/index.js";
 export * from "./caps/index.js";
 export * from "./sandbox/index.js";
+export * from "./daemon/index.js";
+export { FrameSocket } from "./lanes/stream.js";
+export { connectTcp, listenTcp, parseHostPort } from "./lanes/tcp.js";
+export { connectUds, listenUds, socketAlive } from "./lanes/uds.js";

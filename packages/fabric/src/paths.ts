@@ -13,6 +13,10 @@ export interface FabricPaths {
   topology: string;
   /** The plan WAL (2PC records, Merkle checkpoints). */
   wal: string;
+  /** The fabric daemon's control socket (UDS, 0600). */
+  socket: string;
+  /** Out-of-process drivers the daemon may start: `{symbol: {command, sandbox?}}`. */
+  drivers: string;
 }
 
 export function fabricPaths(root = ".rtt", overrides: Partial<FabricPaths> = {}): FabricPaths {
@@ -25,6 +29,8 @@ export function fabricPaths(root = ".rtt", overrides: Partial<FabricPaths> = {})
     routes: join(r, "routes.json"),
     topology: join(r, "topology.json"),
     wal: join(r, "wal", "fabric.wal"),
+    socket: join(r, "fabric.sock"),
+    drivers: join(r, "drivers.json"),
     ...overrides,
   };
 }

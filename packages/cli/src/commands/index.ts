@@ -18,6 +18,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./plan.js"),
   () => import("./registry.js"),
   () => import("./token.js"),
+  () => import("./fabric.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

@@ -1,0 +1,9 @@
+/** The fabric daemon (seed 004 layer 3; spec/fabric/daemon.md): lanes, routing, drivers, 2PC participant. */
+export { type CallOptions, FabricClient, ShmClientLane } from "./client.js";
+export { type DaemonOptions, FabricDaemon } from "./daemon.js";
+export { type DriverDecl, type DriverTable, type EndpointInfo, readDrivers } from "./endpoints.js";
+export { type Backpressure, Limiter } from "./limiter.js";
+export { DaemonParticipant } from "./participant.js";
+export { type ControlRequest, PROTOCOL_VERSION, type ResolvedRoute, type ShmLaneInfo } from "./protocol.js";
+export type { ShmServeMode } from "./shm-lane.js";
+export { RoutingTable } from "./table.js";
