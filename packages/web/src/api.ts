@@ -235,9 +235,9 @@ export const api = {
   /** Two traces compared (rtt ctf diff's result), their lineages aligned (rows [from, to)) and B − A per metric. */
   ctfDiff: (a: string, b: string, q: { from?: number; to?: number; max_points?: number }, signal?: AbortSignal) =>
     getJson<CtfDiffView>(`/ctf/diff${qs({ a, b, ...q })}`, signal),
-  /** The live WebSocket of a trace (docs/api/ctf.md): every event from the first (`from=start`), then new ones. */
-  ctfLiveUrl: (id: string) =>
-    `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ctf/${enc(id)}/live?from=start`,
+  /** The live WebSocket of a trace (docs/api/ctf.md); `from=end`: only the events appended after it opened. */
+  ctfLiveUrl: (id: string, from: "start" | "end") =>
+    `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ctf/${enc(id)}/live?from=${from}`,
 };
 
 /** All anomalies of one segment, in time order. Pages through the events endpoint when it is truncated. */

@@ -216,6 +216,11 @@ export type TraceColumns = {
   id: string;
   n: number;
   n_total: number;
+  /**
+   * Events in the trace these columns were read from: a live reader joins the live socket's frames from this seq on
+   * (docs/api/ctf.md).
+   */
+  events: number;
   decimated: boolean;
   from: number;
   to: number;
@@ -437,6 +442,7 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
         `"id":${JSON.stringify(req.params.id)}`,
         `"n":${count}`,
         `"n_total":${len}`,
+        `"events":${m.trace.events}`,
         `"decimated":${decimated}`,
         `"from":${start}`,
         `"to":${end}`,

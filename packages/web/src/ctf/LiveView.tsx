@@ -1,16 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
-import { api } from "../api.js";
+import { ApiError, api, type CtfColumns } from "../api.js";
 import { href, onLinkClick, type Params, useTitle } from "../route.js";
 import { fmtNum } from "../util.js";
 import {
   FrameQueue,
   LIVE_LANES,
   type LiveFrame,
+  type LiveHeader,
   type LiveLaneKey,
   LiveModel,
+  type LiveSnapshot,
   type LiveStep,
   laneCap,
+  MIN_LANE_CAP,
   OrderError,
 } from "./liveModel.js";
 import { Q_LANES, STATUS_BY_CODE, StatusBadge } from "./status.js";
@@ -20,6 +23,18 @@ const RENDER_MS = 50;
 /** Frames applied per animation frame at most: a long backlog (after a pause) drains without freezing the page. */
 const APPLY_PER_TICK = 20_000;
 const RECONNECT_MS = 1000;
+/** After the socket opens, check once that nothing was appended between the snapshot and the subscription. */
+const VERIFY_MS = 1000;
+const EMPTY_SNAPSHOT: LiveSnapshot = {
+  events: 0,
+  header: null,
+  complete: false,
+  finalStatus: null,
+  status: "stable",
+  columns: null,
+  rewinds: [],
+  last: null,
+};
 
 const LANE_META: Record<LiveLaneKey, { label: string; color: string; spec?: string; height: number }> = {
   status: { label: "status", color: "#334155", height: 64 },
@@ -89,10 +104,14 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
     let conn: Conn = "connecting";
     let reloads = 0;
     let note: string | null = null;
-    /** Why the view must reload from the first event before it applies anything more (a gap, an overflow). */
+    /** Why the view must reload the stored trace before it applies anything more (a gap, an overflow). */
     let stale: string | null = null;
+    let snapshotting = false;
+    let abort: AbortController | null = null;
     let ws: WebSocket | null = null;
     let reconnectTimer: number | undefined;
+    let retryTimer: number | undefined;
+    let verifyTimer: number | undefined;
     let raf = 0;
     let lastRender = 0;
     let dirty = true;
@@ -254,15 +273,98 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
       });
     };
 
+    /**
+     * The trace as stored, then the socket's frames from the seq it ends at. Columns first: their `events` is the
+     * seq to join at, and /view must agree with it (else the trace grew between the two reads: read again).
+     */
+    const loadSnapshot = async (signal: AbortSignal): Promise<LiveSnapshot> => {
+      for (let tries = 0; ; tries++) {
+        let cols: CtfColumns;
+        try {
+          cols = await api.ctfColumns(id, { max_points: Math.max(MIN_LANE_CAP, cap) }, signal);
+        } catch (err) {
+          // Not written yet: every event will come over the socket, from seq 0.
+          if (err instanceof ApiError && err.status === 404) return EMPTY_SNAPSHOT;
+          throw err;
+        }
+        const view = await api.ctfView(id, signal);
+        if (view.events !== cols.events && tries < 5) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        const n = cols.n_total;
+        const row = n ? (await api.ctfSteps(id, { from: n - 1, to: n }, signal)).steps[0] : undefined;
+        return {
+          events: cols.events,
+          header: view.header as LiveHeader | null,
+          complete: view.complete && view.events === cols.events,
+          finalStatus: view.final_status,
+          status: row?.corridor_status ?? "stable",
+          columns: cols,
+          rewinds: view.rewinds.filter((r) => r.at <= n).map((r) => r.at),
+          last: row
+            ? {
+                ord: row.ord,
+                step_id: row.step_id,
+                tool: row.tool,
+                action: row.action,
+                observation: row.observation,
+                latency_ms: row.latency_ms,
+              }
+            : null,
+        };
+      }
+    };
+
+    /** Starts the lanes again from the stored trace; frames keep arriving meanwhile and join at its end. */
+    const resnapshot = (why: string | null) => {
+      if (snapshotting || gone) return;
+      snapshotting = true;
+      if (why) {
+        reloads++;
+        note = `Reloaded from the stored trace: ${why}.`;
+      }
+      const ctl = new AbortController();
+      abort = ctl;
+      loadSnapshot(ctl.signal).then(
+        (snap) => {
+          snapshotting = false;
+          if (gone) return;
+          model = new LiveModel(cap);
+          model.seed(snap);
+          dirty = true;
+        },
+        (err: Error) => {
+          if (gone || err.name === "AbortError") return;
+          note = `Could not read the trace (${err.message}); retrying.`;
+          dirty = true;
+          retryTimer = window.setTimeout(() => {
+            snapshotting = false;
+            resnapshot(null);
+          }, RECONNECT_MS);
+        },
+      );
+    };
+
+    /** The socket sends only what is appended after it opens (`from=end`): history comes from the snapshot. */
     const connect = () => {
       if (gone) return;
-      conn = conn === "open" ? "reconnecting" : conn;
-      const sock = new WebSocket(api.ctfLiveUrl(id));
+      const sock = new WebSocket(api.ctfLiveUrl(id, "end"));
       ws = sock;
       sock.onopen = () => {
         if (ws !== sock) return;
         conn = "open";
         dirty = true;
+        // The server subscribes this socket a moment after the handshake: an append in between reaches neither the
+        // snapshot nor the socket. A later frame shows the hole; a trace that went quiet is checked once here.
+        verifyTimer = window.setTimeout(() => {
+          api.ctfView(id).then(
+            (v) => {
+              if (v.events > Math.max(received, model.applied) && !gone) stale = "events were appended as it opened";
+            },
+            () => {},
+          );
+        }, VERIFY_MS);
       };
       sock.onmessage = (m) => {
         if (ws !== sock) return;
@@ -283,57 +385,51 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
         ws = null;
         conn = "reconnecting";
         dirty = true;
-        // A new connection replays the trace from its first event: start over, in order.
-        reconnectTimer = window.setTimeout(() => reload("the connection was lost"), RECONNECT_MS);
+        // Events appended while disconnected show as a hole at the next frame, which reloads the snapshot.
+        reconnectTimer = window.setTimeout(connect, RECONNECT_MS);
       };
-    };
-
-    /** Starts over from the first event (a new model and connection): the only way to stay exactly in order. */
-    const reload = (why: string) => {
-      const old = ws;
-      ws = null;
-      old?.close();
-      model = new LiveModel(cap);
-      queue.clear();
-      queue.overflowed = false;
-      received = 0;
-      stale = null;
-      reloads++;
-      note = `Reloaded from the first event: ${why}.`;
-      dirty = true;
-      connect();
     };
 
     const tick = () => {
       raf = requestAnimationFrame(tick);
-      if (queue.overflowed && !stale) stale = "too many events arrived while paused";
-      if (!pausedRef.current) {
-        if (stale) reload(stale);
+      if (!pausedRef.current && !snapshotting) {
+        if (queue.overflowed) {
+          queue.clear();
+          queue.overflowed = false;
+          stale = "too many events arrived while paused";
+        }
+        if (stale) {
+          const why = stale;
+          stale = null;
+          resnapshot(why);
+        }
         let n = 0;
-        while (n < APPLY_PER_TICK) {
-          const f = queue.shift();
+        while (!snapshotting && n < APPLY_PER_TICK) {
+          const f = queue.peek();
           if (!f) break;
           try {
-            model.apply(f);
+            if (model.apply(f)) n++;
+            queue.shift();
           } catch (err) {
-            if (err instanceof OrderError) {
-              reload(`events arrived out of order (${err.message})`);
-              break;
-            }
-            throw err;
+            if (!(err instanceof OrderError)) throw err;
+            // Events before this frame never reached the socket: read them from the store, then go on from here.
+            resnapshot(`events were missed (${err.message})`);
           }
-          n++;
         }
         if (n) dirty = true;
       }
       if (dirty && performance.now() - lastRender >= RENDER_MS) render();
     };
     connect();
+    resnapshot(null);
     raf = requestAnimationFrame(tick);
     return () => {
       gone = true;
       cancelAnimationFrame(raf);
       clearTimeout(reconnectTimer);
+      clearTimeout(retryTimer);
+      clearTimeout(verifyTimer);
+      abort?.abort();
       ws?.close();
       ro.disconnect();
       for (const { u } of plots.values()) {

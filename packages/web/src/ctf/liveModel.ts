@@ -168,6 +168,24 @@ function absorb(k: Bucket, loX: number, lo: number, hiX: number, hi: number): vo
 
 export class OrderError extends Error {}
 
+/** A trace as stored, for LiveModel.seed: its columns (null before it exists), header, rewinds and last step. */
+export interface LiveSnapshot {
+  events: number;
+  header: LiveHeader | null;
+  complete: boolean;
+  finalStatus: string | null;
+  status: string | null;
+  columns:
+    | ({ n_total: number; ord: number[]; latency_ms: Array<number | null>; status: Array<number | null> } & Record<
+        QKey,
+        Array<number | null>
+      >)
+    | null;
+  /** The `at` of each rewind (steps written before it). */
+  rewinds: number[];
+  last: LiveStep | null;
+}
+
 /** What the header of the trace says (the first event). */
 export interface LiveHeader {
   task_id?: string;
@@ -219,8 +237,38 @@ export class LiveModel {
     this.lanes = Object.fromEntries(LIVE_LANES.map((k) => [k, new LaneBuffer(cap)])) as Record<LiveLaneKey, LaneBuffer>;
   }
 
-  /** Applies the next event; a frame out of order is an OrderError (nothing is applied). */
-  apply(f: LiveEventFrame): void {
+  /**
+   * Starts from a trace as stored (GET /ctf/:id/columns and /view): `events` events are then applied, and frames
+   * join from that seq on. The columns may be decimated on the server; their last step is exact.
+   */
+  seed(s: LiveSnapshot): void {
+    this.header = s.header;
+    this.applied = s.events;
+    this.complete = s.complete;
+    this.finalStatus = s.finalStatus;
+    this.status = s.status;
+    this.head = s.last?.step_id ?? null;
+    this.last = s.last;
+    const c = s.columns;
+    if (c) {
+      this.steps = c.n_total;
+      for (let j = 0; j < c.ord.length; j++) {
+        const x = c.ord[j] as number;
+        for (const l of Q_LANES) this.lanes[l.key].push(x, c[l.key][j] ?? null);
+        this.lanes.latency_ms.push(x, c.latency_ms[j] ?? null);
+        this.lanes.status.push(x, c.status[j] ?? null);
+      }
+    }
+    this.rewindCount = s.rewinds.length;
+    this.rewinds = s.rewinds.slice(-MAX_REWINDS).map((at) => at - 0.5);
+  }
+
+  /**
+   * Applies the next event. A frame already applied (a seq below `applied`: the snapshot had it) is skipped and false
+   * returned; a frame past the next one means events were missed: an OrderError, and nothing is applied.
+   */
+  apply(f: LiveEventFrame): boolean {
+    if (f.seq < this.applied) return false;
     if (f.seq !== this.applied) throw new OrderError(`expected event ${this.applied}, got ${f.seq}`);
     const e = f.event;
     switch (e.type) {
@@ -262,6 +310,7 @@ export class LiveModel {
     this.head = f.step;
     this.status = f.status;
     this.applied++;
+    return true;
   }
 }
 
@@ -296,6 +345,10 @@ export class FrameQueue {
       return;
     }
     this.items.push(f);
+  }
+
+  peek(): LiveEventFrame | undefined {
+    return this.items[this.head];
   }
 
   shift(): LiveEventFrame | undefined {

@@ -55,6 +55,39 @@ describe("LiveModel", () => {
     expect(m.steps).toBe(0);
   });
 
+  it("starts from a stored snapshot and joins the frames at its end, skipping those it already has", () => {
+    const m = new LiveModel();
+    const f = frames(3);
+    const cols = {
+      n_total: 2,
+      ord: [0, 1],
+      latency_ms: [100, 101],
+      status: [0, 1],
+      semantic_drift: [0, 0.001],
+      tool_entropy: [0, 0.0005],
+      latency_drift: [0, 0],
+      branching_pressure: [0, 0],
+      retry_ratio: [0, 0],
+    };
+    m.seed({
+      events: 7,
+      header: { task_id: "t" },
+      complete: false,
+      finalStatus: null,
+      status: "warning",
+      columns: cols,
+      rewinds: [],
+      last: { ord: 1, step_id: 1, tool: null, action: "a1", observation: "o", latency_ms: 101 },
+    });
+    expect(m.apply(f[5]!)).toBe(false); // already in the snapshot
+    expect(m.apply(f[6]!)).toBe(false);
+    expect(m.applied).toBe(7);
+    for (const x of f.slice(7)) expect(m.apply(x)).toBe(true);
+    expect(m.lanes.semantic_drift.x).toEqual([0, 1, 2]);
+    expect(m.lanes.semantic_drift.y).toEqual([0, 0.001, 0.002]);
+    expect(m.steps).toBe(3);
+  });
+
   it("marks rewinds between steps and the footer as complete", () => {
     const m = new LiveModel();
     for (const f of frames(2)) m.apply(f);
