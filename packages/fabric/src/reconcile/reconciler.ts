@@ -168,9 +168,10 @@ export class Reconciler {
 
     crashPoint("prepare");
     const committedBefore = this.log.state.commits.some((c) => c.plan_id === plan.plan_id);
-    storePlan(this.paths.plans, plan);
+    const stored = storePlan(this.paths.plans, plan);
     crashPoint("after-plan-stored");
     const extra: Record<string, unknown> = {
+      file_sha256: stored.sha256,
       routes: plan.routes.length,
       add: plan.routes_add.length,
       remove: plan.routes_remove.length,
@@ -239,7 +240,7 @@ export class Reconciler {
   /** Makes `to` the plan in force again: vote, rollback record (the decision), participants switch, post-conditions. */
   private async revert(to: string | null, reason: string): Promise<number> {
     const from = this.log.state.current as string;
-    const target = to === null ? null : loadPlan(this.paths.plans, to);
+    const target = to === null ? null : loadPlan(this.paths.plans, to, this.storedHash(to));
     const t: Transition = { kind: "rollback", plan_id: to, from, routes: target?.routes ?? [] };
     const nack = await this.vote(t);
     if (nack) {
@@ -298,6 +299,20 @@ export class Reconciler {
     return failed;
   }
 
+  /**
+   * The stored file's SHA-256 from the newest prepare record of `planId` among the last records (a bounded look back:
+   * beyond it, or for records written before the field existed, loadPlan recomputes plan_id instead).
+   */
+  private storedHash(planId: string): string | undefined {
+    const wal = this.log.wal;
+    for (let i = wal.size - 1; i >= Math.max(0, wal.size - 256); i--) {
+      const r = wal.record(i);
+      if (r.type === "prepare" && r.payload.plan_id === planId)
+        return typeof r.payload.file_sha256 === "string" ? r.payload.file_sha256 : undefined;
+    }
+    return undefined;
+  }
+
   /** routes_add/routes_remove applied to the table in force must give the plan's table (keyed by from → to). */
   private checkDiff(plan: Plan): void {
     const table = new Map(this.inForce.routes.map((r) => [pairKey(r.from, r.to), r]));
@@ -337,7 +352,7 @@ export class Reconciler {
       crashPoint("recovery-after-abort");
       if (!s.commits.some((c) => c.plan_id === p.plan_id)) dropPlan(this.paths.plans, p.plan_id);
     }
-    const current = s.current === null ? null : loadPlan(this.paths.plans, s.current);
+    const current = s.current === null ? null : loadPlan(this.paths.plans, s.current, this.storedHash(s.current));
     this.inForce = { plan_id: s.current, routes: current?.routes ?? [], base: current?.inputs.base ?? null };
     const t: Transition = { kind: "recover", plan_id: s.current, from: s.current, routes: this.inForce.routes };
     await this.abortAll(t);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
-import { hashOf } from "../canonical.js";
+import { hashOf, sha256Hex } from "../canonical.js";
 import { FabricError } from "../errors.js";
 import type { Plan, PlanRoute } from "../planner/types.js";
 
@@ -20,11 +20,17 @@ export function planFile(plansDir: string, planId: string): string {
   return join(plansDir, `${m[1]}.json`);
 }
 
-/** Stores a plan by content, durably (before any WAL record names it). Already there: nothing to do. */
-export function storePlan(plansDir: string, plan: Plan): string {
+/**
+ * Stores a plan by content, durably (before any WAL record names it); already there (a plan applied before): kept.
+ * Returns the SHA-256 of the stored bytes, which the prepare record carries so that recovery can check the file with
+ * one hash instead of re-canonicalising the plan (~7 ms for 1,000 routes).
+ */
+export function storePlan(plansDir: string, plan: Plan): { file: string; sha256: string } {
   const file = planFile(plansDir, plan.plan_id);
-  if (!existsSync(file)) writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`);
-  return file;
+  if (existsSync(file)) return { file, sha256: sha256Hex(readFileSync(file)) };
+  const bytes = Buffer.from(`${JSON.stringify(plan, null, 2)}\n`);
+  writeFileAtomic(file, bytes);
+  return { file, sha256: sha256Hex(bytes) };
 }
 
 /** Removes a stored plan (an aborted plan that was never in force). */
@@ -33,23 +39,26 @@ export function dropPlan(plansDir: string, planId: string): void {
 }
 
 /**
- * Reads a stored plan and checks it still is the plan its name says (plan_id recomputed): the WAL names plans by id,
- * so a changed file would silently change what recovery restores. Missing: RTT_FABRIC_NOT_FOUND; changed:
+ * Reads a stored plan and checks it still is the plan its name says: the WAL names plans by id, so a changed file
+ * would silently change what recovery restores. With `sha256` (the stored bytes' hash from the WAL's prepare record)
+ * equal bytes are enough; otherwise plan_id is recomputed. Missing: RTT_FABRIC_NOT_FOUND; changed:
  * RTT_FABRIC_CORRUPT; both name the file.
  */
-export function loadPlan(plansDir: string, planId: string): Plan {
+export function loadPlan(plansDir: string, planId: string, sha256?: string): Plan {
   const file = planFile(plansDir, planId);
   if (!existsSync(file))
     throw new FabricError("RTT_FABRIC_NOT_FOUND", `plan ${planId} is named by the WAL but not stored`, file);
   // Plain JSON.parse (not the fabric's hardened reader, which loads @rtt/core: recovery runs on every open and the
   // kill tests start thousands of processes): whatever it parses is checked by recomputing plan_id.
+  const bytes = readFileSync(file);
   let plan: Plan;
   try {
-    plan = JSON.parse(readFileSync(file, "utf8")) as Plan;
+    plan = JSON.parse(bytes.toString("utf8")) as Plan;
   } catch (e) {
     throw new FabricError("RTT_FABRIC_CORRUPT", `stored plan is not JSON: ${(e as Error).message}`, file);
   }
-  if (typeof plan !== "object" || plan === null || plan.plan_id !== planId || computePlanId(plan) !== planId)
+  const same = sha256 !== undefined && sha256Hex(bytes) === sha256;
+  if (typeof plan !== "object" || plan === null || plan.plan_id !== planId || (!same && computePlanId(plan) !== planId))
     throw new FabricError("RTT_FABRIC_CORRUPT", `stored plan does not hash to ${planId}`, file);
   return plan;
 }
