@@ -323,15 +323,15 @@ export function laneCap(param: string | undefined): number {
 
 /**
  * Frames received but not applied yet, in arrival order: a queue with a moving head (no shift per frame). `limit`
- * bounds it: past that many the queue is dropped and `overflowed` is set, and the view reloads from the start
- * when it resumes (a monitor paused for hours must not hold every event of the run).
+ * bounds it (50,000 frames: 50 s of a 1,000 events/s run): past that many the queue is dropped and `overflowed` is
+ * set, and the view reloads the stored trace when it resumes (a monitor paused for hours must not hold every event).
  */
 export class FrameQueue {
   private items: LiveEventFrame[] = [];
   private head = 0;
   overflowed = false;
 
-  constructor(readonly limit = 500_000) {}
+  constructor(readonly limit = 50_000) {}
 
   get length(): number {
     return this.items.length - this.head;
