@@ -14,8 +14,8 @@ export interface ReplaySegment {
    * running maximum of `t` (its own `t` unless time slipped backwards before it); an anomaly's is its `t`.
    */
   times: Float64Array;
-  /** Where `t` went backwards (RESONANCE_TIME_SLIP); empty for a well-ordered segment. */
-  slips: ReturnType<typeof findTimeSlips>;
+  /** Where `t` went backwards (RESONANCE_TIME_SLIP); empty or absent for a well-ordered segment. */
+  slips?: ReturnType<typeof findTimeSlips>;
   /** Serialized columns body, built on first use. */
   columnsJson?: string;
   /** The samples as typed columns (t, C, D, Q, R), built on first ranged or decimated columns request. */
@@ -186,7 +186,7 @@ export function plotColumns(seg: ReplaySegment): PlotColumns {
   for (let i = 0; i < n; i++) {
     const s = seg.samples[i];
     clock = Math.max(clock, s.t);
-    cols.t[i] = seg.slips.length ? clock : s.t;
+    cols.t[i] = seg.slips?.length ? clock : s.t;
     cols.C[i] = s.C;
     cols.D[i] = s.D;
     cols.Q[i] = s.Q;
