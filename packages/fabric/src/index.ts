@@ -2,7 +2,9 @@
 
 export { writeFileAtomic } from "./atomic.js";
 export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
+export * from "./caps/index.js";
 export { crc32c } from "./crc32c.js";
+export * from "./daemon/index.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
 export { parseJsonText, prettyJson, readJsonFile } from "./json-file.js";
 export {
@@ -18,6 +20,9 @@ export {
   MAX_FRAME_PAYLOAD,
 } from "./lanes/frame.js";
 export { type RingDrops, type RingFrame, ShmRing } from "./lanes/shm-ring.js";
+export { FrameSocket } from "./lanes/stream.js";
+export { connectTcp, listenTcp, parseHostPort } from "./lanes/tcp.js";
+export { connectUds, listenUds, socketAlive } from "./lanes/uds.js";
 export { commandLabel, DEFAULT_TIMEOUT_MS, listServerTools, type ServerListing } from "./mcp/client.js";
 export { ingestMcp, type McpIngestOptions, type McpIngestResult } from "./mcp/ingest.js";
 export {
@@ -30,7 +35,6 @@ export {
 } from "./mcp/manifest.js";
 export { type McpTool, readToolsFile, toolsFromList } from "./mcp/tools-file.js";
 export { type FabricPaths, fabricPaths, registryLayout } from "./paths.js";
-export { openRegistry, type PutResult, Registry } from "./registry/registry.js";
 export { type Check, type Model, PLAN_CODES, type PlanCode } from "./planner/constraints.js";
 export {
   diffPlans,
@@ -60,6 +64,9 @@ export {
   type VerifyPlanOptions,
   verifyPlan,
 } from "./planner/verify.js";
+export * from "./reconcile/index.js";
+export * from "./registry/index.js";
+export * from "./sandbox/index.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
 export {
   DEFAULT_KEY_NAME,
@@ -109,10 +116,3 @@ export { encodeRecord as encodeWalRecord, MAGIC as WAL_MAGIC, type RecordType as
 export { leafHash, treeRoot, verifyInclusion } from "./wal/merkle.js";
 export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyProof } from "./wal/plan-log.js";
 export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
-export * from "./reconcile/index.js";
-export * from "./caps/index.js";
-export * from "./sandbox/index.js";
-export * from "./daemon/index.js";
-export { FrameSocket } from "./lanes/stream.js";
-export { connectTcp, listenTcp, parseHostPort } from "./lanes/tcp.js";
-export { connectUds, listenUds, socketAlive } from "./lanes/uds.js";
