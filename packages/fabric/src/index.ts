@@ -116,3 +116,4 @@ export { encodeRecord as encodeWalRecord, MAGIC as WAL_MAGIC, type RecordType as
 export { leafHash, treeRoot, verifyInclusion } from "./wal/merkle.js";
 export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyProof } from "./wal/plan-log.js";
 export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
+export * from "./cluster/index.js";
