@@ -75,7 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     return503OnClosing: true,
     // Fastify answers a bad percent-encoding in the path itself, in its own body shape: use the documented one.
     frameworkErrors: (err, req, reply: FastifyReply) => {
-      const path = JSON.stringify(req.url.split("?")[0].slice(0, 200));
+      const [pathname = ""] = req.url.split("?", 1);
+      const path = JSON.stringify(pathname.slice(0, 200));
       const e =
         err.code === "FST_ERR_BAD_URL"
           ? httpError("RTT_ERR_BAD_URL", `malformed URL: ${path} is not valid percent-encoded UTF-8`)

@@ -19,9 +19,11 @@ const OPERATORS = [
 const DAYS = 14;
 const SESSIONS_PER_DAY = 2;
 
-/** Deterministic per-run choice (no Math.random: the same day gives the same demo). */
-function pick<T>(list: T[], n: number): T {
-  return list[((n % list.length) + list.length) % list.length];
+/** Deterministic per-run choice (no Math.random: the same day gives the same demo); `list` is not empty. */
+function pick<T>(list: readonly T[], n: number): T {
+  const item = list[((n % list.length) + list.length) % list.length];
+  if (item === undefined) throw new Error("pick: empty list");
+  return item;
 }
 
 /**

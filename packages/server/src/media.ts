@@ -7,10 +7,8 @@ export const BODY_TYPES: readonly string[] = [JSON_TYPE, ...NDJSON_TYPES];
 
 /** `application/json; charset=utf-8` → `application/json`; "" when absent. */
 export function mediaType(headers: IncomingHttpHeaders): string {
-  return String(headers["content-type"] ?? "")
-    .split(";")[0]
-    .trim()
-    .toLowerCase();
+  const [type = ""] = String(headers["content-type"] ?? "").split(";", 1);
+  return type.trim().toLowerCase();
 }
 
 /** True when the request announces a body (a length above zero, or a chunked one). */

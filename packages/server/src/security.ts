@@ -31,7 +31,7 @@ export function secretEquals(given: string, expected: string): boolean {
 /** Constant-time comparison of the Authorization header with the configured token. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
-  const ok = secretEquals(m ? m[1] : "", token);
+  const ok = secretEquals(m?.[1] ?? "", token);
   return ok && m !== null;
 }
 

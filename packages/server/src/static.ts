@@ -56,7 +56,7 @@ export async function registerStatic(app: FastifyInstance, webDir: string | unde
     }));
 
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0];
+    const [path = ""] = req.url.split("?", 1);
     const wantsHtml = String(req.headers.accept ?? "").includes("text/html");
     if (
       hasUi &&

@@ -29,7 +29,7 @@ function controlAt(s: string): number {
 /** Names of static routes beside /replay/{id}, which would answer instead of the session. */
 const RESERVED_IDS = new Set(["sessions", "facets"]);
 
-const codePoint = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+const codePoint = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
 
 /**
  * Why a session_id cannot be acknowledged, or undefined. The id is a URL path segment (/replay/{id}) for as long
@@ -44,10 +44,10 @@ export function sessionIdProblem(id: string): string | undefined {
   if (id === "") return "session_id is empty: /replay/{id} could not name the session";
   const lone = LONE_SURROGATE.exec(id);
   if (lone)
-    return `session_id is not well-formed Unicode (lone surrogate ${codePoint(lone[0])} at index ${lone.index}): it could not be put in a URL`;
+    return `session_id is not well-formed Unicode (lone surrogate ${codePoint(lone[0].charCodeAt(0))} at index ${lone.index}): it could not be put in a URL`;
   const control = controlAt(id);
   if (control >= 0)
-    return `session_id contains control character ${codePoint(id[control])} at index ${control}: ids appear in URLs, headers and log lines`;
+    return `session_id contains control character ${codePoint(id.charCodeAt(control))} at index ${control}: ids appear in URLs, headers and log lines`;
   if (id === "." || id === "..")
     return `session_id ${JSON.stringify(id)} cannot be a URL path segment: clients resolve it away, so /replay/{id} would not reach the session`;
   if (RESERVED_IDS.has(id))

@@ -89,9 +89,9 @@ export class PreparePool {
     const slots = [...this.slots].sort((a, b) => a.pending.size - b.pending.size);
     const n = Math.min(slots.length, calls.length);
     if (n === 0) for (const c of calls) settle(c, () => c.bodies.map(prepareSession));
-    for (let k = 0; k < n; k++)
+    for (const [k, slot] of slots.slice(0, n).entries())
       this.send(
-        slots[k],
+        slot,
         calls.filter((_, i) => i % n === k),
       );
   }

@@ -84,8 +84,9 @@ export class GroupCommitter {
         batch.map((p) => p.item),
         { sequenced },
       );
+      // Store.ingest answers one outcome per item, in order.
       batch.forEach((p, i) => {
-        p.resolve(outcomes[i]);
+        p.resolve(outcomes[i]!);
       });
       return;
     } catch (e) {
@@ -96,7 +97,8 @@ export class GroupCommitter {
     }
     for (const p of batch) {
       try {
-        p.resolve((await this.store.ingest([p.item]))[0]);
+        const [outcome] = await this.store.ingest([p.item]);
+        p.resolve(outcome!); // one item, one outcome
       } catch (e) {
         p.reject(e);
       }

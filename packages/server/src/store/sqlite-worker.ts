@@ -72,7 +72,7 @@ port.on("message", async (first: Message) => {
     results = group.map(() => ({ error: e as Error }));
   }
   group.forEach((m, i) => {
-    const r = results[i];
+    const r = results[i]!; // one result per group, both ways above
     port.postMessage("error" in r ? { id: m.id, error: errorOf(r.error) } : { id: m.id, result: r.outcomes });
   });
   if (after) await handle(after);
