@@ -14,6 +14,13 @@ COPY package.json package-lock.json ./
 COPY packages/core/package.json packages/core/
 COPY packages/ctf/package.json packages/ctf/
 COPY packages/sdk/package.json packages/sdk/
+COPY packages/http/package.json packages/http/
+COPY packages/diagnostics/package.json packages/diagnostics/
+COPY packages/shm/package.json packages/shm/
+# @rtt/shm is an N-API addon that npm ci compiles (node-gyp): its sources must be there before the install.
+COPY packages/shm/binding.gyp packages/shm/
+COPY packages/shm/src/shm.c packages/shm/src/
+COPY packages/fabric/package.json packages/fabric/
 COPY packages/server/package.json packages/server/
 COPY packages/cli/package.json packages/cli/
 COPY packages/web/package.json packages/web/
