@@ -68,6 +68,7 @@ export * from "./reconcile/index.js";
 export * from "./registry/index.js";
 export * from "./sandbox/index.js";
 export { assertSchema, FABRIC_SCHEMAS, type FabricSchema, type SchemaProblem, schemaProblems } from "./schemas.js";
+export * from "./telemetry/index.js";
 export {
   DEFAULT_KEY_NAME,
   DEFAULT_KEYS_DIR,

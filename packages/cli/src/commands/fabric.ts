@@ -41,6 +41,7 @@ interface UpOpts {
   shmMode?: string;
   spin?: string;
   drain?: string;
+  metrics?: string;
 }
 
 export function register(program: Command): void {
@@ -67,6 +68,10 @@ Examples:
     .addOption(new Option("--shm-mode <mode>", "how SHM lanes wait for requests").choices(["worker", "loop"]))
     .option("--spin <micros>", "spin budget before parking on a ring (µs)", "50")
     .option("--drain <ms>", "deadline to drain in-flight calls (hot swap, shutdown)", "5000")
+    .option(
+      "--metrics <[host:]port>",
+      "serve Prometheus metrics on http://host:port/metrics (127.0.0.1 unless a host is given)",
+    )
     .action((opts: UpOpts) =>
       fabric(async () => {
         keepRunningWhenStdoutCloses();
@@ -88,10 +93,15 @@ Examples:
             );
           o.tcp = hp;
         } else if (opts.tcpHost) throw new FabricError("RTT_FABRIC_USAGE", "--tcp-host needs --tcp");
+        if (opts.metrics !== undefined)
+          o.metrics = /^\d+$/.test(opts.metrics)
+            ? { host: "127.0.0.1", port: Number(opts.metrics) }
+            : parseHostPort(opts.metrics);
         const d = await FabricDaemon.start(o);
         process.stdout.write(
           `fabric up: pid ${process.pid} socket ${d.socketPath}${d.tcpAddress ? ` tcp ${d.tcpAddress.host}:${d.tcpAddress.port}` : ""}\n`,
         );
+        if (d.metricsServer) process.stderr.write(`fabric: metrics on ${d.metricsServer.url}\n`);
         await new Promise<void>((resolve) => {
           const stop = (sig: string) => {
             process.stderr.write(`fabric: ${sig}\n`);

@@ -19,6 +19,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./registry.js"),
   () => import("./token.js"),
   () => import("./fabric.js"),
+  () => import("./tap.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

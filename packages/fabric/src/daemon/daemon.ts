@@ -19,6 +19,8 @@ import {
 } from "../reconcile/participant.js";
 import { reconcilePaths } from "../reconcile/paths.js";
 import { readPlanInForce } from "../reconcile/status.js";
+import { DaemonTelemetry } from "../telemetry/daemon-hooks.js";
+import { type MetricsServer, serveMetrics } from "../telemetry/metrics.js";
 import { type DriverTable, type Endpoint, makeEndpoint, readDrivers, specKey } from "./endpoints.js";
 import {
   CONTROL_OPS,
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   shmCapacity?: number;
   /** SHM lanes open at once (default 16). */
   maxShmLanes?: number;
+  /** Serve Prometheus metrics on http://host:port/metrics (telemetry/metrics.ts; off by default). */
+  metrics?: { host: string; port: number };
   log?: (line: string) => void;
 }
 
@@ -88,7 +92,10 @@ export class FabricDaemon {
   readonly startedAt = new Date();
   tcpAddress: { host: string; port: number } | undefined;
   readonly shmMode: ShmServeMode;
-  private readonly o: Required<Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode">>;
+  /** Flight recorder and breakers (telemetry/daemon-hooks.ts): the hooks below are its only entry points. */
+  readonly telemetry: DaemonTelemetry;
+  metricsServer: MetricsServer | undefined;
+  private readonly o: Required<Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics">>;
   /** Drops by lane and reason (frame reader drops of closed connections are folded in at close). */
   private readonly drops: Record<LaneKind | "daemon", Record<string, number>> = {
     uds: {},
@@ -119,6 +126,7 @@ export class FabricDaemon {
       log: opts.log ?? (() => {}),
     };
     this.table = new RoutingTable(null, []);
+    this.telemetry = new DaemonTelemetry(p.policy);
   }
 
   /** Loads the table in force, starts its endpoints, listens. Refuses when another daemon serves the socket. */
@@ -127,6 +135,7 @@ export class FabricDaemon {
     const d = new FabricDaemon(opts, () => readDrivers(paths.drivers));
     const initial = initialTable(opts.root ?? ".rtt");
     d.table = new RoutingTable(initial.plan_id, initial.routes);
+    d.telemetry.onTable(d.table.routes);
     if (await socketAlive(d.socketPath))
       throw new FabricError("RTT_FABRIC_DAEMON", "another fabric daemon is serving this socket", d.socketPath);
     d.installEndpoints(d.drivers(), new Map());
@@ -139,6 +148,7 @@ export class FabricDaemon {
         const a = srv.address();
         if (a && typeof a === "object") d.tcpAddress = { host: a.address, port: a.port };
       }
+      if (opts.metrics) d.metricsServer = await serveMetrics(d.metricsRegistry(), opts.metrics.host, opts.metrics.port);
     } catch (e) {
       for (const s of d.servers) s.close();
       await Promise.all([...d.endpoints.values()].map((x) => x.close(0)));
@@ -234,22 +244,29 @@ export class FabricDaemon {
     }
     const ep = this.endpoints.get(d.route.to);
     if (!ep) throw new FabricError("RTT_FABRIC_DRIVER", `no endpoint for ${d.route.to}`);
+    this.telemetry.admit(d.route.route_id);
     const st = this.stats(d.route.route_id);
     st.calls++;
     st.inflight++;
     if (d.rerouted) st.rerouted++;
     this.inflight++;
     const t0 = process.hrtime.bigint();
+    let dequeue: (() => void) | undefined;
     try {
-      const out = await ep.call(d.route.route_id, payload);
+      if (ep.limiter.policy === "block" && ep.limiter.inflight >= ep.limiter.max)
+        dequeue = this.telemetry.queue(d.route.route_id);
+      const out = await ep.call(d.route.route_id, payload, dequeue);
       st.done(t0);
+      this.telemetry.done(d.route.route_id, t0);
       return out;
     } catch (e) {
       const code = isFabricError(e) ? e.code : "RTT_FABRIC_DRIVER";
       st.done(t0, code);
+      this.telemetry.done(d.route.route_id, t0, code);
       if (code === "RTT_FABRIC_OVERLOAD") this.count(lane, "overload");
       throw e;
     } finally {
+      dequeue?.();
       this.inflight--;
     }
   }
@@ -281,6 +298,8 @@ export class FabricDaemon {
         return this.table.resolve(String(req.symbol));
       case "status":
         return this.status();
+      case "flight":
+        return this.flight();
       case "state":
         return this.state();
       case "prepare":
@@ -339,6 +358,7 @@ export class FabricDaemon {
     this.staged = undefined;
     const drivers = staged?.drivers ?? this.drivers();
     this.table = this.table.next(t.plan_id, t.routes);
+    this.telemetry.onTable(this.table.routes);
     this.installEndpoints(drivers, staged?.endpoints ?? new Map());
     this.o.log(`fabric: committed ${t.plan_id ?? "no plan"} (${t.routes.length} routes)`);
   }
@@ -375,14 +395,22 @@ export class FabricDaemon {
     const routeId = typeof req.route_id === "number" ? req.route_id : this.table.resolve(String(req.symbol)).route_id;
     if (!this.table.dispatch(routeId))
       throw new FabricError("RTT_FABRIC_NO_ROUTE", `route_id ${routeId} is not in force`);
+    this.telemetry.connect(routeId);
     const capacity = req.capacity ?? this.o.shmCapacity;
     const base = `/rtt-${process.pid}-${routeId}-${++this.shmSeq}`;
-    const reqRing = ShmRing.create(`${base}-req`, capacity);
+    let reqRing: ShmRing;
     let respRing: ShmRing;
+    try {
+      reqRing = ShmRing.create(`${base}-req`, capacity);
+    } catch (e) {
+      this.telemetry.disconnect(routeId);
+      throw e;
+    }
     try {
       respRing = ShmRing.create(`${base}-resp`, capacity);
     } catch (e) {
       reqRing.unlink();
+      this.telemetry.disconnect(routeId);
       throw e;
     }
     const server = new ShmLaneServer(reqRing, respRing, {
@@ -421,6 +449,7 @@ export class FabricDaemon {
     const l = this.shmLanes.get(lane);
     if (!l) return;
     this.shmLanes.delete(lane);
+    this.telemetry.disconnect(l.routeId);
     l.conn.shm.delete(lane);
     this.laneCounts.shm.open--;
     this.laneCounts.shm.frames_in += l.server.counters.frames_in;
@@ -431,6 +460,22 @@ export class FabricDaemon {
   }
 
   // ---- status and shutdown ------------------------------------------------------------------------------------
+
+  /** The flight recorder's cumulative snapshot (`{op: "flight"}`; `rtt tap --flight`, SLO gates, /metrics). */
+  flight() {
+    const laneDrops = structuredClone(this.drops) as Record<string, Record<string, number>>;
+    for (const c of this.conns) addCounts(laneDrops[c.lane] as Record<string, number>, c.fs.reader.drops);
+    for (const l of this.shmLanes.values()) {
+      addCounts(laneDrops.shm as Record<string, number>, l.server.drops);
+      addCounts(laneDrops.shm as Record<string, number>, { ring_full: l.server.counters.ring_full_drops });
+    }
+    return this.telemetry.snapshot(this.table.routes, this.table.planId, laneDrops);
+  }
+
+  /** The Prometheus registry of this daemon (served by `metrics` in DaemonOptions). */
+  metricsRegistry() {
+    return this.telemetry.registry(() => this.flight(), reconcilePaths(this.root).wal);
+  }
 
   status() {
     const lanes = structuredClone(this.laneCounts);
@@ -494,6 +539,7 @@ export class FabricDaemon {
     await Promise.all([...this.endpoints.values()].map((e) => e.close(0)));
     await Promise.all(this.retiring);
     for (const c of this.conns) c.fs.destroy();
+    await this.metricsServer?.close();
     rmSync(this.socketPath, { force: true });
     this.o.log("fabric: stopped");
   }

@@ -82,10 +82,11 @@ export abstract class Endpoint {
     this.timeoutMs = spec?.timeout_ms ?? 30_000;
   }
 
-  /** One call under the endpoint's concurrency cap and back-pressure policy. */
-  async call(routeId: number, payload: Uint8Array): Promise<Uint8Array> {
+  /** One call under the endpoint's concurrency cap and back-pressure policy; `onStart` once it has its slot. */
+  async call(routeId: number, payload: Uint8Array, onStart?: () => void): Promise<Uint8Array> {
     const wait = this.limiter.acquire();
     if (wait) await wait;
+    onStart?.();
     this.calls++;
     try {
       return await this.invoke(routeId, payload);

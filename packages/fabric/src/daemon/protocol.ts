@@ -14,6 +14,7 @@ export type ControlRequest =
   | { op: "hello" }
   | { op: "resolve"; symbol: string }
   | { op: "status" }
+  | { op: "flight" }
   | { op: "state" }
   | { op: "prepare"; transition: Transition }
   | { op: "commit"; transition: Transition }
@@ -25,6 +26,7 @@ export const CONTROL_OPS = new Set([
   "hello",
   "resolve",
   "status",
+  "flight",
   "state",
   "prepare",
   "commit",

@@ -1,0 +1,122 @@
+import { existsSync } from "node:fs";
+import { FabricError } from "../errors.js";
+import { readJsonFile } from "../json-file.js";
+import type { PlanRoute } from "../planner/types.js";
+import { type BreakerPolicy, BreakerSet, type Clock } from "./breaker.js";
+import { fabricRegistry } from "./metrics.js";
+import { FlightRecorder, type FlightSnapshot, type RouteInfo } from "./recorder.js";
+
+/** Error codes that say the route's endpoint is unhealthy (count towards outlier ejection). */
+const HEALTH_NEUTRAL = new Set(["RTT_FABRIC_OVERLOAD"]);
+
+/**
+ * The telemetry of one fabric daemon — flight recorder and breakers — behind the few hooks the daemon calls
+ * (spec/fabric/flight.md, "In the daemon"). Every hook is O(1) and allocation-free on the success path:
+ * - `admit(route)` before dispatch: the route's breaker (ejection, max_requests); a refusal is counted as a drop
+ *   and comes back as an RTT_FABRIC_OVERLOAD error naming the cap;
+ * - `queue(route)` when the endpoint is at its concurrency cap (the call will wait): max_pending_requests; the
+ *   returned callback ends the wait;
+ * - `done(route, t0, code?)` when the call settled (latency, outcome, breaker);
+ * - `connect(route)` / `disconnect(route)` for connections bound to one route (SHM lanes): max_connections;
+ * - `onTable(routes)` when a table comes into force.
+ */
+export class DaemonTelemetry {
+  readonly recorder = new FlightRecorder();
+  readonly breakers: BreakerSet;
+
+  constructor(
+    readonly policyPath: string | undefined,
+    clock: Clock = Date.now,
+  ) {
+    this.breakers = new BreakerSet(clock, this.readPolicy());
+  }
+
+  /** `.rtt/policy.json` `breakers` (absent: Envoy's defaults); an unreadable policy keeps the defaults. */
+  readPolicy(): BreakerPolicy {
+    if (!this.policyPath || !existsSync(this.policyPath)) return {};
+    try {
+      const doc = readJsonFile(this.policyPath) as { breakers?: BreakerPolicy };
+      return doc.breakers ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** A table came into force (start, commit): breakers follow its routes and re-read the policy. */
+  onTable(routes: readonly PlanRoute[]): void {
+    this.breakers.setRoutes(routes, this.readPolicy());
+    this.recorder.retain(new Set(routes.map((r) => r.route_id)));
+  }
+
+  admit(routeId: number): void {
+    const b = this.breakers.get(routeId);
+    const why = b?.admit();
+    if (why) {
+      this.recorder.route(routeId).drop(why);
+      throw new FabricError("RTT_FABRIC_OVERLOAD", `route ${routeId}: breaker refused the call (${why})`);
+    }
+    this.recorder.route(routeId).inflight++;
+  }
+
+  /** The call is about to wait for its endpoint; the callback ends the wait (exactly once). */
+  queue(routeId: number): () => void {
+    const b = this.breakers.get(routeId);
+    const why = b?.enterPending();
+    const rec = this.recorder.route(routeId);
+    if (why) {
+      rec.drop(why);
+      throw new FabricError("RTT_FABRIC_OVERLOAD", `route ${routeId}: breaker refused the call (${why})`);
+    }
+    rec.enqueue();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      b?.exitPending();
+      rec.dequeue();
+    };
+  }
+
+  /**
+   * An admitted call settled; `code` when it failed. A refusal by the endpoint's own back-pressure
+   * (RTT_FABRIC_OVERLOAD) is a drop ("endpoint_overload"), not a call, and says nothing about the route's health.
+   */
+  done(routeId: number, t0: bigint, code?: string): void {
+    const rec = this.recorder.route(routeId);
+    rec.inflight--;
+    const b = this.breakers.get(routeId);
+    if (code !== undefined && HEALTH_NEUTRAL.has(code)) {
+      rec.drop("endpoint_overload");
+      b?.release();
+      return;
+    }
+    rec.done(Number(process.hrtime.bigint() - t0), code);
+    b?.done(code === undefined);
+  }
+
+  connect(routeId: number): void {
+    const why = this.breakers.get(routeId)?.connect();
+    if (why) {
+      this.recorder.route(routeId).drop(why);
+      throw new FabricError("RTT_FABRIC_OVERLOAD", `route ${routeId}: breaker refused the lane (${why})`);
+    }
+  }
+
+  disconnect(routeId: number): void {
+    this.breakers.get(routeId)?.disconnect();
+  }
+
+  snapshot(table: readonly RouteInfo[], planId: string | null, laneDrops: Record<string, Record<string, number>>) {
+    return this.recorder.snapshot({
+      table,
+      planId,
+      laneDrops,
+      breakers: (id) => this.breakers.get(id)?.view(),
+    });
+  }
+
+  /** The daemon's Prometheus registry over `snapshot`. */
+  registry(snapshot: () => FlightSnapshot, walPath?: string) {
+    return fabricRegistry({ snapshot, ...(walPath ? { walPath } : {}) });
+  }
+}
