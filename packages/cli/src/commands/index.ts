@@ -19,6 +19,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./registry.js"),
   () => import("./token.js"),
   () => import("./fabric.js"),
+  () => import("./cluster.js"),
   () => import("./tap.js"),
 ];
 

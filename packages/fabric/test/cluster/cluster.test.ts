@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,8 @@ import { freePort, type NatsCluster, natsAvailable, startNatsCluster } from "./n
 
 const CHILD = fileURLToPath(new URL("./node-child.mjs", import.meta.url));
 const DIST = fileURLToPath(new URL("../../dist/cluster/index.js", import.meta.url));
+const RTT = fileURLToPath(new URL("../../../cli/dist/bin/rtt.js", import.meta.url));
+const rtt = (args: string[]) => spawnSync(process.execPath, [RTT, ...args], { encoding: "utf8", timeout: 30_000 });
 const RUN = natsAvailable("cluster tests");
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-cluster-"));
@@ -181,6 +183,33 @@ describe.skipIf(!RUN)("cluster: three nodes on a three-server JetStream cluster"
     const log4 = PlanLog.open(reconcilePaths(r4).wal, { readOnly: true });
     expect(log4.state.commits.map((c) => c.plan_id)).toEqual([p1.plan_id, p2.plan_id, p3.plan_id]);
     log4.close();
+
+    // `rtt cluster status` (the built CLI) sees the four nodes, in sync with the head.
+    if (existsSync(RTT)) {
+      const st = rtt([
+        "cluster",
+        "status",
+        "--json",
+        "--namespace",
+        "basic",
+        "--servers",
+        (nats as NatsCluster).urls.join(","),
+        "--root",
+        r1,
+      ]);
+      expect(st.status, st.stderr).toBe(0);
+      const js = JSON.parse(st.stdout) as {
+        head: { plan_id: string };
+        nodes: Array<{ node: string; in_sync: boolean }>;
+      };
+      expect(js.head.plan_id).toBe(p3.plan_id);
+      expect(js.nodes.map((x) => [x.node, x.in_sync])).toEqual([
+        ["n1", true],
+        ["n2", true],
+        ["n3", true],
+        ["n4", true],
+      ]);
+    }
   }, 120_000);
 
   it("registry replication: push what a node has, pull what it lacks, every object verified on arrival", async () => {
@@ -337,5 +366,38 @@ describe("cluster: NATS unreachable", () => {
     });
     expect(again.mode).toBe("single");
     expect(readClusterState(reconcilePaths(r).root).single_node_warnings).toBe(2);
-  }, 30_000);
+    await again.close();
+
+    // The CLI says so too, and does not hang: status works alone, sync refuses (nothing to sync with).
+    if (existsSync(RTT)) {
+      const t1 = Date.now();
+      const st = rtt([
+        "cluster",
+        "status",
+        "--root",
+        r,
+        "--servers",
+        `nats://127.0.0.1:${port}`,
+        "--connect-timeout",
+        "500",
+      ]);
+      expect(st.status).toBe(0);
+      expect(st.stderr).toMatch(/warning: cluster: NATS .* unreachable/);
+      expect(st.stdout).toMatch(/mode: single node/);
+      expect(st.stdout).toMatch(/single-node warnings so far: 3/);
+      const sy = rtt([
+        "cluster",
+        "sync",
+        "--root",
+        r,
+        "--servers",
+        `nats://127.0.0.1:${port}`,
+        "--connect-timeout",
+        "500",
+      ]);
+      expect(sy.status).toBe(1);
+      expect(sy.stderr).toMatch(/nothing synced/);
+      expect(Date.now() - t1).toBeLessThan(15_000);
+    }
+  }, 40_000);
 });
