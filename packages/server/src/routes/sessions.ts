@@ -56,7 +56,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
 }
 
 async function ingestOne(ctx: AppContext, body: Buffer, reply: FastifyReply) {
-  const prepared = applyStrict((await prepareBodies([body]))[0], ctx.strict);
+  const [raw] = await prepareBodies([body]);
+  const prepared = applyStrict(raw!, ctx.strict); // one body, one result
   if (!prepared.ok) {
     ctx.metrics.rejected(prepared.reason);
     throw httpError(
@@ -94,11 +95,13 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
     throw httpError("RTT_ERR_INVALID_BODY", "empty NDJSON body: send one session log per line");
   }
   const results: LineResult[] = new Array(lines.length);
-  const accepted: Array<{ index: number; session: PreparedSession }> = [];
+  const accepted: Array<{ index: number; line: number; session: PreparedSession }> = [];
   const preparedLines = (await prepareBodies(lines.map((l) => l.bytes))).map((p) => applyStrict(p, ctx.strict));
+  // prepareBodies answers one result per body, in order: results, preparedLines and lines share their indexes, and
+  // outcomes (below) those of accepted.
   lines.forEach(({ line }, index) => {
-    const prepared = preparedLines[index];
-    if (prepared.ok) accepted.push({ index, session: prepared.session });
+    const prepared = preparedLines[index]!;
+    if (prepared.ok) accepted.push({ index, line, session: prepared.session });
     else {
       ctx.metrics.rejected(prepared.reason);
       results[index] = { line, status: 400, error: prepared.error, details: prepared.details };
@@ -106,11 +109,10 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   });
   const outcomes = await Promise.allSettled(accepted.map((a) => ctx.ingest.ingest(a.session)));
   outcomes.forEach((o, k) => {
-    const { index } = accepted[k];
-    const line = lines[index].line;
+    const { index, line, session } = accepted[k]!;
     if (o.status === "fulfilled") {
       const r = o.value;
-      const warnings = accepted[k].session.warnings;
+      const warnings = session.warnings;
       results[index] = {
         line,
         status: STATUS[r.status],
@@ -123,7 +125,7 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
   const created = results.filter((r) => r.status === 201).length;
   const duplicate = results.filter((r) => r.status === 200).length;
   const failed = results.length - created - duplicate;
-  const failures = new Set(results.filter((r) => r.status >= 300).map((r) => r.status));
+  const [firstFailure, ...otherFailures] = new Set(results.filter((r) => r.status >= 300).map((r) => r.status));
   const status =
     failed === 0
       ? created > 0
@@ -131,8 +133,8 @@ async function ingestBatch(ctx: AppContext, body: Buffer, reply: FastifyReply) {
         : 200
       : created + duplicate > 0
         ? 207
-        : failures.size === 1
-          ? [...failures][0]
+        : firstFailure !== undefined && otherFailures.length === 0
+          ? firstFailure
           : 400;
   const summary = { created, duplicate, failed, results };
   if (status >= 400)
