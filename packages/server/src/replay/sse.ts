@@ -68,24 +68,27 @@ export function sseRoutes(app: FastifyInstance, ctx: AppContext): void {
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
-      streamSegment(ctx, seg, res, { start: k, end, speed, withAnomalies });
+      streamSegment(ctx, seg, res, { start: Math.min(k, end), end, speed, withAnomalies });
     },
   );
 }
 
 interface StreamPlan {
+  /** 0 <= start <= end <= the segment's frame count. */
   start: number;
   end: number;
   speed: number;
   withAnomalies: boolean;
 }
 
+// Hot path: frames are read by index without checks, asserted with `!`. Every index below is a frame index
+// k < plan.end, or at most plan.end for offsets (seg.times and seg.order have one entry per frame, offsets one more).
 function streamSegment(ctx: AppContext, seg: ReplaySegment, res: import("node:http").ServerResponse, plan: StreamPlan) {
   let k = plan.start;
   let timer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let done = false;
-  const t0 = k < plan.end ? seg.times[k] : 0;
+  const t0 = k < plan.end ? seg.times[k]! : 0;
   const wall0 = performance.now();
 
   const stop = () => {
@@ -104,7 +107,7 @@ function streamSegment(ctx: AppContext, seg: ReplaySegment, res: import("node:ht
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  const dueAt = (i: number) => wall0 + ((seg.times[i] - t0) / plan.speed) * 1000;
+  const dueAt = (i: number) => wall0 + ((seg.times[i]! - t0) / plan.speed) * 1000;
   const { buf, offsets } = sseFrames(seg);
 
   /** Frames [from, to) as one buffer; without the anomaly overlay, only the sample frames. */
@@ -113,14 +116,15 @@ function streamSegment(ctx: AppContext, seg: ReplaySegment, res: import("node:ht
     const runs: Buffer[] = [];
     let runStart = -1;
     for (let i = from; i <= to; i++) {
-      const isSample = i < to && seg.order[i] >= 0;
+      const isSample = i < to && seg.order[i]! >= 0;
       if (isSample && runStart < 0) runStart = i;
       else if (!isSample && runStart >= 0) {
         runs.push(buf.subarray(offsets[runStart], offsets[i]));
         runStart = -1;
       }
     }
-    return runs.length === 1 ? runs[0] : Buffer.concat(runs);
+    const [only] = runs;
+    return runs.length === 1 && only ? only : Buffer.concat(runs);
   };
 
   const pump = () => {
@@ -128,8 +132,8 @@ function streamSegment(ctx: AppContext, seg: ReplaySegment, res: import("node:ht
     if (done) return;
     const now = performance.now();
     const from = k;
-    const limit = offsets[from] + BURST_BYTES;
-    while (k < plan.end && offsets[k] < limit && dueAt(k) <= now) k++;
+    const limit = offsets[from]! + BURST_BYTES;
+    while (k < plan.end && offsets[k]! < limit && dueAt(k) <= now) k++;
     const chunk = k > from ? slice(from, k) : undefined;
     if (k >= plan.end) {
       if (chunk) res.write(chunk);
