@@ -42,7 +42,9 @@ class SeedSnippetTests(unittest.TestCase):
     def test_seed_003_live(self):
         # The seed's stream_trace_update streams a corridor into the live socket; every frame is acknowledged.
         trace = f"seed-003-live-{os.getpid()}-{int(time.time() * 1000) % 10**8}"
-        out = os.path.join(tempfile.mkdtemp(), "seed-003.ctf")
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        out = os.path.join(tmp.name, "seed-003.ctf")
         env = dict(os.environ, RTT_CTF_TRACE=os.environ.get("RTT_CTF_SEED_TRACE") or trace, RTT_CTF_OUT=out)
         r = run_seed("seed_003_live.py", env)
         self.assertEqual(r.returncode, 0, r.stderr)
