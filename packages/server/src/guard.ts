@@ -8,7 +8,7 @@ import { BEARER_CHALLENGE, bearerMatches, isLoopbackHost, secretEquals } from ".
 
 /**
  * What a route needs from its caller when the server has a token:
- *   public  — nothing (health, metrics, the web UI's static files)
+ *   public  — nothing (health, metrics, the web UI's static files, the runner's compute-only /run and /validate)
  *   read    — the read or the write token (stored data)
  *   compute — the read or the write token (pure computations such as POST /api/rtt/validate: no write, but work)
  *   write   — the write token
@@ -18,7 +18,8 @@ export type Access = "public" | "read" | "compute" | "write";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    access?: Access;
+    /** The route's access level, or a function of the request's head (method, URL, query — never the body). */
+    access?: Access | ((req: FastifyRequest) => Access);
   }
 }
 
@@ -223,7 +224,9 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
     if (!tokenMode) return;
     // Unmatched paths are 404s (or the UI's index.html): nothing stored to protect.
     const unmatched = req.routeOptions.url === undefined;
-    const access: Access = req.routeOptions.config?.access ?? (unmatched ? "public" : safe ? "read" : "write");
+    const declared = req.routeOptions.config?.access;
+    const access: Access =
+      (typeof declared === "function" ? declared(req) : declared) ?? (unmatched ? "public" : safe ? "read" : "write");
     if (access === "public") return;
     const granted = credentials(req);
     if (granted === null) {

@@ -25,28 +25,70 @@ describe("runner API (seed: /healthz, /run, /run/v2, /validate, /metrics)", () =
     expect(Date.parse(body.last_validation_at)).not.toBeNaN();
   });
 
-  it("POST /run returns a valid v1 log and stores it as a session", async () => {
+  it("POST /run returns a valid v1 log and stores nothing (the seed's runner); ?store=true stores it", async () => {
+    const before = await t.store.countSessions();
     const r = await t.app.inject({ method: "POST", url: "/run" });
     expect(r.statusCode).toBe(200);
     const log = r.json();
     expect(log.spec_version).toBeUndefined();
     expect(validateSessionLog(log, { conformance: true }).ok).toBe(true);
-    const exp = await t.app.inject(`/replay/${log.session_id}/export`);
-    expect(exp.body).toBe(r.body);
+    expect((await t.app.inject(`/replay/${log.session_id}`)).statusCode).toBe(404);
+    expect(await t.store.countSessions()).toBe(before);
+    const kept = await t.app.inject({ method: "POST", url: "/run?store=true" });
+    expect(kept.statusCode).toBe(200);
+    const exp = await t.app.inject(`/replay/${kept.json().session_id}/export`);
+    expect(exp.body).toBe(kept.body);
+    expect(await t.store.countSessions()).toBe(before + 1);
   });
 
-  it("POST /run/v2 returns a valid v2 log with warmup + main segments", async () => {
+  it("POST /run/v2 returns a valid v2 log with warmup + main segments; stored only with ?store=true", async () => {
     const r = await t.app.inject({ method: "POST", url: "/run/v2" });
     expect(r.statusCode).toBe(200);
     const log = r.json();
     expect(log.segments.map((s: { label: string }) => s.label)).toEqual(["warmup", "main"]);
     expect(validateSessionLog(log, { conformance: true }).ok).toBe(true);
-    expect((await t.app.inject(`/replay/${log.session_id}`)).statusCode).toBe(200);
+    expect((await t.app.inject(`/replay/${log.session_id}`)).statusCode).toBe(404);
+    const kept = (await t.app.inject({ method: "POST", url: "/run/v2?store=true" })).json();
+    expect((await t.app.inject(`/replay/${kept.session_id}`)).statusCode).toBe(200);
+  });
+
+  it("POST /run with Content-Type: application/json and no body runs like a bare POST (the seed ignores the body)", async () => {
+    for (const url of ["/run", "/run/v2"]) {
+      const r = await t.app.inject({ method: "POST", url, headers: { "content-type": "application/json" } });
+      expect(r.statusCode, `${url}: ${r.body}`).toBe(200);
+      expect(validateSessionLog(r.json(), { conformance: true }).ok).toBe(true);
+      const ws = await t.app.inject({
+        method: "POST",
+        url,
+        headers: { "content-type": "application/json" },
+        payload: " \n",
+      });
+      expect(ws.statusCode, `${url} (whitespace body): ${ws.body}`).toBe(200);
+    }
+  });
+
+  it("GET /run and GET /run/v2 answer like POST (the seed's handlers take any method) and never store", async () => {
+    const before = await t.store.countSessions();
+    const v1 = await t.app.inject("/run");
+    expect(v1.statusCode, v1.body).toBe(200);
+    expect(v1.headers["content-type"]).toMatch(/^application\/json/);
+    expect(validateSessionLog(v1.json(), { conformance: true }).ok).toBe(true);
+    expect(v1.json().spec_version).toBeUndefined();
+    const v2 = await t.app.inject("/run/v2");
+    expect(v2.statusCode).toBe(200);
+    expect(v2.json().spec_version).toBe("v2");
+    const store = await t.app.inject("/run?store=true");
+    expect(store.statusCode).toBe(400);
+    expect(store.json().error).toMatch(/POST/);
+    expect(await t.store.countSessions()).toBe(before);
   });
 
   it("accepts a chosen session_id on /run, and rejects bad run options with located 400s", async () => {
     const ok = await t.app.inject({ method: "POST", url: "/run/v2", payload: { session_id: "MY-RUN-1" } });
     expect(ok.json().session_id).toBe("MY-RUN-1");
+    const badStore = await t.app.inject({ method: "POST", url: "/run?store=maybe" });
+    expect(badStore.statusCode).toBe(400);
+    expect(badStore.json().details[0].path).toMatch(/store/);
     const bad = await t.app.inject({ method: "POST", url: "/run", payload: { seed: "x", colour: 1 } });
     expect(bad.statusCode).toBe(400);
     expect(
@@ -165,6 +207,58 @@ describe("startup self-validation", () => {
     await expect(
       startServer({ port: 0, db: ":memory:", tokenFile: join(dir, "missing"), logLevel: "silent" }),
     ).rejects.toThrow(/cannot read token file .*ENOENT/);
+  });
+
+  it("the seed's Docker flow: on 0.0.0.0 with a token, `curl -X POST …/run` needs none; storing does", async () => {
+    // As the image starts it (Dockerfile CMD, deploy/k8s/rtt-runner.yaml): --host 0.0.0.0 --token-file ….
+    const token = "docker-flow-token-0123456789";
+    const tokenFile = join(dir, "docker-token");
+    writeFileSync(tokenFile, `${token}\n`);
+    const s = await startServer({
+      host: "0.0.0.0",
+      port: 0,
+      db: ":memory:",
+      tokenFile,
+      logLevel: "silent",
+      sessionOutput: null,
+    });
+    try {
+      const base = s.url.replace("0.0.0.0", "localhost");
+      // curl -X POST http://localhost:8080/run — curl sends no Origin and no body.
+      for (const path of ["/run", "/run/v2"]) {
+        const r = await fetch(`${base}${path}`, { method: "POST" });
+        expect(r.status, path).toBe(200);
+        expect(validateSessionLog(await r.json(), { conformance: true }).ok).toBe(true);
+      }
+      const json = await fetch(`${base}/run`, { method: "POST", headers: { "content-type": "application/json" } });
+      expect(json.status).toBe(200);
+      expect((await fetch(`${base}/run`)).status).toBe(200);
+      expect(await (await fetch(`${base}/validate`, { method: "POST" })).json()).toEqual({ status: "ok" });
+      // Anything that stores still needs the (write) token.
+      const noToken = await fetch(`${base}/run?store=true`, { method: "POST" });
+      expect(noToken.status).toBe(401);
+      expect(
+        (
+          await fetch(`${base}/sessions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: "{}",
+          })
+        ).status,
+      ).toBe(401);
+      const auth = { authorization: `Bearer ${token}` };
+      const stored = await fetch(`${base}/run?store=true`, { method: "POST", headers: auth });
+      expect(stored.status).toBe(200);
+      const id = ((await stored.json()) as { session_id: string }).session_id;
+      expect((await fetch(`${base}/replay/${id}`)).status).toBe(401);
+      expect((await fetch(`${base}/replay/${id}`, { headers: auth })).status).toBe(200);
+      // The Origin check is kept for compute-only runs: a foreign page's POST is refused.
+      expect((await fetch(`${base}/run`, { method: "POST", headers: { origin: "http://evil.example" } })).status).toBe(
+        403,
+      );
+    } finally {
+      await s.close();
+    }
   });
 
   it("a SelfCheckMonitor that throws reports degraded instead of crashing", () => {

@@ -253,8 +253,11 @@ describe("write authorization and rate limiting", () => {
       payload: body,
     });
     expect(wrong.statusCode).toBe(401);
-    for (const url of ["/run", "/run/v2", "/validate", "/replay/AUTH-1/notes"])
-      expect((await t.app.inject({ method: "POST", url })).statusCode).toBe(401);
+    for (const url of ["/run?store=true", "/run/v2?store=true", "/run?store=1", "/replay/AUTH-1/notes"])
+      expect((await t.app.inject({ method: "POST", url })).statusCode, url).toBe(401);
+    // The runner's compute-only endpoints store nothing: no token (the seed's `curl -X POST …/run`).
+    for (const url of ["/run", "/run/v2", "/run?store=false", "/validate"])
+      expect((await t.app.inject({ method: "POST", url })).statusCode, url).toBe(200);
     const ok = await t.app.inject({
       method: "POST",
       url: "/sessions",

@@ -63,13 +63,16 @@ describe("browser origins on an open loopback server", () => {
 
   it("refuses writes from a foreign Origin, even without a body; the seed's bare POST /run still works", async () => {
     const before = await t.store.countSessions();
-    for (const origin of ["http://evil.example", "null", "http://127.0.0.1.evil.example"]) {
-      const r = await t.app.inject({ method: "POST", url: "/run", headers: { origin } });
-      expect(r.statusCode, origin).toBe(403);
-      expect(r.json().error).toMatch(/cross-origin request refused/);
+    // A compute-only run (no token needed) still passes the Origin check, as does one that stores.
+    for (const url of ["/run", "/run?store=true"]) {
+      for (const origin of ["http://evil.example", "null", "http://127.0.0.1.evil.example"]) {
+        const r = await t.app.inject({ method: "POST", url, headers: { origin } });
+        expect(r.statusCode, `${url} ${origin}`).toBe(403);
+        expect(r.json().error).toMatch(/cross-origin request refused/);
+      }
+      const site = await t.app.inject({ method: "POST", url, headers: { "sec-fetch-site": "cross-site" } });
+      expect(site.statusCode).toBe(403);
     }
-    const site = await t.app.inject({ method: "POST", url: "/run", headers: { "sec-fetch-site": "cross-site" } });
-    expect(site.statusCode).toBe(403);
     const s = await t.app.inject({
       method: "POST",
       url: "/sessions",
@@ -81,16 +84,21 @@ describe("browser origins on an open loopback server", () => {
 
     // curl -X POST http://localhost:8080/run (seed 000): no Origin, no body.
     expect((await t.app.inject({ method: "POST", url: "/run" })).statusCode).toBe(200);
+    expect(await t.store.countSessions()).toBe(before);
     // The UI itself (same origin) and an allowed origin may write.
     const same = await t.app.inject({
       method: "POST",
-      url: "/run",
+      url: "/run?store=true",
       headers: { origin: "http://localhost:80", host: "localhost:80" },
     });
     expect(same.statusCode).toBe(200);
-    const allowed = await t.app.inject({ method: "POST", url: "/run", headers: { origin: "https://trusted.example" } });
+    const allowed = await t.app.inject({
+      method: "POST",
+      url: "/run?store=true",
+      headers: { origin: "https://trusted.example" },
+    });
     expect(allowed.statusCode).toBe(200);
-    expect(await t.store.countSessions()).toBe(before + 3);
+    expect(await t.store.countSessions()).toBe(before + 2);
   });
 
   it("serves only its own Host names (DNS rebinding)", async () => {
@@ -261,16 +269,16 @@ describe("token mode", () => {
     expect((await t.app.inject({ url: "/replay/sessions", headers: { cookie: readCookie } })).statusCode).toBe(200);
     const write = await t.app.inject({
       method: "POST",
-      url: "/run",
+      url: "/run?store=true",
       headers: { cookie: readCookie },
     });
     expect(write.statusCode).toBe(403);
 
     const w = await t.app.inject({ method: "POST", url: "/auth/session", headers: bearer(TOKEN) });
     const writeCookie = String(w.headers["set-cookie"]).split(";")[0];
-    expect((await t.app.inject({ method: "POST", url: "/run", headers: { cookie: writeCookie } })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await t.app.inject({ method: "POST", url: "/run?store=true", headers: { cookie: writeCookie } })).statusCode,
+    ).toBe(200);
     expect((await t.app.inject({ url: "/auth/session", headers: { cookie: writeCookie } })).json().access).toBe(
       "write",
     );

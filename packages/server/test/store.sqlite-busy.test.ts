@@ -116,7 +116,7 @@ describe("GroupCommitter and a busy store", () => {
 });
 
 describe("HTTP while the SQLite file is locked past the busy timeout", () => {
-  it("POST /sessions, POST /run and NDJSON batches answer 503 with Retry-After, never 500; retry succeeds", async () => {
+  it("POST /sessions, POST /run?store=true and NDJSON batches answer 503 with Retry-After, never 500; retry succeeds", async () => {
     const path = freshPath();
     const app = await testApp({ store: new SqliteStore(path, undefined, { busyTimeoutMs: 50 }) });
     try {
@@ -127,7 +127,7 @@ describe("HTTP while the SQLite file is locked past the busy timeout", () => {
       expect(one.statusCode, one.body).toBe(503);
       expect(one.headers["retry-after"]).toMatch(/^\d+$/);
       expect(one.json().error).toMatch(/busy/);
-      const run = await app.app.inject({ method: "POST", url: "/run" });
+      const run = await app.app.inject({ method: "POST", url: "/run?store=true" });
       expect(run.statusCode, run.body).toBe(503);
       expect(run.headers["retry-after"]).toMatch(/^\d+$/);
       const batch = await app.app.inject({

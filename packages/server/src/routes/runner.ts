@@ -12,6 +12,7 @@ import {
 import { HttpError, httpError, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
+import type { Access } from "../guard.js";
 import { prepareSession } from "../ingest/prepare.js";
 
 /** Fields an optional /run or /run/v2 body may carry (all optional). */
@@ -41,6 +42,19 @@ const RUN_BODY = q.nullable(
     session_id: q.pattern("^[\\x21-\\x7e]{1,128}$", "1-128 printable ASCII characters"),
   }),
 );
+
+/** `?store=true` keeps the run as a session (a write); without it a run is computed and returned, nothing stored. */
+const RUN_QUERY = q.object({ store: q.boolean() });
+
+/**
+ * The access level of a run, from the request's head (the guard decides before any body is read): a run that
+ * stores is a write; one that only computes needs no token, as the seed's runner (`curl -X POST …/run`). Any
+ * `store` value but "false" counts as asking to store, so a malformed one is refused only after the token check.
+ */
+function runAccess(req: FastifyRequest): Access {
+  const store = (req.query as Record<string, unknown> | undefined)?.store;
+  return req.method === "POST" && store !== undefined && store !== "false" ? "write" : "public";
+}
 
 const newSessionId = (prefix: string) =>
   `${prefix}-${new Date().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
@@ -87,7 +101,12 @@ function toV1(v2: SessionLogV2): SessionLog {
   return log;
 }
 
-/** The seed's runner API: /healthz, /run, /run/v2, /validate, /metrics. */
+/**
+ * The seed's runner API: /healthz, /run, /run/v2, /validate, /metrics. As the seed's runner, /run and /run/v2
+ * compute a session log and return it — storing nothing, unless asked with `POST …?store=true` — and answer any
+ * body-less request, `GET` included (the seed's Go handlers take every method). Compute-only runs and /validate
+ * need no token; a storing run is a write (docs/security.md).
+ */
 export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get("/healthz", { config: { access: "public" } }, async () => ctx.selfCheckMonitor.health());
 
@@ -96,42 +115,71 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 
-  const run = (version: "v1" | "v2") => async (req: FastifyRequest<{ Body: RunBody | null }>, reply: FastifyReply) => {
-    const opts = req.body && Object.keys(req.body).length ? req.body : undefined;
-    const started = performance.now();
-    ctx.metrics.runRequests.inc();
-    try {
-      const timestamp = new Date().toISOString();
-      const sessionId = opts?.session_id ?? newSessionId(version === "v1" ? "RTT-RUN" : "RTT-RUN-V2");
-      let log: SessionLog;
-      if (opts && Object.keys(opts).some((k) => k !== "session_id")) {
-        const v2 = simulate(opts, sessionId, timestamp);
-        log = version === "v1" ? toV1(v2) : v2;
-      } else {
-        log =
-          version === "v1"
-            ? referenceRunV1({ session_id: sessionId, timestamp })
-            : referenceRunV2({ session_id: sessionId, timestamp });
-      }
-      const raw = Buffer.from(JSON.stringify(log));
-      const prepared = prepareSession(raw);
-      if (!prepared.ok) {
-        req.log.error({ reason: prepared.reason, error: prepared.error }, "engine produced an invalid session");
-        throw new HttpError(500, "RTT_ERR_INTERNAL", "the engine produced an invalid session log");
-      }
-      const result = await ctx.ingest.ingest(prepared.session);
-      if (result.status === "conflict")
-        throw httpError("RTT_ERR_CONFLICT", `session ${sessionId} already exists with different content`);
-      return reply.code(200).type("application/json").send(raw);
-    } finally {
-      ctx.metrics.lastRunDuration.observe((performance.now() - started) / 1000);
-    }
-  };
+  // `Content-Type: application/json` with no body (or only whitespace) is a run without options, as the seed's
+  // runner ignores the body; anything else goes through Fastify's own JSON parser (prototype-poisoning checks).
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, null);
+    parseJson(req, text, done);
+  });
 
-  app.post("/run", { schema: { body: RUN_BODY } }, run("v1"));
-  app.post("/run/v2", { schema: { body: RUN_BODY } }, run("v2"));
+  const run =
+    (version: "v1" | "v2") =>
+    async (req: FastifyRequest<{ Body: RunBody | null; Querystring: { store?: boolean } }>, reply: FastifyReply) => {
+      const store = req.query.store === true;
+      if (store && req.method !== "POST")
+        throw httpError(
+          "RTT_ERR_INVALID_INPUT",
+          "a GET run stores nothing: to store the run, POST it with ?store=true",
+          [{ path: "query/store", message: "only POST stores" }],
+        );
+      const body = req.body ?? null;
+      const opts = body && Object.keys(body).length ? body : undefined;
+      const started = performance.now();
+      ctx.metrics.runRequests.inc();
+      try {
+        const timestamp = new Date().toISOString();
+        const sessionId = opts?.session_id ?? newSessionId(version === "v1" ? "RTT-RUN" : "RTT-RUN-V2");
+        let log: SessionLog;
+        if (opts && Object.keys(opts).some((k) => k !== "session_id")) {
+          const v2 = simulate(opts, sessionId, timestamp);
+          log = version === "v1" ? toV1(v2) : v2;
+        } else {
+          log =
+            version === "v1"
+              ? referenceRunV1({ session_id: sessionId, timestamp })
+              : referenceRunV2({ session_id: sessionId, timestamp });
+        }
+        const raw = Buffer.from(JSON.stringify(log));
+        // The engine's output passes the ingest gate whether it is stored or not (a run is self-validating).
+        const prepared = prepareSession(raw);
+        if (!prepared.ok) {
+          req.log.error({ reason: prepared.reason, error: prepared.error }, "engine produced an invalid session");
+          throw new HttpError(500, "RTT_ERR_INTERNAL", "the engine produced an invalid session log");
+        }
+        if (store) {
+          const result = await ctx.ingest.ingest(prepared.session);
+          if (result.status === "conflict")
+            throw httpError("RTT_ERR_CONFLICT", `session ${sessionId} already exists with different content`);
+        }
+        return reply.code(200).type("application/json").send(raw);
+      } finally {
+        ctx.metrics.lastRunDuration.observe((performance.now() - started) / 1000);
+      }
+    };
 
-  app.post("/validate", { config: { access: "compute" } }, async () => {
+  const config = { access: runAccess };
+  const postRun = { schema: { body: RUN_BODY, querystring: RUN_QUERY }, config };
+  const getRun = { schema: { querystring: RUN_QUERY }, config };
+  app.post("/run", postRun, run("v1"));
+  app.post("/run/v2", postRun, run("v2"));
+  app.get("/run", getRun, run("v1"));
+  app.get("/run/v2", getRun, run("v2"));
+
+  // Runs the engine and the conformance gate, stores nothing: no token, as the seed's `curl -X POST …/validate`.
+  app.post("/validate", { config: { access: "public" } }, async () => {
     ctx.metrics.validateRequests.inc();
     const result = ctx.selfCheckMonitor.run();
     ctx.metrics.conformanceOk.set(result.ok ? 1 : 0);
