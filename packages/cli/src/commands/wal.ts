@@ -1,32 +1,20 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import {
-  acquireApplyLock,
-  type Checkpoint,
-  fabricPaths,
-  type InclusionProof,
-  loadTrustStore,
-  PlanLog,
-  parseJsonText,
-  prettyJson,
-  readPrivateKeyFile,
-  signDocument,
-  verifyDocument,
-  verifyProof,
-} from "@rtt/fabric";
+import type { Checkpoint, InclusionProof } from "@rtt/fabric";
 import { type Command, Option } from "commander";
 import { CliExit, EXIT_INVALID } from "../lib/exit.js";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 
-const walOption = () => new Option("--wal <file>", "the plan WAL").default(fabricPaths().wal, ".rtt/wal/fabric.wal");
+const walOption = () => new Option("--wal <file>", "the plan WAL").default(FABRIC_DEFAULTS.wal);
 const registryOption = () =>
   new Option("--registry <dir>", "registry whose trust store checks checkpoint signatures").default(
-    fabricPaths().registry,
-    ".rtt/registry",
+    FABRIC_DEFAULTS.registry,
   );
 
 /** A checkpoint's signature in words, or undefined when it is valid. */
-function signatureProblem(c: Checkpoint, registry: string): string | undefined {
+async function signatureProblem(c: Checkpoint, registry: string): Promise<string | undefined> {
   if (c.sign === undefined) return undefined;
+  const { verifyDocument, loadTrustStore } = await loadFabric();
   const r = verifyDocument(c, loadTrustStore(registry));
   return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
 }
@@ -53,10 +41,16 @@ Examples:
     .addOption(walOption())
     .addOption(registryOption())
     .option("--json", "print the report as JSON")
-    .action((opts: { wal: string; registry: string; json?: boolean }) => {
+    .action(async (opts: { wal: string; registry: string; json?: boolean }) => {
+      const { PlanLog, prettyJson, loadTrustStore, verifyDocument } = await loadFabric();
       const log = PlanLog.open(opts.wal, { readOnly: true });
       try {
-        const problems = log.verifyCheckpoints((c) => signatureProblem(c, opts.registry));
+        const store = loadTrustStore(opts.registry);
+        const problems = log.verifyCheckpoints((c) => {
+          if (c.sign === undefined) return undefined;
+          const r = verifyDocument(c, store);
+          return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
+        });
         const s = log.state;
         const report = {
           wal: opts.wal,
@@ -91,7 +85,8 @@ Examples:
     .description("Append a checkpoint of the Merkle root over all commits, signed when --key is given")
     .addOption(walOption())
     .option("--key <file>", "Ed25519 private key (PKCS#8 PEM) to sign the checkpoint with")
-    .action((opts: { wal: string; key?: string }) => {
+    .action(async (opts: { wal: string; key?: string }) => {
+      const { acquireApplyLock, PlanLog, prettyJson, readPrivateKeyFile, signDocument } = await loadFabric();
       // The WAL has one writer at a time: take the apply lock of the fabric root the WAL lives in (<root>/wal/…),
       // or an apply running now would interleave its records with ours — and opening for writing would cut off the
       // record it is appending as if it were a torn tail.
@@ -117,10 +112,11 @@ Examples:
     .addOption(walOption())
     .addOption(registryOption())
     .option("--check <file>", "verify a saved proof instead (exit 0 valid, 2 not)")
-    .action((planId: string | undefined, opts: { wal: string; registry: string; check?: string }) => {
+    .action(async (planId: string | undefined, opts: { wal: string; registry: string; check?: string }) => {
+      const { PlanLog, parseJsonText, prettyJson, verifyProof } = await loadFabric();
       if (opts.check) {
         const p = parseJsonText(readFileSync(opts.check, "utf8"), opts.check) as InclusionProof;
-        const sig = p.checkpoint ? signatureProblem(p.checkpoint, opts.registry) : undefined;
+        const sig = p.checkpoint ? await signatureProblem(p.checkpoint, opts.registry) : undefined;
         if (!verifyProof(p)) throw new CliExit(EXIT_INVALID, `${opts.check}: the proof does not lead to its root`);
         if (sig) throw new CliExit(EXIT_INVALID, `${opts.check}: ${sig}`);
         const signed = p.checkpoint?.sign
