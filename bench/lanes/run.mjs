@@ -28,7 +28,6 @@ const WARM = Math.min(1000, Math.ceil(N / 10));
 const SIZES = [64, 4096, 65536];
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const RTT = fileURLToPath(new URL("../../packages/cli/dist/bin/rtt.js", import.meta.url));
-const log = (s) => JSON_OUT || console.error(s);
 
 const summary = (ns) => {
   const t = [...ns].sort((a, b) => a - b);
