@@ -59,12 +59,14 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
     let i = 0;
     let j = 0;
     for (let k = 0; k < n; k++) {
-      if (j >= anomalies.length || (i < samples.length && clock(i) <= anomalies[j].t)) {
+      const a = anomalies[j];
+      if (a === undefined || (i < samples.length && clock(i) <= a.t)) {
         order[k] = i;
         times[k] = clock(i++);
       } else {
         order[k] = -j - 1;
-        times[k] = anomalies[j++].t;
+        times[k] = a.t;
+        j++;
       }
     }
     segments.set(seg.segment_id, {
@@ -89,23 +91,30 @@ export function buildReplaySession(log: SessionLog, sourceBytes: number): Replay
   return { log, segments, bytes: sourceBytes * 5 + events * 12 + samples * 40 };
 }
 
-/** Sample i's replay time: its t, or (after a time slip) the running maximum of t up to it. */
+// Hot paths below (merge order, SSE frames, binary search, plot columns, decimation) read in-range indexes of
+// arrays they were built from or bounded by (loop ranges, `order` entries, bisection inside [0, length)); those
+// reads are asserted with `!` and pay no check.
+
+/** Sample i's replay time (0 <= i < samples.length): its t, or (after a time slip) the running maximum of t up to it. */
 function replayClock(samples: Sample[], slipped: boolean): (i: number) => number {
-  if (!slipped) return (i) => samples[i].t;
+  if (!slipped) return (i) => samples[i]!.t;
   const held = new Float64Array(samples.length);
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < samples.length; i++) {
-    max = Math.max(max, samples[i].t);
-    held[i] = max;
+  let i = 0;
+  for (const s of samples) {
+    max = Math.max(max, s.t);
+    held[i++] = max;
   }
-  return (i) => held[i];
+  return (i) => held[i]!;
 }
 
+/** Event k of the merged order (0 <= k < seg.order.length). */
 export function eventAt(seg: ReplaySegment, k: number): ReplayEvent {
-  const o = seg.order[k];
+  const o = seg.order[k]!;
+  const t = seg.times[k]!;
   return o >= 0
-    ? { t: seg.times[k], kind: "sample", payload: seg.samples[o] }
-    : { t: seg.times[k], kind: "anomaly", payload: seg.anomalies[-o - 1] };
+    ? { t, kind: "sample", payload: seg.samples[o]! }
+    : { t, kind: "anomaly", payload: seg.anomalies[-o - 1]! };
 }
 
 /**
@@ -120,7 +129,7 @@ export function sseFrames(seg: ReplaySegment): { buf: Buffer; offsets: Float64Ar
   const offsets = new Float64Array(n + 1);
   let total = 0;
   for (let k = 0; k < n; k++) {
-    const o = seg.order[k];
+    const o = seg.order[k]!;
     const frame =
       o >= 0
         ? `event: sample\nid: ${k}\ndata: ${JSON.stringify(seg.samples[o])}\n\n`
@@ -131,7 +140,7 @@ export function sseFrames(seg: ReplaySegment): { buf: Buffer; offsets: Float64Ar
   }
   offsets[n] = total;
   const buf = Buffer.allocUnsafe(total);
-  for (let k = 0; k < n; k++) buf.write(parts[k], offsets[k]);
+  for (let k = 0; k < n; k++) buf.write(parts[k]!, offsets[k]!);
   seg.frames = { buf, offsets };
   return seg.frames;
 }
@@ -142,7 +151,7 @@ export function lowerBound(times: Float64Array, from: number): number {
   let hi = times.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (times[mid] < from) lo = mid + 1;
+    if (times[mid]! < from) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -154,7 +163,7 @@ export function upperBound(times: Float64Array, to: number): number {
   let hi = times.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (times[mid] <= to) lo = mid + 1;
+    if (times[mid]! <= to) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -184,7 +193,7 @@ export function plotColumns(seg: ReplaySegment): PlotColumns {
   // x must be sorted for the plots and the range search: t on the replay clock (see buildReplaySession).
   let clock = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
-    const s = seg.samples[i];
+    const s = seg.samples[i]!;
     clock = Math.max(clock, s.t);
     cols.t[i] = seg.slips?.length ? clock : s.t;
     cols.C[i] = s.C;
@@ -235,16 +244,17 @@ export function decimateIndices(cols: PlotColumns, start: number, end: number, m
     let qMax = lo;
     let rMin = lo;
     let rMax = lo;
-    let cLo = C[lo];
+    // start <= lo < hi <= end <= every column's length.
+    let cLo = C[lo]!;
     let cHi = cLo;
-    let dLo = D[lo];
+    let dLo = D[lo]!;
     let dHi = dLo;
-    let qLo = Q[lo];
+    let qLo = Q[lo]!;
     let qHi = qLo;
-    let rLo = R[lo];
+    let rLo = R[lo]!;
     let rHi = rLo;
     for (let i = lo + 1; i < hi; i++) {
-      const c = C[i];
+      const c = C[i]!;
       if (c < cLo) {
         cLo = c;
         cMin = i;
@@ -252,7 +262,7 @@ export function decimateIndices(cols: PlotColumns, start: number, end: number, m
         cHi = c;
         cMax = i;
       }
-      const d = D[i];
+      const d = D[i]!;
       if (d < dLo) {
         dLo = d;
         dMin = i;
@@ -260,7 +270,7 @@ export function decimateIndices(cols: PlotColumns, start: number, end: number, m
         dHi = d;
         dMax = i;
       }
-      const q = Q[i];
+      const q = Q[i]!;
       if (q < qLo) {
         qLo = q;
         qMin = i;
@@ -268,7 +278,7 @@ export function decimateIndices(cols: PlotColumns, start: number, end: number, m
         qHi = q;
         qMax = i;
       }
-      const r = R[i];
+      const r = R[i]!;
       if (r < rLo) {
         rLo = r;
         rMin = i;
@@ -289,7 +299,7 @@ export function decimateIndices(cols: PlotColumns, start: number, end: number, m
     pick[9] = rMax;
     pick.sort();
     // Buckets are consecutive, so sorted and deduplicated picks keep the whole output sorted and distinct.
-    for (let j = 0; j < POINTS_PER_BUCKET; j++) if (j === 0 || pick[j] !== pick[j - 1]) out[k++] = pick[j];
+    for (let j = 0; j < POINTS_PER_BUCKET; j++) if (j === 0 || pick[j] !== pick[j - 1]) out[k++] = pick[j]!;
   }
   return out.subarray(0, k);
 }
@@ -337,7 +347,7 @@ export function columnsViewJson(seg: ReplaySegment, view: ColumnsView): string {
         const src = cols[name];
         if (!idx) return `"${name}":${arr(src.subarray(start, end))}`;
         const a = new Float64Array(idx.length);
-        for (let j = 0; j < idx.length; j++) a[j] = src[idx[j]];
+        for (let j = 0; j < idx.length; j++) a[j] = src[idx[j]!]!; // decimateIndices picks within [start, end)
         return `"${name}":${arr(a)}`;
       });
     const idx = decimated ? decimateIndices(cols, start, end, view.max_points as number) : null;
