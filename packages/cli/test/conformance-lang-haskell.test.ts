@@ -1,0 +1,3 @@
+import { languageSuite } from "./conformance-lang.js";
+
+languageSuite("haskell");
