@@ -63,12 +63,16 @@ interface TraceModel {
   rewinds: Array<LoadedTrace["rewinds"][number] & { at: number; from_ord: number | null; to_ord: number | null }>;
 }
 
+// The per-step columns below are read by step ord: every index is a loop bound inside [0, steps) or [start, end)
+// (clamped to the step count), a bisection inside [0, length), or a stored index into `tools`; those reads are
+// asserted with `!` (hot paths: no per-step checks).
+
 const stepOrdBefore = (nodes: StepNode[], line: number): number => {
   let lo = 0;
   let hi = nodes.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (nodes[mid].line < line) lo = mid + 1;
+    if (nodes[mid]!.line < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -84,8 +88,7 @@ function buildModel(trace: LoadedTrace, size: number, mtimeMs: number): TraceMod
   const lineage = new Uint8Array(n);
   const tool = new Int32Array(n);
   const toolIndex = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const s = nodes[i];
+  for (const [i, s] of nodes.entries()) {
     for (const m of Q_METRICS) metrics[m][i] = s.q ? s.q[m] : Number.NaN;
     latency[i] = s.event.latency_ms;
     status[i] = s.status ? STATUS_CODES[s.status] : 255;
@@ -105,7 +108,7 @@ function buildModel(trace: LoadedTrace, size: number, mtimeMs: number): TraceMod
   const rewinds = trace.rewinds.map((r) => {
     const at = stepOrdBefore(nodes, r.line);
     const ordOf = (id: number): number | null => {
-      for (let i = at - 1; i >= 0; i--) if (nodes[i].id === id) return i;
+      for (let i = at - 1; i >= 0; i--) if (nodes[i]!.id === id) return i;
       return null;
     };
     return { ...r, at, from_ord: ordOf(r.from_step), to_ord: ordOf(r.to_step) };
@@ -265,13 +268,19 @@ export function parseConditions(when: string): Cond[] {
     const tool = /^tool\s*=\s*(.+)$/.exec(c);
     const status = /^status\s*=\s*(stable|warning|critical|halted)$/.exec(c);
     const cmp = /^([a-z_]+)\s*([<>])\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(c);
-    if (tool) out.push({ kind: "tool", tool: tool[1].trim() });
-    else if (status) out.push({ kind: "status", code: STATUS_CODES[status[1] as CorridorStatus] });
-    else if (cmp) {
-      const metric = cmp[1] as QMetricName | "latency_ms";
+    // Every group of these patterns takes part in any match: the defaults are never used.
+    if (tool) {
+      const [, name = ""] = tool;
+      out.push({ kind: "tool", tool: name.trim() });
+    } else if (status) {
+      const [, name = ""] = status;
+      out.push({ kind: "status", code: STATUS_CODES[name as CorridorStatus] });
+    } else if (cmp) {
+      const [, name = "", op = "", value = ""] = cmp;
+      const metric = name as QMetricName | "latency_ms";
       if (metric !== "latency_ms" && !(Q_METRICS as readonly string[]).includes(metric))
-        throw invalid("querystring", [{ path: "when", message: `unknown metric ${JSON.stringify(cmp[1])}` }]);
-      out.push({ kind: "metric", metric, op: cmp[2] as ">" | "<", value: Number(cmp[3]) });
+        throw invalid("querystring", [{ path: "when", message: `unknown metric ${JSON.stringify(name)}` }]);
+      out.push({ kind: "metric", metric, op: op as ">" | "<", value: Number(value) });
     } else if (c === "rewind") out.push({ kind: "rewind" });
     else
       throw invalid("querystring", [
@@ -376,8 +385,8 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
       const { id } = req.params;
       const m = await model(id);
       const t = m.trace;
-      const toolCounts = new Array<number>(m.tools.length).fill(0);
-      for (let i = 0; i < m.tool.length; i++) if (m.tool[i] >= 0) toolCounts[m.tool[i]]++;
+      const toolCounts = new Uint32Array(m.tools.length);
+      for (const k of m.tool) if (k >= 0) toolCounts[k]!++;
       const n = m.nodes.length;
       return {
         id,
@@ -389,9 +398,9 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
         steps: n,
         lineage_steps: t.lineage.length,
         valid_steps: m.valid.reduce((a, v) => a + v, 0),
-        first_timestamp: n ? m.nodes[0].event.timestamp : null,
-        last_timestamp: n ? m.nodes[n - 1].event.timestamp : null,
-        tools: m.tools.map((name, i) => ({ name, steps: toolCounts[i] })),
+        first_timestamp: m.nodes[0]?.event.timestamp ?? null,
+        last_timestamp: m.nodes[n - 1]?.event.timestamp ?? null,
+        tools: m.tools.map((name, i) => ({ name, steps: toolCounts[i]! })),
         rewind_count: m.rewinds.length,
         rewinds: m.rewinds.slice(0, MAX_REWINDS).map((r) => ({
           from_step: r.from_step,
@@ -429,14 +438,20 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
       const decimated = budget !== undefined && len > budget;
       const idx = decimated ? decimate(m, start, end, budget) : null;
       const count = idx ? idx.length : len;
-      const pick = idx ? (j: number) => idx[j] : (j: number) => start + j;
+      const pick = idx ? (j: number) => idx[j]! : (j: number) => start + j;
       const ordArr = new Float64Array(count);
       for (let j = 0; j < count; j++) ordArr[j] = pick(j);
       const id8 = (a: ArrayLike<number>) => arr(a, pick, count);
       const statusCol = new Float64Array(m.status.length);
-      for (let i = start; i < end; i++) statusCol[i] = m.status[i] === 255 ? Number.NaN : m.status[i];
+      for (let i = start; i < end; i++) {
+        const s = m.status[i]!;
+        statusCol[i] = s === 255 ? Number.NaN : s;
+      }
       const toolCol = new Float64Array(m.tool.length);
-      for (let i = start; i < end; i++) toolCol[i] = m.tool[i] < 0 ? Number.NaN : m.tool[i];
+      for (let i = start; i < end; i++) {
+        const t = m.tool[i]!;
+        toolCol[i] = t < 0 ? Number.NaN : t;
+      }
       const heat = heatmap(m, start, end);
       const parts = [
         `"id":${JSON.stringify(req.params.id)}`,
@@ -471,7 +486,7 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
       const spec = m.trace.header?.corridor_spec;
       const steps: TraceStepRow[] = [];
       for (let i = start; i < end; i++) {
-        const s = m.nodes[i];
+        const s = m.nodes[i]!;
         const e = s.event;
         steps.push({
           ord: i,
@@ -524,7 +539,7 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
           if (c.kind === "status" && m.status[i] === c.code) return c;
           if (c.kind === "rewind" && afterRewind[i]) return c;
           if (c.kind === "metric") {
-            const v = c.metric === "latency_ms" ? m.latency[i] : m.metrics[c.metric][i];
+            const v = c.metric === "latency_ms" ? m.latency[i]! : m.metrics[c.metric][i]!;
             if (c.op === ">" ? v > c.value : v < c.value) return c;
           }
         }
@@ -574,7 +589,7 @@ function decimate(m: TraceModel, start: number, end: number, maxPoints: number):
       let vMin = Number.POSITIVE_INFINITY;
       let vMax = Number.NEGATIVE_INFINITY;
       for (let i = lo; i < hi; i++) {
-        const v = c[i];
+        const v = c[i]!;
         if (v < vMin) {
           vMin = v;
           iMin = i;
@@ -588,13 +603,17 @@ function decimate(m: TraceModel, start: number, end: number, maxPoints: number):
       pick[p++] = iMax;
     }
     let worst = lo;
+    let worstStatus = m.status[lo]!;
     for (let i = lo; i < hi; i++) {
-      const s = m.status[i];
-      if (s !== 255 && (m.status[worst] === 255 || s > m.status[worst])) worst = i;
+      const s = m.status[i]!;
+      if (s !== 255 && (worstStatus === 255 || s > worstStatus)) {
+        worst = i;
+        worstStatus = s;
+      }
     }
     pick[p++] = worst;
     const used = pick.subarray(0, p).sort();
-    for (let j = 0; j < used.length; j++) if (j === 0 || used[j] !== used[j - 1]) out[k++] = used[j];
+    for (let j = 0; j < used.length; j++) if (j === 0 || used[j] !== used[j - 1]) out[k++] = used[j]!;
   }
   return out.subarray(0, k);
 }
@@ -607,19 +626,19 @@ function heatmap(m: TraceModel, start: number, end: number) {
   const sum = new Float64Array(rows * buckets);
   const cnt = new Uint32Array(rows * buckets);
   for (let i = start; i < end; i++) {
-    const v = m.metrics.semantic_drift[i];
+    const v = m.metrics.semantic_drift[i]!;
     if (!Number.isFinite(v)) continue;
     const b = Math.min(buckets - 1, Math.floor(((i - start) * buckets) / len));
-    const r = m.tool[i] + 1;
-    sum[r * buckets + b] += v;
-    cnt[r * buckets + b]++;
+    const r = m.tool[i]! + 1; // -1 (no tool) .. tools.length - 1
+    sum[r * buckets + b]! += v;
+    cnt[r * buckets + b]!++;
   }
   const values: Array<Array<number | null>> = [];
   for (let r = 0; r < rows; r++) {
     const row: Array<number | null> = [];
     for (let b = 0; b < buckets; b++) {
       const c = cnt[r * buckets + b];
-      row.push(c ? Math.round((sum[r * buckets + b] / c) * 1e4) / 1e4 : null);
+      row.push(c ? Math.round((sum[r * buckets + b]! / c) * 1e4) / 1e4 : null);
     }
     values.push(row);
   }
