@@ -5,7 +5,14 @@
  */
 import type { Pool, PoolClient } from "pg";
 import type { DriftEvent, SiteState } from "./drift.js";
-import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
+import {
+  type BeaconUpdate,
+  beaconRow,
+  type DiagnosticsStore,
+  type DriftQuery,
+  type Profile,
+  type StoredBeacon,
+} from "./store.js";
 
 export interface PgStoreOptions {
   /** Schema that holds the tables. Default: the connection's search_path. */
@@ -54,9 +61,28 @@ export class PgDiagnosticsStore implements DiagnosticsStore {
   }
 
   async commitBeacon(beacon: StoredBeacon, state: SiteState, drift: DriftEvent[]): Promise<DriftEvent[]> {
+    return (await this.recordBeacon(state.site, () => ({ beacon, state, drift }), false)).drift;
+  }
+
+  /**
+   * Under a transaction-scoped advisory lock on the site (taken before the read, so it also covers a site that has
+   * no row yet, which FOR UPDATE could not lock): servers sharing the database apply one site's beacons in turn.
+   */
+  async recordBeacon(
+    site: string,
+    next: (prev: SiteState | undefined) => BeaconUpdate,
+    read = true,
+  ): Promise<BeaconUpdate> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('rtt_diag_site'), hashtext($1))", [site]);
+      let prev: SiteState | undefined;
+      if (read) {
+        const r = await client.query(`SELECT state FROM ${this.q("rtt_diag_sites")} WHERE site = $1`, [site]);
+        prev = r.rows[0]?.state as SiteState | undefined;
+      }
+      const { beacon, state, drift } = next(prev);
       await client.query(
         `INSERT INTO ${this.q("rtt_diag_beacons")} (site, session, event, ts, received_at, fingerprint, structure, meta)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -76,7 +102,7 @@ export class PgDiagnosticsStore implements DiagnosticsStore {
         out.push({ ...d, id: Number(r.rows[0].id) });
       }
       await client.query("COMMIT");
-      return out;
+      return { beacon, state, drift: out };
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;

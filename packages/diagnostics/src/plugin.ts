@@ -91,7 +91,8 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
 
   // Beacons of one site are applied strictly in arrival order: drift detection is a read-modify-write
   // of the site state, and two interleaved beacons would otherwise both compare against the same
-  // "previous" state. (Several server processes on one PostgreSQL would still race; see drift.md.)
+  // "previous" state. The queue keeps one process's requests from contending for the lock; across processes on one
+  // database the store's recordBeacon holds the site's lock (an advisory lock in PostgreSQL, SQLite's write lock).
   const siteQueues = new Map<string, Promise<unknown>>();
   const serialized = <T>(site: string, fn: () => Promise<T>): Promise<T> => {
     const prev = siteQueues.get(site) ?? Promise.resolve();
@@ -106,17 +107,19 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
 
   app.post("/api/rtt/beacon", { preHandler: writeGuard }, async (req): Promise<BeaconResponse> => {
     const beacon = check<Beacon>("beacon", req.body, "beacon");
-    const { state, drift } = await serialized(beacon.site, async () => {
-      const now = clock();
-      const prev = await store.getSite(beacon.site);
-      const next = applyBeacon(prev, beacon, now);
-      const saved = await store.commitBeacon(
-        { ...beacon, received_at: now, fingerprint: fingerprint(beacon.structure) },
-        next.state,
-        next.drift,
-      );
-      return { state: next.state, drift: saved };
-    });
+    const { state, drift } = await serialized(beacon.site, () =>
+      // The read, the drift detection and the write in one transaction holding the site's lock: servers sharing
+      // one database apply a site's beacons in turn, each against the state the previous one committed.
+      store.recordBeacon(beacon.site, (prev) => {
+        const now = clock();
+        const next = applyBeacon(prev, beacon, now);
+        return {
+          beacon: { ...beacon, received_at: now, fingerprint: fingerprint(beacon.structure) },
+          state: next.state,
+          drift: next.drift,
+        };
+      }),
+    );
     const label = siteLabels.label(scopeLabel(beacon.site, await store.getProfile(beacon.site), state));
     metrics.beacons.inc({ ...label, event: beacon.event });
     for (const d of drift) metrics.drift.inc({ ...label, event: d.kind });

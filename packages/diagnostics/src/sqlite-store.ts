@@ -2,9 +2,17 @@
  * DiagnosticsStore on better-sqlite3. Takes an open `Database` handle (the caller owns opening, WAL mode and
  * closing). JSON columns are TEXT.
  */
+import { StoreBusyError } from "@rtt/http";
 import type { Database } from "better-sqlite3";
 import type { DriftEvent, SiteState } from "./drift.js";
-import { beaconRow, type DiagnosticsStore, type DriftQuery, type Profile, type StoredBeacon } from "./store.js";
+import {
+  type BeaconUpdate,
+  beaconRow,
+  type DiagnosticsStore,
+  type DriftQuery,
+  type Profile,
+  type StoredBeacon,
+} from "./store.js";
 
 interface BeaconRow {
   id: number;
@@ -59,6 +67,11 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
   }
 
   async commitBeacon(beacon: StoredBeacon, state: SiteState, drift: DriftEvent[]): Promise<DriftEvent[]> {
+    return (await this.recordBeacon(state.site, () => ({ beacon, state, drift }))).drift;
+  }
+
+  /** IMMEDIATE: the write lock is taken before the read, so every writer of the file (other processes too) waits. */
+  async recordBeacon(site: string, next: (prev: SiteState | undefined) => BeaconUpdate): Promise<BeaconUpdate> {
     const insertBeacon = this.db.prepare(
       "INSERT INTO rtt_diag_beacons (site, session, event, ts, received_at, fingerprint, structure, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -68,17 +81,22 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
     const insertDrift = this.db.prepare(
       "INSERT INTO rtt_diag_drift (site, kind, at, session, event, details) VALUES (?, ?, ?, ?, ?, ?)",
     );
-    const tx = this.db.transaction(() => {
+    const tx = this.db.transaction((): BeaconUpdate => {
+      const row = this.db.prepare("SELECT state FROM rtt_diag_sites WHERE site = ?").get(site) as
+        | { state: string }
+        | undefined;
+      const { beacon, state, drift } = next(row ? (JSON.parse(row.state) as SiteState) : undefined);
       insertBeacon.run(...beaconRow(beacon));
       upsertSite.run(state.site, JSON.stringify(state), state.last_seen);
-      return drift.map((d) => {
+      const saved = drift.map((d) => {
         const r = insertDrift.run(d.site, d.kind, d.at, d.session, d.event, JSON.stringify(d.details));
         return { ...d, id: Number(r.lastInsertRowid) };
       });
+      return { beacon, state, drift: saved };
     });
     // IMMEDIATE: the sessions store writes to the same file from another connection; taking the write lock
     // up front waits out its commit (busy timeout) instead of failing on a lock upgrade.
-    return tx.immediate();
+    return this.use(() => tx.immediate());
   }
 
   async listBeacons(site: string, limit: number): Promise<StoredBeacon[]> {
@@ -110,11 +128,13 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
   }
 
   async putProfile(site: string, profile: Profile, at: number): Promise<void> {
-    this.db
-      .prepare(
-        "INSERT INTO rtt_diag_profiles (site, profile, updated_at) VALUES (?, ?, ?) ON CONFLICT(site) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
-      )
-      .run(site, JSON.stringify(profile), at);
+    this.use(() =>
+      this.db
+        .prepare(
+          "INSERT INTO rtt_diag_profiles (site, profile, updated_at) VALUES (?, ?, ?) ON CONFLICT(site) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
+        )
+        .run(site, JSON.stringify(profile), at),
+    );
   }
 
   async getProfile(site: string): Promise<Profile | undefined> {
@@ -130,5 +150,20 @@ export class SqliteDiagnosticsStore implements DiagnosticsStore {
       profile: string;
     }>;
     return new Map(rows.map((r) => [r.site, JSON.parse(r.profile) as Profile]));
+  }
+
+  /**
+   * Runs a write; a lock another connection (the sessions store, another process) held past the busy timeout
+   * becomes a StoreBusyError (503 with Retry-After), as the sessions store's writes do.
+   */
+  private use<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("SQLITE_BUSY"))
+        throw new StoreBusyError("the diagnostics store is busy (database locked by another writer); retry shortly");
+      throw e;
+    }
   }
 }

@@ -16,6 +16,13 @@ export interface StoredBeacon extends Beacon {
   fingerprint: string;
 }
 
+/** What one beacon commits: the beacon row, the site's new state and the drift events it raised. */
+export interface BeaconUpdate {
+  beacon: StoredBeacon;
+  state: SiteState;
+  drift: DriftEvent[];
+}
+
 export interface DriftQuery {
   site?: string;
   /** Most recent `limit` events, returned oldest first. */
@@ -33,6 +40,13 @@ export interface DiagnosticsStore {
    * Returns the drift events with their assigned ids.
    */
   commitBeacon(beacon: StoredBeacon, state: SiteState, drift: DriftEvent[]): Promise<DriftEvent[]>;
+  /**
+   * The beacon's read-modify-write in one transaction that holds the site's lock: reads the site's state, lets
+   * `next` compute the new state and drift from it (synchronously, no I/O), and commits them as commitBeacon does.
+   * Two writers of one site — two requests, or two servers on one PostgreSQL — are applied one after the other,
+   * each against the state the other committed. Returns what was committed, drift events with their ids.
+   */
+  recordBeacon(site: string, next: (prev: SiteState | undefined) => BeaconUpdate): Promise<BeaconUpdate>;
   /** Most recent beacons of a site, oldest first. */
   listBeacons(site: string, limit: number): Promise<StoredBeacon[]>;
   listDrift(query: DriftQuery): Promise<DriftEvent[]>;

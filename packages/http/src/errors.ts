@@ -132,3 +132,20 @@ export function errorHandler(scope: ErrorScope = {}) {
 export function installErrorHandler(app: FastifyInstance, scope: ErrorScope = {}): void {
   app.setErrorHandler(errorHandler(scope));
 }
+
+/**
+ * The database is locked by another writer for longer than the store waits (SQLite's busy timeout): the sessions
+ * store and the diagnostics store, which share one SQLite file, both answer it. Nothing of the failed call was
+ * written and nothing is wrong with the input: the same request may succeed a moment later, so the HTTP layer
+ * answers 503 with Retry-After.
+ */
+export class StoreBusyError extends HttpError {
+  /** Seconds a client should wait before retrying. */
+  readonly retryAfterSeconds = 1;
+  constructor(message: string = HTTP_ERRORS.RTT_ERR_STORE_BUSY.message) {
+    super(HTTP_ERRORS.RTT_ERR_STORE_BUSY.status, "RTT_ERR_STORE_BUSY", message, undefined, {
+      headers: { "retry-after": "1" },
+    });
+    this.name = "StoreBusyError";
+  }
+}

@@ -19,6 +19,7 @@ export {
   type HttpErrorOptions,
   httpError,
   installErrorHandler,
+  StoreBusyError,
   toHttpError,
 } from "./errors.js";
 export { OVERFLOW_LABEL } from "./labels.js";

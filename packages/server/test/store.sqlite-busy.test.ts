@@ -221,3 +221,50 @@ describe("sessions and beacons written at the same time (the shape of rtt serve)
     }
   });
 });
+
+describe("the diagnostics store while the SQLite file is locked past its busy timeout", () => {
+  it("a beacon and a profile answer 503 with Retry-After (RTT_ERR_STORE_BUSY), never 500; retry succeeds", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    const diagnostics = await openDiagnosticsStore(path, { busyTimeoutMs: 50 });
+    const app = await testApp({ store, diagnostics: diagnostics.store });
+    const beacon = {
+      site: "busy-site",
+      session: "s",
+      event: "heartbeat",
+      ts: new Date().toISOString(),
+      structure: {
+        url: "internal://x",
+        title: "x",
+        nav_count: 0,
+        main_count: 0,
+        form_count: 0,
+        button_count: 0,
+        dom_nodes: 1,
+      },
+    };
+    try {
+      const lock = holdWriteLock(path, 1500);
+      await lock.locked;
+      const b = await app.app.inject({ method: "POST", url: "/api/rtt/beacon", payload: beacon });
+      expect(b.statusCode, b.body).toBe(503);
+      expect(b.headers["retry-after"]).toBe("1");
+      expect(b.json().code).toBe("RTT_ERR_STORE_BUSY");
+      const p = await app.app.inject({
+        method: "PUT",
+        url: "/api/rtt/profile/busy-site",
+        payload: { version: "1.0", supports: ["drift"] },
+      });
+      expect(p.statusCode, p.body).toBe(503);
+      expect(p.headers["retry-after"]).toBe("1");
+      await lock.released;
+      expect(await diagnostics.store.listBeacons("busy-site", 10)).toEqual([]);
+      const again = await app.app.inject({ method: "POST", url: "/api/rtt/beacon", payload: beacon });
+      expect(again.statusCode, again.body).toBe(200);
+      expect((await diagnostics.store.getSite("busy-site"))?.beacons).toBe(1);
+    } finally {
+      await app.close();
+      await diagnostics.close();
+    }
+  });
+});

@@ -38,7 +38,10 @@ export interface OpenedDiagnostics {
  * lives on a worker thread; WAL lets both write, each to its own tables). PostgreSQL gets a small pool of its own on
  * the same URL and schema.
  */
-export async function openDiagnosticsStore(db: string, opts: { pgSchema?: string } = {}): Promise<OpenedDiagnostics> {
+export async function openDiagnosticsStore(
+  db: string,
+  opts: { pgSchema?: string; busyTimeoutMs?: number } = {},
+): Promise<OpenedDiagnostics> {
   if (isPostgresUrl(db)) {
     const pool = new pg.Pool({ connectionString: db, max: 4 });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
@@ -55,7 +58,8 @@ export async function openDiagnosticsStore(db: string, opts: { pgSchema?: string
   const handle = new Database(db);
   if (db !== ":memory:") handle.pragma("journal_mode = WAL");
   handle.pragma("synchronous = FULL");
-  handle.pragma("busy_timeout = 5000");
+  // A write that waits longer is a StoreBusyError: 503 with Retry-After.
+  handle.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   const store = new SqliteDiagnosticsStore(handle, { migrate: migrateSqlite });
   try {
     await store.init();

@@ -1,7 +1,5 @@
 /** The storage contract: one interface, two backends (SQLite, PostgreSQL), one contract test suite. */
 
-import { HTTP_ERRORS, HttpError } from "@rtt/http";
-
 /** Indexed columns of a stored session: every filter and sort of the replay browser is one of these. */
 export interface SessionColumns {
   session_id: string;
@@ -207,18 +205,5 @@ export const SORT_COLUMN: Record<SortKey, string> = {
   mastery_level: "COALESCE(mastery_level, -1)",
 };
 
-/**
- * The database is locked by another writer for longer than the store waits (SQLite's busy timeout). Nothing of
- * the failed call was written and nothing is wrong with the input: the same request may succeed a moment later,
- * so the HTTP layer answers 503 with Retry-After.
- */
-export class StoreBusyError extends HttpError {
-  /** Seconds a client should wait before retrying. */
-  readonly retryAfterSeconds = 1;
-  constructor(message: string = HTTP_ERRORS.RTT_ERR_STORE_BUSY.message) {
-    super(HTTP_ERRORS.RTT_ERR_STORE_BUSY.status, "RTT_ERR_STORE_BUSY", message, undefined, {
-      headers: { "retry-after": "1" },
-    });
-    this.name = "StoreBusyError";
-  }
-}
+/** A write the SQLite lock held past the busy timeout refused: 503 with Retry-After (one class, in @rtt/http). */
+export { StoreBusyError } from "@rtt/http";
