@@ -8,6 +8,8 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEPLOY = join(ROOT, "deploy");
 export const DASHBOARD_DIR = join(DEPLOY, "grafana", "dashboards");
 export const RULES_DIR = join(DEPLOY, "prometheus", "rules");
+/** The fabric daemon's dashboard: its queries read `rtt fabric up --metrics`, evaluated by fabric-dashboard.test.ts. */
+export const FABRIC_DASHBOARD = "rtt-fabric.json";
 
 // Grafana's portable datasource placeholders (the dashboards' __inputs), literally.
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana placeholder, not a JS template

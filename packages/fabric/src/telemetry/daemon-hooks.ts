@@ -2,9 +2,15 @@ import { existsSync } from "node:fs";
 import { FabricError } from "../errors.js";
 import { readJsonFile } from "../json-file.js";
 import type { PlanRoute } from "../planner/types.js";
-import { type BreakerPolicy, BreakerSet, type Clock } from "./breaker.js";
+import { type BreakerPolicy, BreakerSet, type Clock, type RouteBreaker } from "./breaker.js";
 import { fabricRegistry } from "./metrics.js";
-import { FlightRecorder, type FlightSnapshot, type RouteInfo } from "./recorder.js";
+import { FlightRecorder, type FlightSnapshot, type RouteInfo, type RouteRecord } from "./recorder.js";
+
+/** A route's breaker and record, looked up once per hook. */
+interface Slot {
+  b: RouteBreaker | undefined;
+  rec: RouteRecord;
+}
 
 /** Error codes that say the route's endpoint is unhealthy (count towards outlier ejection). */
 const HEALTH_NEUTRAL = new Set(["RTT_FABRIC_OVERLOAD"]);
@@ -23,6 +29,7 @@ const HEALTH_NEUTRAL = new Set(["RTT_FABRIC_OVERLOAD"]);
 export class DaemonTelemetry {
   readonly recorder = new FlightRecorder();
   readonly breakers: BreakerSet;
+  private slots = new Map<number, Slot>();
 
   constructor(
     readonly policyPath: string | undefined,
@@ -46,23 +53,32 @@ export class DaemonTelemetry {
   onTable(routes: readonly PlanRoute[]): void {
     this.breakers.setRoutes(routes, this.readPolicy());
     this.recorder.retain(new Set(routes.map((r) => r.route_id)));
+    this.slots = new Map();
+  }
+
+  private slot(routeId: number): Slot {
+    let s = this.slots.get(routeId);
+    if (!s) {
+      s = { b: this.breakers.get(routeId), rec: this.recorder.route(routeId) };
+      this.slots.set(routeId, s);
+    }
+    return s;
   }
 
   admit(routeId: number): void {
-    const b = this.breakers.get(routeId);
-    const why = b?.admit();
+    const s = this.slot(routeId);
+    const why = s.b?.admit();
     if (why) {
-      this.recorder.route(routeId).drop(why);
+      s.rec.drop(why);
       throw new FabricError("RTT_FABRIC_OVERLOAD", `route ${routeId}: breaker refused the call (${why})`);
     }
-    this.recorder.route(routeId).inflight++;
+    s.rec.inflight++;
   }
 
   /** The call is about to wait for its endpoint; the callback ends the wait (exactly once). */
   queue(routeId: number): () => void {
-    const b = this.breakers.get(routeId);
+    const { b, rec } = this.slot(routeId);
     const why = b?.enterPending();
-    const rec = this.recorder.route(routeId);
     if (why) {
       rec.drop(why);
       throw new FabricError("RTT_FABRIC_OVERLOAD", `route ${routeId}: breaker refused the call (${why})`);
@@ -82,9 +98,8 @@ export class DaemonTelemetry {
    * (RTT_FABRIC_OVERLOAD) is a drop ("endpoint_overload"), not a call, and says nothing about the route's health.
    */
   done(routeId: number, t0: bigint, code?: string): void {
-    const rec = this.recorder.route(routeId);
+    const { b, rec } = this.slot(routeId);
     rec.inflight--;
-    const b = this.breakers.get(routeId);
     if (code !== undefined && HEALTH_NEUTRAL.has(code)) {
       rec.drop("endpoint_overload");
       b?.release();
