@@ -25,6 +25,12 @@ import { StoreClosedError } from "./sqlite.js";
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** An item of an ingest group with its index in the group. */
+interface Indexed {
+  index: number;
+  item: IngestItem;
+}
+
 export interface PostgresOptions {
   url: string;
   /** Schema holding RTT's tables (created if missing); default `public`. */
@@ -113,22 +119,22 @@ export class PostgresStore implements SessionStore {
    */
   private async ingestBatch(c: pg.PoolClient, items: IngestItem[], sequenced: () => void): Promise<IngestOutcome[]> {
     // The first item of an id is the candidate for insertion; later ones in the group compare with it.
-    const firstOf = new Map<string, number>();
-    const candidates: number[] = [];
-    items.forEach((it, index) => {
-      const id = it.columns.session_id;
+    const firstOf = new Map<string, Indexed>();
+    const candidates: IngestItem[] = [];
+    items.forEach((item, index) => {
+      const id = item.columns.session_id;
       if (!firstOf.has(id)) {
-        firstOf.set(id, index);
-        candidates.push(index);
+        firstOf.set(id, { index, item });
+        candidates.push(item);
       }
     });
     const inserted = await c.query<{ session_id: string }>({
       name: `rtt_ingest_${candidates.length}`,
       text: insertGroupSql(candidates.length),
-      values: insertGroupValues(items, candidates),
+      values: insertGroupValues(candidates),
     });
     const created = new Set(inserted.rows.map((r) => r.session_id));
-    const stale = candidates.map((i) => items[i].columns.session_id).filter((id) => !created.has(id));
+    const stale = candidates.map((it) => it.columns.session_id).filter((id) => !created.has(id));
     const existing = new Map<string, { sha: string; document: Buffer }>();
     if (stale.length) {
       const { rows: found } = await c.query<{ session_id: string; content_sha256: string; document: Buffer }>(
@@ -138,36 +144,31 @@ export class PostgresStore implements SessionStore {
       );
       for (const r of found) existing.set(r.session_id, { sha: r.content_sha256, document: r.document });
     }
-    const createdIdx: number[] = [];
+    const createdItems: Indexed[] = [];
     const out: IngestOutcome[] = items.map((it, index) => {
       const id = it.columns.session_id;
-      const first = firstOf.get(id) as number;
+      const first = firstOf.get(id) as Indexed;
       if (created.has(id)) {
-        if (first === index) {
-          createdIdx.push(index);
+        if (first.index === index) {
+          createdItems.push(first);
           return { status: "created" };
         }
-        const f = items[first];
+        const f = first.item;
         return f.sha256 === it.sha256 ? { status: "duplicate" } : { status: "exists", stored: f.document };
       }
       const stored = existing.get(id);
       if (!stored) throw new Error(`session ${id} neither inserted nor found`);
       return stored.sha === it.sha256 ? { status: "duplicate" } : { status: "exists", stored: stored.document };
     });
-    await this.applyMastery(c, items, createdIdx, out, sequenced);
+    await this.applyMastery(c, createdItems, out, sequenced);
     return out;
   }
 
-  private async applyMastery(
-    c: pg.PoolClient,
-    items: IngestItem[],
-    createdIdx: number[],
-    out: IngestOutcome[],
-    sequenced: () => void,
-  ) {
-    const withOp = createdIdx.filter((i) => items[i].columns.operator_id);
+  /** Mastery for the created items (`out` is indexed like the group's items). */
+  private async applyMastery(c: pg.PoolClient, createdItems: Indexed[], out: IngestOutcome[], sequenced: () => void) {
+    const withOp = createdItems.filter(({ item }) => item.columns.operator_id);
     if (!withOp.length) return;
-    const ids = [...new Set(withOp.map((i) => items[i].columns.operator_id as string))].sort();
+    const ids = [...new Set(withOp.map(({ item }) => item.columns.operator_id as string))].sort();
     // The placeholder rows were inserted by the group statement; a new statement sees rows other servers
     // committed meanwhile, and the lock makes every other group wait for this one's commit.
     const { rows } = await c.query<{ operator_id: string; level: number; xp: number; sessions: number }>({
@@ -187,12 +188,12 @@ export class PostgresStore implements SessionStore {
       string,
       { display: string | null; team: string | null; count: number; last: { ts: string; ms: number } }
     >();
-    for (const i of withOp) {
-      const col = items[i].columns;
+    for (const { index, item } of withOp) {
+      const col = item.columns;
       const opId = col.operator_id as string;
-      const update = this.masteryRule(state.get(opId), opId, items[i].mastery);
+      const update = this.masteryRule(state.get(opId), opId, item.mastery);
       state.set(opId, update.state);
-      out[i] = { status: "created", mastery: update };
+      out[index] = { status: "created", mastery: update };
       [
         opId,
         col.session_id,
@@ -205,7 +206,7 @@ export class PostgresStore implements SessionStore {
         col.anomaly_count,
         col.max_severity,
       ].forEach((v, k) => {
-        ev[k].push(v);
+        ev[k]!.push(v); // one value per event column
       });
       const t = touched.get(opId);
       const last = !t || col.ts_ms >= t.last.ms ? { ts: col.timestamp, ms: col.ts_ms } : t.last;
@@ -220,7 +221,7 @@ export class PostgresStore implements SessionStore {
     for (const [opId, t] of touched) {
       const s = state.get(opId) as MasteryState;
       [opId, t.display, t.team, s.level, s.xp, t.count, t.last.ts, t.last.ms].forEach((v, k) => {
-        op[k].push(v);
+        op[k]!.push(v); // one value per operator column
       });
     }
     await c.query({ name: "rtt_apply_mastery", text: APPLY_MASTERY_SQL, values: [...op, ...ev] });
@@ -267,17 +268,18 @@ export class PostgresStore implements SessionStore {
   }
 
   async countSessions(): Promise<number> {
-    const rows = await this.q<{ n: string }>("SELECT COUNT(*) AS n FROM sessions");
-    return Number(rows[0].n);
+    const [row] = await this.q<{ n: string }>("SELECT COUNT(*) AS n FROM sessions");
+    return Number(row?.n ?? 0); // COUNT(*) answers one row
   }
 
   async addNote(n: NoteInput): Promise<Note> {
     const created_at = new Date().toISOString();
-    const rows = await this.q<{ id: string }>(
+    const [row] = await this.q<{ id: string }>(
       "INSERT INTO notes (session_id, t, text, author, segment_id, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
       [n.session_id, n.t, n.text, n.author, n.segment_id, created_at],
     );
-    return { id: Number(rows[0].id), ...n, created_at };
+    if (!row) throw new Error("note not stored: INSERT … RETURNING id answered no row");
+    return { id: Number(row.id), ...n, created_at };
   }
 
   async listNotes(sessionId: string): Promise<Note[]> {
@@ -388,15 +390,10 @@ SELECT session_id FROM ins`;
   return sql;
 }
 
-function insertGroupValues(items: IngestItem[], candidates: number[]): unknown[] {
-  const cols: unknown[][] = SESSION_INSERT.map(() => new Array(candidates.length));
-  candidates.forEach((index, j) => {
-    const row = sessionDbRow(items[index]);
-    SESSION_INSERT.forEach(([name], k) => {
-      cols[k][j] = row[name];
-    });
-  });
-  return [...cols, new Date().toISOString(), ...candidates.map((i) => items[i].document)];
+function insertGroupValues(candidates: IngestItem[]): unknown[] {
+  const rows = candidates.map(sessionDbRow);
+  const cols = SESSION_INSERT.map(([name]) => rows.map((row) => row[name]));
+  return [...cols, new Date().toISOString(), ...candidates.map((it) => it.document)];
 }
 
 /** Every touched operator updated (arrays $1–$8) and every mastery event inserted in item order ($9–$18). */
