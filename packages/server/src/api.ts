@@ -17,7 +17,7 @@ import type {
   TraceStepsPage,
   TraceViewFacts,
 } from "./ctf/view.js";
-import type { listItem } from "./replay/routes.js";
+import type { listItem, sessionSegments } from "./replay/routes.js";
 import type { Facets, MasteryEvent, Note, OperatorRecord, SegmentIndexEntry, SessionColumns } from "./store/types.js";
 
 export type { ErrorBody, ErrorDetail, HttpErrorCode } from "@rtt/http";
@@ -32,6 +32,11 @@ export type SessionFacets = Facets;
 
 /** One segment of `GET /replay/{id}` and of `GET /replay/{id}/segments`. */
 export type SegmentInfo = SegmentIndexEntry;
+
+/** `GET /replay/{id}/segments`: the seed's `{session_id, segments}`. */
+export interface SessionSegments extends Omit<ReturnType<typeof sessionSegments>, "segments"> {
+  segments: SegmentInfo[];
+}
 
 /** `GET /replay/{id}`. */
 export interface SessionDetail extends SessionListItem {

@@ -186,12 +186,14 @@ describe("replay API", () => {
         max_severity: 5,
       },
     ]);
-    expect((await get("/replay/R-2/segments")).json()).toEqual(r.segments);
+    // The seed's shape (seed 000, "Replay Viewer API"): the session's id beside its segment index.
+    expect((await get("/replay/R-2/segments")).json()).toEqual({ session_id: "R-2", segments: r.segments });
   });
 
   it("v1 sessions appear as one `main` segment through the adapter", async () => {
-    const segs = (await get("/replay/R-V1/segments")).json();
-    expect(segs).toEqual([
+    const body = (await get("/replay/R-V1/segments")).json();
+    expect(body.session_id).toBe("R-V1");
+    expect(body.segments).toEqual([
       expect.objectContaining({
         segment_id: "seg-1",
         label: "main",

@@ -117,6 +117,9 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 
 const enc = encodeURIComponent;
 
+/** A segment without samples has null bounds on the wire; the replay reads it as spanning [0, 0]. */
+const segmentBounds = (g: Wire.SegmentInfo): SegmentInfo => ({ ...g, t_min: g.t_min ?? 0, t_max: g.t_max ?? 0 });
+
 export interface ColumnsQuery {
   from_t?: number;
   to_t?: number;
@@ -176,8 +179,12 @@ export const api = {
   facets: (signal?: AbortSignal) => getJson<Facets>("/replay/facets", signal),
   async session(id: string, signal?: AbortSignal): Promise<SessionDetail> {
     const d = await getJson<Wire.SessionDetail>(`/replay/${enc(id)}`, signal);
-    const segments = d.segments.map((g) => ({ ...g, t_min: g.t_min ?? 0, t_max: g.t_max ?? 0 }));
-    return { ...d, triadic: d.triadic as Triadic | null, segments };
+    return { ...d, triadic: d.triadic as Triadic | null, segments: d.segments.map(segmentBounds) };
+  },
+  /** A session's segment index alone: `GET /replay/{id}/segments`, the seed's `{session_id, segments}`. */
+  async segments(id: string, signal?: AbortSignal): Promise<{ session_id: string; segments: SegmentInfo[] }> {
+    const d = await getJson<Wire.SessionSegments>(`/replay/${enc(id)}/segments`, signal);
+    return { session_id: d.session_id, segments: d.segments.map(segmentBounds) };
   },
   events: (
     id: string,

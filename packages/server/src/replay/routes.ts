@@ -72,6 +72,11 @@ export function listItem(r: SessionRecord) {
   };
 }
 
+/** The body of `GET /replay/{id}/segments`. */
+export function sessionSegments(r: SessionRecord) {
+  return { session_id: r.session_id, segments: segmentList(r) };
+}
+
 function segmentList(r: SessionRecord) {
   return r.summary.segments.map((s) => ({
     segment_id: s.segment_id,
@@ -183,8 +188,10 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   });
 
+  // The seed's shape (seed 000, "Replay Viewer API" §6): `{session_id, segments}` (its later bare-array sketch is
+  // the same index without the id; spec/SEED_CHOICES.md says why this one).
   app.get<{ Params: IdParams }>("/replay/:id/segments", async (req) =>
-    segmentList(await loadSession(ctx, req.params.id)),
+    sessionSegments(await loadSession(ctx, req.params.id)),
   );
 
   app.get<{ Params: SegParams; Querystring: { from_t?: number; to_t?: number; limit?: number } }>(
