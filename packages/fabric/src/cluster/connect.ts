@@ -18,6 +18,11 @@ export interface ConnectOptions {
   namespace?: string;
   /** Replicas of the buckets and the stream (R3 on a three-server cluster); default 1. */
   replicas?: number;
+  /**
+   * Reconnect after the connection drops (a long-running node: default); one-shot commands turn it off so a lost
+   * server fails their requests at once. The first connect never retries: it is bounded by connectTimeoutMs.
+   */
+  reconnect?: boolean;
 }
 
 /** An open connection with the cluster's buckets and stream (created on first use, idempotently). */
@@ -61,7 +66,7 @@ export async function openCluster(opts: ConnectOptions = {}): Promise<ClusterCon
   const deadline = Date.now() + ms;
   const left = () => Math.max(1, deadline - Date.now());
   const nc = await within(
-    connect({ servers, timeout: ms, maxReconnectAttempts: 0, name: "rtt-fabric" }),
+    connect({ servers, timeout: ms, maxReconnectAttempts: opts.reconnect === false ? 0 : -1, name: "rtt-fabric" }),
     ms,
     `connect to ${servers.join(",")}`,
   );

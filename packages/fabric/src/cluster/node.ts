@@ -155,7 +155,7 @@ export class ClusterNode {
   static async start(opts: ClusterNodeOptions = {}): Promise<ClusterNode> {
     const node = new ClusterNode(opts);
     try {
-      node.conn = await openCluster(opts);
+      node.conn = await openCluster({ reconnect: opts.participate !== false, ...opts });
       node.mode = "cluster";
     } catch (e) {
       node.alone(e as Error);
