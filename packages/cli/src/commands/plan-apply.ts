@@ -18,6 +18,12 @@ async function paths(opts: RootOpts) {
   return f.reconcilePaths(opts.root);
 }
 
+/** The local participant, plus the fabric daemon when one answers on `<root>/fabric.sock` (spec/fabric/reconcile.md). */
+async function participants(p: import("@rtt/fabric").ReconcilePaths) {
+  const f = await import("@rtt/fabric");
+  return f.fabricParticipants(p);
+}
+
 function recoveryLines(r: import("@rtt/fabric").RecoveryReport): string[] {
   const out: string[] = [];
   if (r.lock_taken_over_from !== null)
@@ -61,6 +67,7 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
       }
       const r = await f.applyPlanFile(file, {
         paths: p,
+        participants: await participants(p),
         strict: opts.strict === true,
         dryRun: opts.dryRun === true,
         ...(inputsHash !== undefined ? { inputsHash } : {}),
@@ -90,7 +97,8 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
       const recent = Number(opts.recent);
       if (!Number.isInteger(recent) || recent < 0)
         throw new f.FabricError("RTT_FABRIC_USAGE", `--recent wants a whole number, not ${opts.recent}`);
-      const s = await f.planStatus({ paths: await paths(opts), recent });
+      const p = await paths(opts);
+      const s = await f.planStatus({ paths: p, participants: await participants(p), recent });
       if (opts.json) {
         process.stdout.write(f.prettyJson(s));
         return;
@@ -142,7 +150,8 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
     .option("--json", "print the result as JSON")
     .action(async (opts: RootOpts & { to?: string; reason?: string }) => {
       const f = await import("@rtt/fabric");
-      const r = await f.Reconciler.open({ paths: await paths(opts) });
+      const p = await paths(opts);
+      const r = await f.Reconciler.open({ paths: p, participants: await participants(p) });
       try {
         const res = await r.rollback({
           ...(opts.to !== undefined ? { to: opts.to === "none" ? null : opts.to } : {}),
@@ -167,7 +176,8 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
     .option("--json", "print what recovery did as JSON")
     .action(async (opts: RootOpts) => {
       const f = await import("@rtt/fabric");
-      const r = await f.Reconciler.open({ paths: await paths(opts) });
+      const p = await paths(opts);
+      const r = await f.Reconciler.open({ paths: p, participants: await participants(p) });
       try {
         if (opts.json) process.stdout.write(f.prettyJson({ current: r.state.current, recovery: r.recovery }));
         else {

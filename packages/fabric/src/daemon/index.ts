@@ -3,7 +3,7 @@ export { type CallOptions, FabricClient, ShmClientLane } from "./client.js";
 export { type DaemonOptions, FabricDaemon } from "./daemon.js";
 export { type DriverDecl, type DriverTable, type EndpointInfo, readDrivers } from "./endpoints.js";
 export { type Backpressure, Limiter } from "./limiter.js";
-export { DaemonParticipant } from "./participant.js";
+export { DaemonParticipant, daemonAnswers, fabricParticipants } from "./participant.js";
 export { type ControlRequest, PROTOCOL_VERSION, type ResolvedRoute, type ShmLaneInfo } from "./protocol.js";
 export type { ShmServeMode } from "./shm-lane.js";
 export { RoutingTable } from "./table.js";

@@ -1,5 +1,13 @@
+import { join } from "node:path";
 import { fabricPaths } from "../paths.js";
-import type { Participant, ParticipantState, Transition, Vote } from "../reconcile/participant.js";
+import {
+  LocalParticipant,
+  type Participant,
+  type ParticipantState,
+  type Transition,
+  type Vote,
+} from "../reconcile/participant.js";
+import type { ReconcilePaths } from "../reconcile/paths.js";
 import { FabricClient } from "./client.js";
 
 /**
@@ -46,4 +54,31 @@ export class DaemonParticipant implements Participant {
   async state(): Promise<ParticipantState | null> {
     return this.with((c) => c.control<ParticipantState>("state", {}, { timeoutMs: this.timeoutMs }));
   }
+}
+
+/** Whether a fabric daemon answers `hello` on `socket` within `timeoutMs` (a stale socket file or none: false). */
+export async function daemonAnswers(socket: string, timeoutMs = 2000): Promise<boolean> {
+  let c: FabricClient | undefined;
+  try {
+    c = await FabricClient.uds(socket);
+    const h = await c.control<{ daemon?: string }>("hello", {}, { timeoutMs });
+    return h?.daemon === "rtt-fabric";
+  } catch {
+    return false;
+  } finally {
+    c?.close();
+  }
+}
+
+/**
+ * The participants of `rtt plan apply | rollback | recover | status`: the local participant (`fabric/routes.json`,
+ * what a daemon loads at start) and, when a fabric daemon answers on the root's control socket
+ * (`<root>/fabric.sock`, or `socket`), that daemon — so the table it serves changes by 2PC with the WAL. With no
+ * daemon running, the local participant alone (the daemon started later reads routes.json).
+ */
+export async function fabricParticipants(paths: ReconcilePaths, socket?: string): Promise<Participant[]> {
+  const out: Participant[] = [new LocalParticipant(paths.table)];
+  const sock = socket ?? join(paths.root, "fabric.sock");
+  if (await daemonAnswers(sock)) out.push(new DaemonParticipant(sock));
+  return out;
 }
