@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
-# RTT server image: `docker build -t rtt:local .` then
-#   docker run -p 8080:8080 -v rtt-data:/data -v "$PWD/rtt-token:/run/secrets/rtt_token:ro" rtt:local
-# A non-loopback listener needs a bearer token (`--token-file`); see docs/observability.md.
+# RTT server image, under the seed's tag: `docker build -t rtt-runner:local .` then
+#   docker run -p 8080:8080 -v rtt-data:/data -v "$PWD/rtt-token:/run/secrets/rtt_token:ro" rtt-runner:local
+#   curl -X POST http://localhost:8080/run     # the seed's check: compute-only, no token (nothing stored)
+# A non-loopback listener needs a bearer token (`--token-file`) for what stores or reads sessions; see
+# docs/security.md and docs/observability.md.
 
 # ---- build: compile the monorepo (better-sqlite3 builds from source, so it needs python3, make, g++) ----
 FROM node:20.19-bookworm-slim AS build

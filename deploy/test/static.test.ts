@@ -121,7 +121,8 @@ const K8S_MODELS: Record<string, { module: string; type: string; cls: string }> 
 };
 
 describe("Kubernetes manifests (deploy/k8s)", () => {
-  const file = "deploy/k8s/rtt-server.yaml";
+  // The seed's file name (seed 000, "Kubernetes manifests": "Create deploy/k8s/rtt-runner.yaml").
+  const file = "deploy/k8s/rtt-runner.yaml";
   const docs = parseAllDocuments(readText(file));
   const objs = docs.map((d) => d.toJS() as K8sDoc);
 
@@ -219,11 +220,42 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     const dbPath = c.args[c.args.indexOf("--db") + 1]!;
     const mountOf = (p: string) => c.volumeMounts.find((m) => p.startsWith(`${m.mountPath}/`))!;
     const volOf = (p: string) => pod.spec.volumes.find((v) => v.name === mountOf(p).name)!;
-    expect(volOf(tokenPath).secret?.secretName).toBe("rtt-server");
+    expect(volOf(tokenPath).secret?.secretName).toBe("rtt-runner");
     const pvc = volOf(dbPath).persistentVolumeClaim!.claimName;
     expect(objs.some((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === pvc)).toBe(true);
     const svc = objs.find((o) => o.kind === "Service") as unknown as { spec: { selector: Record<string, string> } };
-    expect(svc.spec.selector).toEqual({ app: "rtt-server" });
+    expect(svc.spec.selector).toEqual({ app: "rtt-runner" });
+  });
+
+  it("carries the seed's names: Deployment, Service, container and app label rtt-runner, image rtt-runner:local, port 8080", () => {
+    expect(existsSync(join(ROOT, "deploy/k8s/rtt-server.yaml")), "one manifest, under the seed's name").toBe(false);
+    const dep = objs.find((o) => o.kind === "Deployment") as unknown as K8sDoc & {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { containers: { name: string; image: string; ports: { containerPort: number }[] }[] };
+        };
+      };
+    };
+    const svc = objs.find((o) => o.kind === "Service") as unknown as K8sDoc & {
+      metadata: { labels: Record<string, string> };
+      spec: { ports: { port: number }[] };
+    };
+    expect(dep.metadata.name).toBe("rtt-runner");
+    expect(dep.metadata.labels.app).toBe("rtt-runner");
+    expect(dep.spec.selector.matchLabels).toEqual({ app: "rtt-runner" });
+    expect(dep.spec.template.metadata.labels.app).toBe("rtt-runner");
+    const [c] = dep.spec.template.spec.containers;
+    expect(c!.name).toBe("rtt-runner");
+    expect(c!.image).toBe("rtt-runner:local");
+    expect(c!.ports[0]!.containerPort).toBe(8080);
+    expect(svc.metadata.name).toBe("rtt-runner");
+    expect(svc.metadata.labels.app).toBe("rtt-runner");
+    expect(svc.spec.ports[0]!.port).toBe(8080);
+    // `kubectl port-forward svc/rtt-runner 8080:8080`, as the seed says, is in the header.
+    expect(readText(file)).toContain("kubectl port-forward svc/rtt-runner 8080:8080");
   });
 });
 
