@@ -35,3 +35,27 @@ class ReferenceVectorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# The seed's §10.2 test, as written (seed 000, "10.2 Python (pytest) — test_rtt_inside.py"): python3 -m pytest.
+# It imports the seed's §9.2 example (rtt_inside_example.py) and opens reference_samples.json from the working
+# directory, which conftest.py sets to spec/v1/. unittest does not collect plain functions; pytest runs both.
+import json
+from rtt_inside_example import make_initial_state, update, sample_from_state
+
+def test_rtt_engine_matches_reference():
+    with open("reference_samples.json") as f:
+        ref = json.load(f)
+    dt = 0.1
+    steps = 3
+    samples = []
+    s = make_initial_state()
+    samples.append(sample_from_state(s))
+    for _ in range(steps):
+        s = update(s, dt)
+        samples.append(sample_from_state(s))
+    eps = 1e-9
+    for i, samp in enumerate(samples):
+        r = ref[i]
+        for k in ["t", "C", "D", "Q", "R"]:
+            assert abs(samp[k] - r[k]) < eps
