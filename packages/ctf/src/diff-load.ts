@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { type DiffSide, sideFromLineage } from "./diff.js";
-import { BadLine, parseLine, readCTFRawLines } from "./reader.js";
+import { BadLine, parseCTFRawLines, parseLine, readCTFRawLines } from "./reader.js";
 import type { CorridorStatus, StatusEvent } from "./types.js";
 import { CTFValidator } from "./validator.js";
 
@@ -19,37 +19,55 @@ const STATUS_PREFIX = '{"type":"status"';
  * last one is kept raw for traces without a footer. Everything else is replayed as usual.
  */
 export async function loadDiffSide(path: string): Promise<DiffSide> {
-  const v = new CTFValidator({ ...DIFF_LOAD_OPTIONS, checkFinalStatus: false });
-  let lastStatus: string | null = null;
-  let rewinds = 0;
-  await readCTFRawLines(path, (raw, line, terminated) => {
+  const side = new SideLoader();
+  await readCTFRawLines(path, side.onRaw);
+  return side.finish();
+}
+
+/** loadDiffSide over text in memory (a trace stored in a database rather than a file). */
+export function loadDiffSideText(text: string): DiffSide {
+  const side = new SideLoader();
+  parseCTFRawLines(text, side.onRaw);
+  return side.finish();
+}
+
+class SideLoader {
+  private readonly v = new CTFValidator({ ...DIFF_LOAD_OPTIONS, checkFinalStatus: false });
+  private lastStatus: string | null = null;
+  private rewinds = 0;
+
+  readonly onRaw = (raw: string, line: number, terminated: boolean): void => {
     if (raw.startsWith(STATUS_PREFIX)) {
-      lastStatus = raw;
+      this.lastStatus = raw;
       return;
     }
     const value = parseLine(raw, line, terminated, "last line is incomplete");
     if (value instanceof BadLine) {
-      v.pushIssue(value.issue);
+      this.v.pushIssue(value.issue);
       return;
     }
-    if (v.push(value, line).length === 0 && (value as { type: string }).type === "rewind") rewinds++;
-  });
-  const issues = v.finish();
-  const st = v.state;
-  const lineage = st?.lineage() ?? [];
-  let finalStatus: CorridorStatus = v.footer?.final_status ?? "stable";
-  if (!v.footer && lastStatus) finalStatus = (JSON.parse(lastStatus) as StatusEvent).corridor_status;
-  return sideFromLineage(
-    {
-      task_id: v.header?.task_id ?? null,
-      steps: st?.nodes.length ?? 0,
-      lineage_length: lineage.length,
-      rewinds,
-      final_status: finalStatus,
-    },
-    lineage,
-    issues,
-  );
+    if (this.v.push(value, line).length === 0 && (value as { type: string }).type === "rewind") this.rewinds++;
+  };
+
+  finish(): DiffSide {
+    const v = this.v;
+    const issues = v.finish();
+    const st = v.state;
+    const lineage = st?.lineage() ?? [];
+    let finalStatus: CorridorStatus = v.footer?.final_status ?? "stable";
+    if (!v.footer && this.lastStatus) finalStatus = (JSON.parse(this.lastStatus) as StatusEvent).corridor_status;
+    return sideFromLineage(
+      {
+        task_id: v.header?.task_id ?? null,
+        steps: st?.nodes.length ?? 0,
+        lineage_length: lineage.length,
+        rewinds: this.rewinds,
+        final_status: finalStatus,
+      },
+      lineage,
+      issues,
+    );
+  }
 }
 
 /**

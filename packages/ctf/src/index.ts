@@ -11,12 +11,13 @@ export {
   type StepRef,
   type TraceFacts,
 } from "./diff.js";
-export { DIFF_LOAD_OPTIONS, loadDiffSide, loadDiffSides } from "./diff-load.js";
+export { DIFF_LOAD_OPTIONS, loadDiffSide, loadDiffSides, loadDiffSideText } from "./diff-load.js";
 export { type ChromeTraceEvent, type ExportInput, type OtlpSpan, toChromeTrace, toOtlp, toUnixNano } from "./export.js";
 export {
   type CTFLine,
   CTFReader,
   type LineHandler,
+  parseCTFRawLines,
   parseCTFText,
   type RawLineHandler,
   readCTFFile,

@@ -141,6 +141,13 @@ export function readCTFRawLines(path: string, onRaw: RawLineHandler, chunkBytes 
   return streamLines(path, new LineSplitter(() => {}, onRaw), chunkBytes);
 }
 
+/** Like readCTFRawLines, over text in memory (a trace read from a database): the same lines, the same numbers. */
+export function parseCTFRawLines(text: string, onRaw: RawLineHandler): number {
+  const s = new LineSplitter(() => {}, onRaw);
+  s.push(text);
+  return s.end();
+}
+
 /** Feeds a file through a splitter chunk by chunk; resolves with the splitter's line count. */
 function streamLines(path: string, splitter: LineSplitter, chunkBytes: number): Promise<number> {
   return new Promise((resolve, reject) => {

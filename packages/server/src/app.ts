@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from "pino";
 import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
-import { ctfPlugin } from "./ctf/index.js";
+import { ctfPlugin, type TraceStore } from "./ctf/index.js";
 import type { SessionEmitter } from "./emit.js";
 import { authRoutes, type GuardOptions, installGuard, makeWriteCheck } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
@@ -54,6 +54,8 @@ export interface AppOptions {
   maxSiteSeries?: number;
   /** Corridor Trace File API (/ctf, /api/corridor) keeps its files in `<ctfDataDir>/ctf/`; omitted = not mounted. */
   ctfDataDir?: string;
+  /** Traces in this store instead of files (`--db postgres://…`: shared by every server on the database). */
+  ctfStore?: TraceStore;
   /** POST /sessions refuses what would be accepted with warnings (the project's rules become errors). */
   strict?: boolean;
 }
@@ -142,7 +144,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   await app.register(replayPlugin, { ctx });
   await app.register(async (scope) => operatorRoutes(scope, ctx));
   // Writes over the live socket need what POST /ctf/:id/events needs: the guard's write access.
-  if (opts.ctfDataDir) await app.register(ctfPlugin, { dataDir: opts.ctfDataDir, canWrite: makeWriteCheck(guard) });
+  if (opts.ctfDataDir !== undefined || opts.ctfStore)
+    await app.register(ctfPlugin, { dataDir: opts.ctfDataDir, store: opts.ctfStore, canWrite: makeWriteCheck(guard) });
   if (opts.diagnostics)
     await app.register(diagnosticsPlugin, {
       store: opts.diagnostics,

@@ -7,7 +7,7 @@ import type { StartupErrorCode } from "@rtt/http";
 import { pino } from "pino";
 import { type BuiltApp, buildApp } from "./app.js";
 import { checkToken, DEFAULTS, isPostgresUrl, loadToken, type ServerOptions } from "./config.js";
-import { seedDemoTraces } from "./ctf/index.js";
+import { PgCtfStore, seedDemoTraces, seedDemoTracesInto } from "./ctf/index.js";
 import { type DemoResult, fillDemo } from "./demo.js";
 import { SessionEmitter } from "./emit.js";
 import { checkExposure } from "./security.js";
@@ -20,7 +20,7 @@ export interface RunningServer extends BuiltApp {
   store: SessionStore;
   /** The diagnostics API's store (/api/rtt/*). */
   diagnostics: DiagnosticsStore;
-  /** Where Corridor Trace Files are kept (`<dataDir>/ctf/`). */
+  /** Where Corridor Trace Files are kept (`<dataDir>/ctf/`) unless the store is PostgreSQL (then in its tables). */
   dataDir: string;
   demo?: DemoResult;
   /** Stops accepting, drains in-flight requests, ends streams, commits pending writes, closes the store. */
@@ -106,7 +106,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     );
   }
 
-  // Diagnostics tables live beside the sessions; CTF files in <dataDir>/ctf/ (default: the SQLite file's folder).
+  // Diagnostics tables live beside the sessions; CTF traces in the PostgreSQL store, or as files in <dataDir>/ctf/
+  // (default: the SQLite file's folder).
   let diagnostics: OpenedDiagnostics;
   try {
     diagnostics = await openDiagnosticsStore(db, { pgSchema: opts.pgSchema });
@@ -117,9 +118,28 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       `cannot open diagnostics tables (${describeStore(db)}): ${(e as Error).message}`,
     );
   }
+  // With PostgreSQL, traces live in the database too: every server on it serves the same traces (issue 21).
+  let ctfStore: PgCtfStore | undefined;
+  if (isPostgresUrl(db)) {
+    try {
+      ctfStore = await PgCtfStore.open({
+        url: db,
+        schema: opts.pgSchema,
+        onFeedError: (err) => logger.warn({ msg: err.message }, "ctf change feed lost; reconnecting"),
+      });
+    } catch (e) {
+      await diagnostics.close().catch(() => {});
+      await store.close();
+      throw new StartupError(
+        "RTT_ERR_STARTUP_STORE",
+        `cannot open CTF tables (${describeStore(db)}): ${(e as Error).message}`,
+      );
+    }
+  }
   const scratchDir = !opts.dataDir && db === ":memory:" ? await mkdtemp(join(tmpdir(), "rtt-data-")) : undefined;
   const dataDir = opts.dataDir ?? scratchDir ?? (isPostgresUrl(db) ? DEFAULTS.dataDir : dirname(db));
   const closeStores = async () => {
+    await ctfStore?.close().catch(() => {});
     await diagnostics.close().catch(() => {});
     await store.close();
     if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
@@ -162,7 +182,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       replayCacheBytes: opts.replayCacheBytes,
       diagnostics: diagnostics.store,
       clock: opts.clock,
-      ctfDataDir: dataDir,
+      ctfDataDir: ctfStore ? undefined : dataDir,
+      ctfStore,
       strict: opts.strict,
     });
     await restoreOperatorGauges(built, store);
@@ -175,7 +196,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   let demo: DemoResult | undefined;
   if (opts.demo) {
     demo = await fillDemo(ctx);
-    const traces = await seedDemoTraces(dataDir);
+    const traces = ctfStore ? await seedDemoTracesInto(ctfStore) : await seedDemoTraces(dataDir);
     logger.info({ sessions: demo.sessions, traces: traces.length, note: demo.note }, "demo data");
   }
 

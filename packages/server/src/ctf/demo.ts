@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCTFText } from "@rtt/ctf";
+import type { TraceStore } from "./store.js";
 
 /** examples/agent/traces in the repository, found by walking up from this module (src/ or dist/). */
 export function exampleTracesDir(): string | null {
@@ -35,6 +37,21 @@ export async function seedDemoTraces(dataDir: string, sourceDir = exampleTracesD
       continue;
     await copyFile(join(sourceDir, name), dest);
     copied.push(name.slice(0, -4));
+  }
+  return copied;
+}
+
+/** seedDemoTraces into a database store (`rtt serve --demo --db postgres://…`): traces already there are left alone. */
+export async function seedDemoTracesInto(store: TraceStore, sourceDir = exampleTracesDir()): Promise<string[]> {
+  if (!sourceDir) return [];
+  const copied: string[] = [];
+  for (const name of (await readdir(sourceDir)).filter((n) => n.endsWith(".ctf")).sort()) {
+    const text = await readFile(join(sourceDir, name), "utf8");
+    let events = 0;
+    parseCTFText(text, (l) => {
+      if (!l.issue) events++;
+    });
+    if (await store.create(name.slice(0, -4), text, events)) copied.push(name.slice(0, -4));
   }
   return copied;
 }

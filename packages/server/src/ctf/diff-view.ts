@@ -1,18 +1,16 @@
-import { stat } from "node:fs/promises";
 import {
   type CTFDiff,
   type CTFIssue,
   type DiffField,
   type DiffSide,
   diffSides,
-  loadDiffSides,
   Q_METRICS,
   type QMetricName,
   type TraceFacts,
 } from "@rtt/ctf";
 import { httpError, invalid, q } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
-import { type CtfStore, ID_PATTERN } from "./store.js";
+import { ID_PATTERN, type TraceStore } from "./store.js";
 
 // The diff view's read endpoint (web UI, `?view=trace-diff&a=…&b=…`):
 //   GET /ctf/diff?a=ID&b=ID[&from=&to=&max_points=]
@@ -178,12 +176,12 @@ export function diffView(
 }
 
 /** Registers GET /ctf/diff in the CTF plugin's scope. */
-export function ctfDiffRoutes(app: FastifyInstance, deps: { store: CtfStore }): void {
+export function ctfDiffRoutes(app: FastifyInstance, deps: { store: TraceStore }): void {
   const { store } = deps;
   const pairs = new Map<string, Promise<[DiffSide, DiffSide]>>();
   const fileKey = async (id: string) => {
     try {
-      const st = await stat(store.path(id));
+      const st = await store.stamp(id);
       return `${id}:${st.size}:${st.mtimeMs}`;
     } catch {
       throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
@@ -193,7 +191,7 @@ export function ctfDiffRoutes(app: FastifyInstance, deps: { store: CtfStore }): 
     const key = `${await fileKey(a)}|${await fileKey(b)}`;
     let p = pairs.get(key);
     if (!p) {
-      p = loadDiffSides(store.path(a), store.path(b));
+      p = store.loadDiffSides(a, b);
       p.catch(() => pairs.delete(key));
     }
     pairs.delete(key);

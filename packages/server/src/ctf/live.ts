@@ -220,6 +220,13 @@ export class LiveTraceCache {
     return this.entries.size;
   }
 
+  /** The traces loaded now (not those still loading). */
+  loaded(): LiveTrace[] {
+    const out: LiveTrace[] = [];
+    for (const e of this.entries.values()) if (e.trace) out.push(e.trace);
+    return out;
+  }
+
   /** The trace if it is loaded or loading, without loading it. */
   peek(id: string): Promise<LiveTrace> | undefined {
     return this.entries.get(id)?.promise;

@@ -5,11 +5,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ctfDiffRoutes } from "./diff-view.js";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { type Candidate, expandUpdate, textCandidates } from "./producer.js";
-import { CtfStore, deriveId, ID_PATTERN, readFailure } from "./store.js";
+import { CtfStore, deriveId, ID_PATTERN, readFailure, type StoredSlice, type TraceStore } from "./store.js";
 import { ctfViewRoutes } from "./view.js";
 
 export interface CtfPluginOptions {
-  dataDir: string;
+  /** Traces as files in `<dataDir>/ctf/` (one server); ignored when `store` is given. */
+  dataDir?: string;
+  /**
+   * Where traces are kept instead: `rtt serve --db postgres://…` passes its PgCtfStore, so every server on the
+   * database sees the same traces, and live viewers hear appends any of them accepted (the store's change feed).
+   * The caller opens and closes it.
+   */
+  store?: TraceStore;
   /**
    * Extra guard on the write routes (POST /ctf, POST /ctf/:id/events) when the plugin is embedded alone.
    * `rtt serve` checks tokens for every route before the body is read (guard.ts) and passes none.
@@ -68,7 +75,8 @@ const bodyText = (req: FastifyRequest): string => (typeof req.body === "string" 
  * own scope with a raw-text parser for NDJSON uploads.
  */
 export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): Promise<void> {
-  const store = new CtfStore(opts.dataDir);
+  if (!opts.store && opts.dataDir === undefined) throw new Error("ctfPlugin: give a dataDir or a store");
+  const store: TraceStore = opts.store ?? new CtfStore(opts.dataDir as string);
   await store.init();
   const bodyLimit = opts.maxBodyBytes ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
@@ -148,6 +156,61 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     }
   };
 
+  /**
+   * Feeds stored events to a live trace and its subscribers: `text` holds whole events from seq `first` on; those
+   * the trace has already seen are skipped. Used for an upload a viewer waited for and, with a shared store, for
+   * what another server stored (its notice, or the catch-up before an append or a subscription).
+   */
+  const absorb = (trace: LiveTrace, text: string, first: number): void => {
+    let seq = first;
+    parseCTFText(text, (l) => {
+      if (l.issue || seq++ < trace.seq) return;
+      trace.validator.push(l.value, trace.validator.events + 1);
+      const p = trace.prepare(l.value as CTFEvent);
+      trace.publish(p.seq, p.message);
+    });
+  };
+
+  /** With a shared store: brings a live trace up to what every server stored (run under the trace's lock). */
+  const catchUp = async (
+    trace: LiveTrace,
+    read: (seq: number) => Promise<StoredSlice> = (seq) =>
+      (store.readFrom as NonNullable<TraceStore["readFrom"]>)(trace.id, seq),
+  ): Promise<void> => {
+    if (!store.readFrom) return;
+    const slice = await read(trace.seq);
+    if (!slice.text) return;
+    try {
+      absorb(trace, slice.text, slice.first);
+    } catch {
+      await resync(trace);
+    }
+  };
+
+  // Another server stored events: loaded traces that someone watches catch up now; the others when next used.
+  const heard = (t: LiveTrace) =>
+    t.subscribers.size === 0
+      ? undefined
+      : t
+          .exclusive(() => catchUp(t))
+          .catch((err: unknown) => {
+            app.log.warn(
+              { id: t.id, msg: (err as Error)?.message },
+              "ctf live: catch-up failed; retried on the next change",
+            );
+          });
+  store.watch?.(
+    (id, events) => {
+      void live
+        .peek(id)
+        ?.then((t) => (events > t.seq ? heard(t) : undefined))
+        .catch(() => undefined);
+    },
+    () => {
+      for (const t of live.loaded()) void heard(t);
+    },
+  );
+
   const uploadQuery = { querystring: q.object({ id: TRACE_ID }) };
   app.post<{ Querystring: { id?: string } }>(
     "/ctf",
@@ -164,34 +227,22 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
       }
       const header = report.validator.header!;
       const id = req.query.id ?? deriveId(header.task_id, text);
-      const create = async (): Promise<boolean> => {
-        if (await store.exists(id)) return false;
-        await store.create(id, text);
-        return true;
-      };
+      const events = report.validator.events;
       // Viewers already waiting on this id (a live trace is loaded) hear the upload as if it had been appended live.
       const waiting = live.peek(id);
       const created = waiting
         ? await (await waiting).exclusive(async () => {
             const trace = await waiting;
-            if (await store.exists(id)) return false;
-            // Messages are built before the file is written and handed out after, as for a live append.
-            const prepared: Array<{ seq: number; message: string }> = [];
+            if (!(await store.create(id, text, events))) return false;
+            // Stored: the events are handed out now, each once (a shared store's notice of it finds them heard).
             try {
-              parseCTFText(text, (l) => {
-                if (l.issue) return;
-                trace.validator.push(l.value, l.line);
-                prepared.push(trace.prepare(l.value as CTFEvent));
-              });
-              await store.create(id, text);
-            } catch (err) {
+              absorb(trace, text, 0);
+            } catch {
               await resync(trace);
-              throw err;
             }
-            for (const p of prepared) trace.publish(p.seq, p.message);
             return true;
           })
-        : await create();
+        : await store.create(id, text, events);
       if (!created) {
         // Same id and same bytes is a retry of an accepted upload; anything else must not overwrite it.
         if ((await readStored(id)) === text) return reply.code(200).send({ id, created: false });
@@ -256,41 +307,48 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     candidates: Candidate[],
   ): Promise<{ accepted: number; rejected?: { body_line: number; issues: CTFIssue[] } }> => {
     const { id } = trace;
-    if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
     const accepted: Array<{ seq: number; message: string }> = [];
-    const acceptedText: string[] = [];
     let rejected: { body_line: number; issues: CTFIssue[] } | undefined;
-    const base = trace.validator.events;
-    const header = () => trace.validator.header;
-    const knownQ = (step: number) => trace.validator.state?.byId.get(step)?.q;
+    let validated = false;
     try {
-      // A seed update becomes its q and status events when it is reached, so they are derived from the state then.
-      const expanded = function* () {
-        for (const x of candidates) yield* expandUpdate(x, header, knownQ);
-      };
-      for (const c of expanded()) {
-        const fileLine = base + accepted.length + 1;
-        if (c.issue) {
-          rejected = { body_line: c.bodyLine, issues: [{ ...c.issue, line: fileLine }] };
-          break;
+      await store.appendWith(id, async (stored, readFrom) => {
+        // A shared store: first what other servers appended, so the candidates are checked in the real context.
+        if (stored !== undefined && stored > trace.seq) await catchUp(trace, readFrom);
+        if (stored !== undefined && stored !== trace.seq) trace.reload((await readFrom(0)).text);
+        if (trace.complete) throw httpError("RTT_ERR_CONFLICT", `trace ${id} is complete (footer written)`);
+        validated = true;
+        const acceptedText: string[] = [];
+        const base = trace.validator.events;
+        const header = () => trace.validator.header;
+        const knownQ = (step: number) => trace.validator.state?.byId.get(step)?.q;
+        // A seed update becomes its q and status events when it is reached, so they are derived from the state then.
+        const expanded = function* () {
+          for (const x of candidates) yield* expandUpdate(x, header, knownQ);
+        };
+        for (const c of expanded()) {
+          const fileLine = base + accepted.length + 1;
+          if (c.issue) {
+            rejected = { body_line: c.bodyLine, issues: [{ ...c.issue, line: fileLine }] };
+            break;
+          }
+          const errs = errorsOf(trace.validator.push(c.event, fileLine));
+          if (errs.length) {
+            const field = c.field;
+            rejected = {
+              body_line: c.bodyLine,
+              issues: field ? errs.map((i) => ({ ...i, field: field(i.field) })) : errs,
+            };
+            break;
+          }
+          accepted.push(trace.prepare(c.event as CTFEvent));
+          acceptedText.push(c.raw as string);
         }
-        const errs = errorsOf(trace.validator.push(c.event, fileLine));
-        if (errs.length) {
-          const field = c.field;
-          rejected = {
-            body_line: c.bodyLine,
-            issues: field ? errs.map((i) => ({ ...i, field: field(i.field) })) : errs,
-          };
-          break;
-        }
-        accepted.push(trace.prepare(c.event as CTFEvent));
-        acceptedText.push(c.raw as string);
-      }
-      // One append per request: the accepted prefix lands whole, in order, before anyone hears of it.
-      if (accepted.length) await store.append(id, `${acceptedText.join("\n")}\n`);
+        // One append per request: the accepted prefix lands whole, in order, before anyone hears of it.
+        return accepted.length ? { text: `${acceptedText.join("\n")}\n`, events: accepted.length } : null;
+      });
     } catch (err) {
       // Validated but not stored: the validator must forget those events, or the next correct one is refused.
-      await resync(trace);
+      if (validated) await resync(trace);
       throw err;
     }
     for (const a of accepted) trace.publish(a.seq, a.message);
@@ -404,11 +462,14 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
         .then((t) => {
           trace = t;
           return t.exclusive(async () => {
-            // Under the trace's lock no append can slip between the replay and the subscription.
+            // Under the trace's lock no append can slip between the replay and the subscription. A shared store
+            // may hold more than this server has heard of: caught up first, and the replay stops where it stands.
+            await catchUp(t);
             if (req.query.from !== "end" && (await store.exists(id))) {
               const replay = new LiveTrace(id);
+              const upTo = t.published;
               parseCTFText(await readStored(id), (l) => {
-                if (l.issue) return;
+                if (l.issue || replay.seq >= upTo) return;
                 replay.validator.push(l.value, l.line);
                 const { seq, message } = replay.prepare(l.value as CTFEvent);
                 sub.offer(seq, message);

@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import {
   type CorridorSpec,
   type CorridorStatus,
@@ -6,7 +5,6 @@ import {
   type FooterEvent,
   type HeaderEvent,
   type LoadedTrace,
-  loadTrace,
   loadTraceText,
   Q_METRICS,
   type QMetricName,
@@ -14,7 +12,7 @@ import {
 } from "@rtt/ctf";
 import { httpError, invalid, q } from "@rtt/http";
 import type { FastifyInstance } from "fastify";
-import { type CtfStore, ID_PATTERN, type TraceListing } from "./store.js";
+import { ID_PATTERN, type TraceListing, type TraceStore } from "./store.js";
 
 // Read endpoints of the trace viewer in the web UI (the traces list, the trace view and the step debugger):
 //   GET /ctf/overview              every trace with its rewinds, violations and live/complete state
@@ -244,7 +242,7 @@ export interface TraceFindResult {
 }
 
 export interface CtfViewDeps {
-  store: CtfStore;
+  store: TraceStore;
   /** The stored text of a trace (404 when there is none). */
   readStored: (id: string) => Promise<string>;
 }
@@ -314,7 +312,7 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
   const model = async (id: string): Promise<TraceModel> => {
     let st: { size: number; mtimeMs: number };
     try {
-      st = await stat(store.path(id));
+      st = await store.stamp(id);
     } catch {
       throw httpError("RTT_ERR_NOT_FOUND", `no trace ${id}`);
     }
@@ -356,11 +354,11 @@ export function ctfViewRoutes(app: FastifyInstance, deps: CtfViewDeps): void {
       };
       if (!l.error) {
         try {
-          const st = await stat(store.path(l.id));
+          const st = await store.stamp(l.id);
           const hit = overview.get(l.id);
           if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) extra = hit.row;
           else {
-            const t = await loadTrace(store.path(l.id), { recompute: false, skipSchema: true, requireFooter: false });
+            const t = await store.loadTrace(l.id, { recompute: false, skipSchema: true, requireFooter: false });
             extra = {
               rewinds: t.rewinds.length,
               violations: t.violationCounts,

@@ -185,4 +185,27 @@ EXCEPTION WHEN OTHERS THEN
 END $$;`,
   },
   { version: 3, name: DIAGNOSTICS_TABLES.name, sql: DIAGNOSTICS_TABLES.postgres },
+  {
+    version: 4,
+    name: "Corridor Trace Files in the database (several servers on one PostgreSQL): traces and their chunks",
+    // One row per trace (its counts, bumped under the row's lock by every append: the cross-server append lock)
+    // and one chunk per upload or accepted append, in seq order; the text of a trace is its chunks joined.
+    // SQLite keeps traces as files (ctf/store.ts), so this step has no SQLite twin.
+    sql: `
+CREATE TABLE ctf_traces (
+  id TEXT PRIMARY KEY,
+  events BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  modified_at TEXT NOT NULL
+);
+CREATE TABLE ctf_chunks (
+  trace_id TEXT NOT NULL REFERENCES ctf_traces (id),
+  first_seq BIGINT NOT NULL,
+  events INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (trace_id, first_seq)
+);`,
+  },
 ];
