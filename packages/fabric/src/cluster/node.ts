@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
+import { fabricParticipants } from "../daemon/participant.js";
 import { FabricError, isFabricError } from "../errors.js";
 import type { Plan } from "../planner/types.js";
 import { verifyPlan } from "../planner/verify.js";
@@ -275,7 +276,7 @@ export class ClusterNode {
 
   /** The reconciler's own recovery: re-drives the table to the WAL's plan in force (after resolvePending). */
   private async localRecover(): Promise<void> {
-    const r = await Reconciler.open({ paths: this.paths });
+    const r = await Reconciler.open({ paths: this.paths, participants: await fabricParticipants(this.paths) });
     r.close();
     if (this.resolved) {
       const conn = this.requireConn();
@@ -322,8 +323,9 @@ export class ClusterNode {
 
   private reconcile(plan: Plan, gate?: ClusterGate): Promise<ApplyResult> {
     return (async () => {
-      const local = new LocalParticipant(this.paths.table);
-      const r = await Reconciler.open({ paths: this.paths, participants: gate ? [local, gate] : [local] });
+      // The local table, the root's fabric daemon when one answers on its socket, then the cluster's vote.
+      const parts = await fabricParticipants(this.paths);
+      const r = await Reconciler.open({ paths: this.paths, participants: gate ? [...parts, gate] : parts });
       try {
         return await r.apply(plan);
       } finally {

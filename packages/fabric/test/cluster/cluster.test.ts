@@ -306,7 +306,9 @@ describe.skipIf(!RUN)("cluster: three nodes on a three-server JetStream cluster"
         // Restart without the fault: it reads the decision from the stream and resolves its prepare the same way.
         const again = child(k.ns, "n3", r3);
         const serving = await again.ready;
-        expect(again.err()).toMatch(new RegExp(`resolved ${p1.plan_id} from the stream: ${k.outcome}`));
+        // (stderr is its own pipe: it may arrive after the "ready" line on stdout)
+        const resolved = new RegExp(`resolved ${p1.plan_id} from the stream: ${k.outcome}`);
+        await until("the restarted node's resolution message", () => resolved.test(again.err()), 10_000);
         const want = k.outcome === "commit" ? p1.plan_id : null;
         expect(serving).toBe(String(want));
         await Promise.all([n1.settle(), n2.settle()]);
