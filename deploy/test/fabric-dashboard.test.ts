@@ -100,7 +100,12 @@ describe.skipIf(noProm !== null)("rtt-fabric.json against a real Prometheus scra
         },
       }),
     );
-    daemon = await FabricDaemon.start({ root, metrics: { host: "127.0.0.1", port: 0 } });
+    // auth "none": this is about metrics, not capability tokens (an option daemons before tokens ignore)
+    daemon = await FabricDaemon.start({
+      root,
+      metrics: { host: "127.0.0.1", port: 0 },
+      ...({ auth: "none" } as object),
+    });
     // a plan through the reconciler with the daemon as participant: the WAL, its size and the plan epoch
     const plan = makePlan(null, [r(1, X, FAST), r(2, Y, SLOW), r(3, Z, FLAKY)]);
     const rec = await Reconciler.open({

@@ -256,13 +256,15 @@ export class FabricDaemon {
       if (ep.limiter.policy === "block" && ep.limiter.inflight >= ep.limiter.max)
         dequeue = this.telemetry.queue(d.route.route_id);
       const out = await ep.call(d.route.route_id, payload, dequeue);
-      st.done(t0);
-      this.telemetry.done(d.route.route_id, t0);
+      const ns = Number(process.hrtime.bigint() - t0);
+      st.done(t0, undefined, ns);
+      this.telemetry.done(d.route.route_id, ns);
       return out;
     } catch (e) {
       const code = isFabricError(e) ? e.code : "RTT_FABRIC_DRIVER";
-      st.done(t0, code);
-      this.telemetry.done(d.route.route_id, t0, code);
+      const ns = Number(process.hrtime.bigint() - t0);
+      st.done(t0, code, ns);
+      this.telemetry.done(d.route.route_id, ns, code);
       if (code === "RTT_FABRIC_OVERLOAD") this.count(lane, "overload");
       throw e;
     } finally {

@@ -10,9 +10,10 @@ export class RouteStats {
   readonly errorsByCode: Record<string, number> = {};
   private readonly hist: RecordableHistogram = createHistogram();
 
-  done(startNs: bigint, code?: string): void {
+  /** A call started at `startNs` settled (`ns`: its duration, when the caller already measured it). */
+  done(startNs: bigint, code?: string, ns = Number(process.hrtime.bigint() - startNs)): void {
     this.inflight--;
-    this.hist.record(Math.max(1, Number(process.hrtime.bigint() - startNs)));
+    this.hist.record(Math.max(1, ns));
     if (code === undefined) this.ok++;
     else {
       this.errors++;

@@ -22,7 +22,8 @@ const HEALTH_NEUTRAL = new Set(["RTT_FABRIC_OVERLOAD"]);
  *   and comes back as an RTT_FABRIC_OVERLOAD error naming the cap;
  * - `queue(route)` when the endpoint is at its concurrency cap (the call will wait): max_pending_requests; the
  *   returned callback ends the wait;
- * - `done(route, t0, code?)` when the call settled (latency, outcome, breaker);
+ * - `done(route, ns, code?)` when the call settled after `ns` nanoseconds (latency, outcome, breaker): the daemon
+ *   times every call anyway (RouteStats), so the recorder adds no clock read of its own;
  * - `connect(route)` / `disconnect(route)` for connections bound to one route (SHM lanes): max_connections;
  * - `onTable(routes)` when a table comes into force.
  */
@@ -97,7 +98,7 @@ export class DaemonTelemetry {
    * An admitted call settled; `code` when it failed. A refusal by the endpoint's own back-pressure
    * (RTT_FABRIC_OVERLOAD) is a drop ("endpoint_overload"), not a call, and says nothing about the route's health.
    */
-  done(routeId: number, t0: bigint, code?: string): void {
+  done(routeId: number, ns: number, code?: string): void {
     const { b, rec } = this.slot(routeId);
     rec.inflight--;
     if (code !== undefined && HEALTH_NEUTRAL.has(code)) {
@@ -105,7 +106,7 @@ export class DaemonTelemetry {
       b?.release();
       return;
     }
-    rec.done(Number(process.hrtime.bigint() - t0), code);
+    rec.done(ns, code);
     b?.done(code === undefined);
   }
 

@@ -139,13 +139,24 @@ export function observationsBetween(
  * Observes through a running daemon's control socket: a flight snapshot, `probe_calls` calls per route over the UDS
  * lane (spread over the window, two at a time), the rest of the window, a second snapshot; live traffic counts too.
  */
-export function daemonObserver(socket: string): Observe {
+export function daemonObserver(
+  socket: string,
+  opts: {
+    /**
+     * Makes `route` callable on the probe connection when the daemon requires it (a capability token: `open`).
+     * Without it, or when it throws, probes the daemon refuses are not recorded and the route is judged by its live
+     * traffic alone (min_calls keeps a quiet route from being judged on nothing).
+     */
+    authorize?: (c: FabricClient, route: PlanRoute) => Promise<void>;
+  } = {},
+): Observe {
   return async (routes, policy) => {
     const windowMs = policy.window_ms ?? 1000;
     const probes = policy.probe_calls ?? 20;
     const body = Buffer.from(JSON.stringify(policy.probe_payload ?? null));
     const c = await FabricClient.uds(socket);
     try {
+      if (opts.authorize) for (const r of routes) await opts.authorize(c, r).catch(() => {});
       const before = await c.control<FlightSnapshot>("flight");
       const t0 = performance.now();
       const gap = probes > 0 ? windowMs / probes : windowMs;
@@ -179,7 +190,11 @@ export function readSloPolicy(policyPath: string): SloPolicy | undefined {
 }
 
 /** The SLO gate for a fabric root whose daemon listens on `socket`, or undefined when policy.json sets no objectives. */
-export function sloGateFor(policyPath: string, socket: string): Verifier | undefined {
+export function sloGateFor(
+  policyPath: string,
+  socket: string,
+  opts: Parameters<typeof daemonObserver>[1] = {},
+): Verifier | undefined {
   const p = readSloPolicy(policyPath);
-  return p ? sloGate(p, daemonObserver(socket)) : undefined;
+  return p ? sloGate(p, daemonObserver(socket, opts)) : undefined;
 }
