@@ -196,6 +196,7 @@ const rows = Object.entries(results).map(([lane, x]) => {
     median_overhead: 1 - median(x.on) / median(x.off),
     ns_per_call: nsPerCall,
     hook_share: hookNs / nsPerCall,
+    marginal_share: hooks.untimed / nsPerCall,
     cpu_off_ns: median(x.cpu_off),
     cpu_on_ns: median(x.cpu_on),
     // paired: each "on" round against the "off" round just before it (same load), median over the pairs
@@ -209,11 +210,12 @@ else {
     `flight recorder overhead — ${ROUNDS} rounds of ${MS} ms per mode, alternating (node ${process.version}); hooks alone: ${hooks.timed.toFixed(0)} ns per call with the two clock reads, ${hooks.untimed.toFixed(0)} ns without (the daemon's marginal cost: it times calls anyway)`,
   );
   console.log(
-    "| lane | calls/s without (best round) | calls/s with recording (best round) | throughput overhead: best rounds / medians / paired | CPU per call without → with (medians) | CPU overhead, paired | hooks ÷ lane cost per call |",
+    "| lane | calls/s without (best round) | calls/s with recording (best round) | throughput overhead: best rounds / medians / paired | CPU per call without → with (medians) | CPU overhead, paired | hooks ÷ lane cost per call: with clock reads / daemon's marginal |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
+
   for (const r of rows)
     console.log(
-      `| ${r.lane === "uds" ? `UDS echo, other process, 64 B, ${DEPTH} in flight` : "SHM ring in-process write+read, 64 B"} | ${Math.round(r.off).toLocaleString("en")} | ${Math.round(r.on).toLocaleString("en")} | ${(r.overhead * 100).toFixed(1)} / ${(r.median_overhead * 100).toFixed(1)} / ${(r.paired * 100).toFixed(1)} % | ${r.cpu_off_ns.toFixed(0)} → ${r.cpu_on_ns.toFixed(0)} ns | ${(r.cpu_paired * 100).toFixed(1)} % | ${(r.hook_share * 100).toFixed(1)} % (${r.ns_per_call.toFixed(0)} ns) |`,
+      `| ${r.lane === "uds" ? `UDS echo, other process, 64 B, ${DEPTH} in flight` : "SHM ring in-process write+read, 64 B"} | ${Math.round(r.off).toLocaleString("en")} | ${Math.round(r.on).toLocaleString("en")} | ${(r.overhead * 100).toFixed(1)} / ${(r.median_overhead * 100).toFixed(1)} / ${(r.paired * 100).toFixed(1)} % | ${r.cpu_off_ns.toFixed(0)} → ${r.cpu_on_ns.toFixed(0)} ns | ${(r.cpu_paired * 100).toFixed(1)} % | ${(r.hook_share * 100).toFixed(1)} / ${(r.marginal_share * 100).toFixed(1)} % of ${r.ns_per_call.toFixed(0)} ns |`,
     );
 }
