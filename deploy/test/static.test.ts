@@ -120,6 +120,47 @@ const K8S_MODELS: Record<string, { module: string; type: string; cls: string }> 
   "v1/Secret": { module: "kubernetes-models/v1/Secret", type: "ISecret", cls: "Secret" },
 };
 
+describe("Kubernetes manifest for several replicas on one PostgreSQL (deploy/k8s/rtt-runner-postgres.yaml)", () => {
+  const docs = parseAllDocuments(readText("deploy/k8s/rtt-runner-postgres.yaml"));
+  const objs = docs.map((d) => d.toJS() as K8sDoc);
+
+  it("parses and validates against the Kubernetes JSON Schemas", () => {
+    for (const d of docs) expect([...d.errors, ...d.warnings].map(String)).toEqual([]);
+    for (const o of objs) {
+      const m = K8S_MODELS[`${o.apiVersion}/${o.kind}`];
+      expect(m, `${o.apiVersion} ${o.kind} has a schema here`).toBeDefined();
+      const Cls = requireCjs(m!.module)[m!.cls] as new (x: unknown) => { validate(): void };
+      expect(() => new Cls(o).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it("runs 2 replicas of rtt serve on the database URL from the secret, with no volume shared between them", () => {
+    const dep = objs.find((o) => o.kind === "Deployment") as unknown as {
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            containers: {
+              args: string[];
+              env: { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[];
+            }[];
+            volumes: { name: string; persistentVolumeClaim?: unknown }[];
+          };
+        };
+      };
+    };
+    expect(dep.spec.replicas).toBe(2);
+    const c = dep.spec.template.spec.containers[0]!;
+    expect(c.args[c.args.indexOf("--db") + 1]).toBe("$(RTT_DATABASE_URL)");
+    expect(c.env.find((e) => e.name === "RTT_DATABASE_URL")?.valueFrom.secretKeyRef).toEqual({
+      name: "rtt-runner",
+      key: "database-url",
+    });
+    expect(dep.spec.template.spec.volumes.filter((v) => v.persistentVolumeClaim)).toEqual([]);
+    expect(objs.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
+  });
+});
+
 describe("Kubernetes manifests (deploy/k8s)", () => {
   // The seed's file name (seed 000, "Kubernetes manifests": "Create deploy/k8s/rtt-runner.yaml").
   const file = "deploy/k8s/rtt-runner.yaml";
