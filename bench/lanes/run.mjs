@@ -48,7 +48,7 @@ async function timeLoop(n, once) {
 function startDaemon(root, mode) {
   const child = spawn(
     process.execPath,
-    [RTT, "fabric", "up", "--root", root, "--tcp", "0", "--shm-mode", mode, "--spin", String(SPIN)],
+    [RTT, "fabric", "up", "--root", root, "--no-auth", "--tcp", "0", "--shm-mode", mode, "--spin", String(SPIN)],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

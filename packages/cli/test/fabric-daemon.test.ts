@@ -23,7 +23,7 @@ writeFileSync(
 let up: ChildProcess;
 let exited: Promise<number | null>;
 beforeAll(async () => {
-  up = spawn(process.execPath, [RTT_BIN, "fabric", "up", "--root", root, "--tcp", "127.0.0.1:0"], {
+  up = spawn(process.execPath, [RTT_BIN, "fabric", "up", "--root", root, "--no-auth", "--tcp", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   exited = new Promise<number | null>((r) => up.once("exit", r));

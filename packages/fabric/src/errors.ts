@@ -43,6 +43,8 @@ export const FABRIC_ERRORS = {
   RTT_FABRIC_DRIVER: { exit: 2, message: "driver failed" },
   /** A driver that must run sandboxed cannot be: bubblewrap is missing or cannot build a sandbox on this machine. */
   RTT_FABRIC_SANDBOX: { exit: 2, message: "driver sandbox unavailable" },
+  /** A route operation without an acceptable capability token (missing, forged, expired, replayed, wrong verb/scope). */
+  RTT_FABRIC_UNAUTHORIZED: { exit: 2, message: "capability token refused" },
   /** The NATS cluster cannot be used for this: unreachable (the node runs alone), no node alive to take a plan. */
   RTT_FABRIC_CLUSTER: { exit: 1, message: "cluster unavailable" },
 } as const;

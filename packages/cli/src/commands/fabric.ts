@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   type DaemonOptions,
   FabricClient,
@@ -5,8 +6,10 @@ import {
   FabricError,
   fabricPaths,
   isFabricError,
+  issueToken,
   parseHostPort,
   prettyJson,
+  readPrivateKeyFile,
   type ShmServeMode,
 } from "@rtt/fabric";
 import { type Command, Option } from "commander";
@@ -42,6 +45,7 @@ interface UpOpts {
   spin?: string;
   drain?: string;
   metrics?: string;
+  auth: boolean;
 }
 
 export function register(program: Command): void {
@@ -72,6 +76,10 @@ Examples:
       "--metrics <[host:]port>",
       "serve Prometheus metrics on http://host:port/metrics (127.0.0.1 unless a host is given)",
     )
+    .option(
+      "--no-auth",
+      "local development only: route operations need no capability token (logged); default: open/tx/shm_open need one",
+    )
     .action((opts: UpOpts) =>
       fabric(async () => {
         keepRunningWhenStdoutCloses();
@@ -81,6 +89,7 @@ Examples:
           shmMode: opts.shmMode as ShmServeMode | undefined,
           spinMicros: int("--spin", opts.spin),
           drainMs: int("--drain", opts.drain),
+          auth: opts.auth === false ? "none" : "tokens",
           log: (l) => process.stderr.write(`${l}\n`),
         };
         if (opts.tcp !== undefined) {
@@ -139,6 +148,9 @@ Examples:
     .addOption(new Option("--lane <lane>", "lane to call over").choices(["uds", "tcp", "shm"]).default("uds"))
     .option("--timeout <ms>", "give up after this long", "30000")
     .option("--tcp <host:port>", "the daemon's TCP lane (default: ask the daemon)")
+    .option("--token <file>", "a capability token for the symbol (rtt token issue): verb tx (one call) or open")
+    .option("--key <file>", "issue the token here with this trusted private key (verb tx, or open for --lane shm)")
+    .option("--scope <scope...>", "scopes of the token --key issues")
     .addOption(rootOption())
     .addOption(socketOption())
     .action(
@@ -151,6 +163,9 @@ Examples:
           tcp?: string;
           root: string;
           socket?: string;
+          token?: string;
+          key?: string;
+          scope?: string[];
         },
       ) =>
         fabric(async () => {
@@ -161,12 +176,26 @@ Examples:
             throw new CliExit(1, `--json: ${(e as Error).message}`);
           }
           const timeoutMs = int("--timeout", opts.timeout, 1) as number;
+          if (opts.token && opts.key) throw new CliExit(1, "--token and --key: give one");
+          let token: { verb?: unknown } | undefined;
+          if (opts.token) {
+            try {
+              token = JSON.parse(readFileSync(opts.token, "utf8")) as { verb?: unknown };
+            } catch (e) {
+              throw new CliExit(1, `--token ${opts.token}: ${(e as Error).message}`);
+            }
+          } else if (opts.key)
+            token = issueToken(
+              { saddr: symbol, verb: opts.lane === "shm" ? "open" : "tx", scopes: opts.scope ?? [], ttlMs: 60_000 },
+              readPrivateKeyFile(opts.key),
+            );
+          // One token check per operation: `tx` allows this one call, `open` the connection (SHM lanes need open).
+          const verb = token?.verb === "open" || opts.lane === "shm" ? "open" : "tx";
           const c = await FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
           let answer: Uint8Array;
           try {
-            const route = await c.resolve(symbol);
             if (opts.lane === "shm") {
-              const lane = await c.openShm({ route_id: route.route_id });
+              const lane = await c.openShm({ symbol, ...(token ? { token } : {}) });
               answer = await lane.call(body, { timeoutMs });
               await lane.close();
             } else if (opts.lane === "tcp") {
@@ -175,11 +204,15 @@ Examples:
                 throw new FabricError("RTT_FABRIC_DAEMON", "the daemon serves no TCP lane (rtt fabric up --tcp …)");
               const t = await FabricClient.tcp(addr.host, addr.port);
               try {
+                const route = await t.grant(verb, symbol, token);
                 answer = await t.call(route.route_id, body, { timeoutMs });
               } finally {
                 t.close();
               }
-            } else answer = await c.call(route.route_id, body, { timeoutMs });
+            } else {
+              const route = await c.grant(verb, symbol, token);
+              answer = await c.call(route.route_id, body, { timeoutMs });
+            }
           } finally {
             c.close();
           }
@@ -215,6 +248,7 @@ interface Status {
   }>;
   lanes: Record<string, { frames_in: number; frames_out: number; open?: number }>;
   drops: { total: Record<string, number> };
+  auth?: { mode: string; tokens: Record<string, number>; refused: number };
   drivers: Array<{
     symbol: string;
     kind: string;
@@ -238,6 +272,14 @@ function formatStatus(s: Status): string {
   for (const [k, v] of Object.entries(s.lanes))
     if (!Array.isArray(v)) lines.push(`  ${k}: ${v.open ?? 0} open, ${v.frames_in} frames in, ${v.frames_out} out`);
   const drops = Object.entries(s.drops.total);
+  if (s.auth) {
+    const refused = Object.entries(s.auth.tokens).filter(([k, v]) => k !== "accepted" && v > 0);
+    lines.push(
+      s.auth.mode === "none"
+        ? "auth: NONE (rtt fabric up --no-auth: no capability tokens checked)"
+        : `auth: tokens — accepted ${s.auth.tokens.accepted ?? 0}, refused ${s.auth.refused}${refused.length ? ` (${refused.map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}`,
+    );
+  }
   lines.push(`drops: ${drops.length ? drops.map(([k, v]) => `${k} ${v}`).join(", ") : "none"}`);
   lines.push("drivers:");
   for (const d of s.drivers)

@@ -58,6 +58,15 @@ export class FabricClient {
     return this.control<ResolvedRoute>("resolve", { symbol });
   }
 
+  /**
+   * Opens `symbol`'s route on this connection with a capability token of verb `open` (its calls need no further
+   * token while the connection lives), or, with a `tx` token, allows one call. Without a token: the daemon's
+   * `auth: none` mode. Returns the route to call.
+   */
+  grant(verb: "open" | "tx", symbol: string, token?: unknown): Promise<ResolvedRoute & { grant: string }> {
+    return this.control<ResolvedRoute & { grant: string }>(verb, { symbol, ...(token !== undefined ? { token } : {}) });
+  }
+
   /** A call on route `routeId`: the answer bytes, or the daemon's / driver's error. */
   async call(routeId: number, payload: Uint8Array, opts: CallOptions = {}): Promise<Buffer> {
     return (await this.request(0, routeId, payload, opts)).payload;
@@ -70,7 +79,10 @@ export class FabricClient {
   }
 
   /** Asks the daemon for an SHM lane to a route and maps its rings. */
-  async openShm(target: { symbol: string } | { route_id: number }, capacity?: number): Promise<ShmClientLane> {
+  async openShm(
+    target: { symbol: string; token?: unknown } | { route_id: number },
+    capacity?: number,
+  ): Promise<ShmClientLane> {
     const info = await this.control<ShmLaneInfo>("shm_open", { ...target, ...(capacity ? { capacity } : {}) });
     return new ShmClientLane(info, this);
   }

@@ -21,6 +21,7 @@ import { reconcilePaths } from "../reconcile/paths.js";
 import { readPlanInForce } from "../reconcile/status.js";
 import { DaemonTelemetry } from "../telemetry/daemon-hooks.js";
 import { type MetricsServer, serveMetrics } from "../telemetry/metrics.js";
+import { type AuthMode, RouteAuth, type RouteAuthOptions } from "./auth.js";
 import { type DriverTable, type Endpoint, makeEndpoint, readDrivers, specKey } from "./endpoints.js";
 import {
   CONTROL_OPS,
@@ -28,7 +29,9 @@ import {
   jsonBytes,
   PROTOCOL_VERSION,
   parseJsonBytes,
+  type ResolvedRoute,
   type ShmLaneInfo,
+  UDS_ONLY_OPS,
   wireError,
 } from "./protocol.js";
 import { ShmLaneServer, type ShmServeMode, workerAvailable } from "./shm-lane.js";
@@ -56,6 +59,13 @@ export interface DaemonOptions {
   maxShmLanes?: number;
   /** Serve Prometheus metrics on http://host:port/metrics (telemetry/metrics.ts; off by default). */
   metrics?: { host: string; port: number };
+  /**
+   * `tokens` (default): every route operation needs a capability token (spec/fabric/daemon.md, "Capability
+   * tokens"); `none`: local development only, logged at start (`rtt fabric up --no-auth`).
+   */
+  auth?: AuthMode;
+  /** Trust store, clock, replay cache size for the token checks. */
+  authOptions?: RouteAuthOptions;
   log?: (line: string) => void;
 }
 
@@ -66,6 +76,8 @@ interface Conn {
   fs: FrameSocket;
   inflight: number;
   shm: Set<string>;
+  /** Routes this connection may call: route_id → calls left (Infinity after `open`, n after n `tx` tokens). */
+  grants: Map<number, number>;
 }
 
 /**
@@ -95,7 +107,11 @@ export class FabricDaemon {
   /** Flight recorder and breakers (telemetry/daemon-hooks.ts): the hooks below are its only entry points. */
   readonly telemetry: DaemonTelemetry;
   metricsServer: MetricsServer | undefined;
-  private readonly o: Required<Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics">>;
+  private readonly o: Required<
+    Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions">
+  >;
+  /** The token gate: one check per route operation (open, tx, shm_open), never per frame. */
+  readonly auth: RouteAuth;
   /** Drops by lane and reason (frame reader drops of closed connections are folded in at close). */
   private readonly drops: Record<LaneKind | "daemon", Record<string, number>> = {
     uds: {},
@@ -127,6 +143,7 @@ export class FabricDaemon {
     };
     this.table = new RoutingTable(null, []);
     this.telemetry = new DaemonTelemetry(p.policy);
+    this.auth = new RouteAuth(opts.auth ?? "tokens", p.registry, opts.authOptions);
   }
 
   /** Loads the table in force, starts its endpoints, listens. Refuses when another daemon serves the socket. */
@@ -154,6 +171,8 @@ export class FabricDaemon {
       await Promise.all([...d.endpoints.values()].map((x) => x.close(0)));
       throw e;
     }
+    if (!d.auth.required)
+      d.o.log("fabric: AUTH DISABLED (auth: none) — route operations need no capability token; local development only");
     d.o.log(
       `fabric: serving ${d.table.routes.length} routes of ${d.table.planId ?? "no plan"} on ${d.socketPath}${d.tcpAddress ? ` and tcp ${d.tcpAddress.host}:${d.tcpAddress.port}` : ""} (shm: ${d.shmMode})`,
     );
@@ -171,6 +190,7 @@ export class FabricDaemon {
       lane,
       inflight: 0,
       shm: new Set(),
+      grants: new Map(),
       fs: new FrameSocket(socket, {
         onFrame: (f) => this.onFrame(conn, f),
         onClose: () => this.onClose(conn),
@@ -208,6 +228,21 @@ export class FabricDaemon {
           if (!isFabricError(e)) this.o.log(`fabric: control ${e instanceof Error ? e.stack : e}`);
           conn.fs.send(FLAG_CONTROL | FLAG_RESPONSE | FLAG_ERROR, 0, f.frameId, wireError(e));
         },
+      );
+      return;
+    }
+    if (this.auth.required && !spendGrant(conn.grants, f.routeId)) {
+      this.count(conn.lane, "unauthorized");
+      conn.fs.send(
+        FLAG_RESPONSE | FLAG_ERROR,
+        f.routeId,
+        f.frameId,
+        wireError(
+          new FabricError(
+            "RTT_FABRIC_UNAUTHORIZED",
+            `route_id ${f.routeId} is not open on this connection: send {op: "open"|"tx", symbol, token} first`,
+          ),
+        ),
       );
       return;
     }
@@ -293,6 +328,8 @@ export class FabricDaemon {
       this.count("daemon", "bad_control");
       throw new FabricError("RTT_FABRIC_INVALID", `not a control request: ${(e as Error).message}`);
     }
+    if (conn.lane !== "uds" && UDS_ONLY_OPS.has(req.op))
+      throw new FabricError("RTT_FABRIC_UNAUTHORIZED", `${req.op} is served on the control socket only, not over TCP`);
     switch (req.op) {
       case "hello":
         return { daemon: "rtt-fabric", protocol: PROTOCOL_VERSION, pid: process.pid, plan_id: this.table.planId };
@@ -310,12 +347,34 @@ export class FabricDaemon {
         return this.serial(() => this.commit(checkTransition(req.transition)));
       case "abort":
         return this.serial(() => this.abort());
+      case "open":
+      case "tx":
+        return this.grant(conn, req.op, req.symbol, req.token);
       case "shm_open":
         return this.openShm(conn, req);
       case "shm_close":
         await this.closeShm(String(req.lane));
         return {};
     }
+  }
+
+  /**
+   * `open` / `tx`: checks the token for the symbol's route (verb, and the scopes drivers.json asks of its endpoint)
+   * and lets this connection call it — for the connection's life (`open`) or once (`tx`). The one token check of
+   * the operation: frames afterwards cost a map lookup. With auth none, the route without a check.
+   */
+  private grant(conn: Conn, verb: "open" | "tx", symbol: unknown, token: unknown): ResolvedRoute & { grant: string } {
+    if (typeof symbol !== "string") throw new FabricError("RTT_FABRIC_INVALID", `${verb} needs {symbol, token}`);
+    const route = this.table.resolve(symbol);
+    if (this.auth.required) this.checkRouteToken(token, symbol, verb, route.to);
+    const left = conn.grants.get(route.route_id) ?? 0;
+    conn.grants.set(route.route_id, verb === "open" ? Number.POSITIVE_INFINITY : left + 1);
+    return { ...route, grant: verb === "open" || left === Number.POSITIVE_INFINITY ? "open" : `${left + 1} calls` };
+  }
+
+  private checkRouteToken(token: unknown, symbol: string, verb: "open" | "tx", to: string): void {
+    const scopes = this.endpoints.get(to)?.spec?.scopes;
+    this.auth.check(token, { saddr: symbol, verb, ...(scopes ? { scope: scopes } : {}) });
   }
 
   /** 2PC operations one at a time (the reconciler holds the apply lock; this guards against a second client). */
@@ -394,7 +453,17 @@ export class FabricDaemon {
   private openShm(conn: Conn, req: Extract<ControlRequest, { op: "shm_open" }>): ShmLaneInfo {
     if (this.shmLanes.size >= this.o.maxShmLanes)
       throw new FabricError("RTT_FABRIC_OVERLOAD", `${this.o.maxShmLanes} SHM lanes are open`);
-    const routeId = typeof req.route_id === "number" ? req.route_id : this.table.resolve(String(req.symbol)).route_id;
+    let routeId: number;
+    if (this.auth.required) {
+      if (typeof req.symbol !== "string")
+        throw new FabricError(
+          "RTT_FABRIC_UNAUTHORIZED",
+          "shm_open needs {symbol, token} (an open token for the symbol)",
+        );
+      const r = this.table.resolve(req.symbol);
+      this.checkRouteToken(req.token, req.symbol, "open", r.to);
+      routeId = r.route_id;
+    } else routeId = typeof req.route_id === "number" ? req.route_id : this.table.resolve(String(req.symbol)).route_id;
     if (!this.table.dispatch(routeId))
       throw new FabricError("RTT_FABRIC_NO_ROUTE", `route_id ${routeId} is not in force`);
     this.telemetry.connect(routeId);
@@ -421,6 +490,15 @@ export class FabricDaemon {
       maxInflight: this.o.maxInflightPerConnection,
       blockMs: this.o.drainMs,
       onFrame: (rid, _fid, flags, payload, reply) => {
+        if (this.auth.required && rid !== routeId) {
+          // The lane's token opened one route: a frame naming another is refused (an integer compare per frame).
+          this.count("shm", "unauthorized");
+          reply(
+            FLAG_RESPONSE | FLAG_ERROR,
+            wireError(new FabricError("RTT_FABRIC_UNAUTHORIZED", `this SHM lane carries route_id ${routeId} only`)),
+          );
+          return;
+        }
         if (flags & (FLAG_RESPONSE | FLAG_CONTROL)) {
           this.count("shm", "unexpected_flags");
           reply(
@@ -511,6 +589,7 @@ export class FabricDaemon {
       },
       plan_id: this.table.planId,
       staged: this.staged?.t.plan_id ?? null,
+      auth: this.auth.snapshot(),
       routes: this.table.routes.map((r) => ({
         ...r,
         healthy: health.get(r.to) ?? false,
@@ -557,6 +636,16 @@ function checkTransition(t: unknown): Transition {
   )
     throw new FabricError("RTT_FABRIC_INVALID", "transition must be {kind, plan_id, from, routes}");
   return v;
+}
+
+/** Spends one call of `routeId`'s grant on a connection: false when it has none left. */
+function spendGrant(grants: Map<number, number>, routeId: number): boolean {
+  const left = grants.get(routeId);
+  if (left === undefined) return false;
+  if (left === Number.POSITIVE_INFINITY) return true;
+  if (left <= 1) grants.delete(routeId);
+  else grants.set(routeId, left - 1);
+  return true;
 }
 
 const sameTransition = (a: Transition, b: Transition) =>

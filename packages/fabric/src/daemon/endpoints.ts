@@ -20,6 +20,8 @@ export interface DriverDecl {
   backpressure?: Backpressure;
   queue?: number;
   timeout_ms?: number;
+  /** Scopes a capability token must carry to open or call routes to this endpoint (spec/fabric/tokens.md). */
+  scopes?: string[];
 }
 
 export type DriverTable = Record<string, DriverDecl>;
@@ -37,6 +39,8 @@ export function readDrivers(file: string): DriverTable {
         d.builtin === "echo");
     if (!ok)
       throw new FabricError("RTT_FABRIC_INVALID", `${sym}: needs command: [program, ...args] or builtin: "echo"`, file);
+    if (d.scopes !== undefined && !(Array.isArray(d.scopes) && d.scopes.every((x) => typeof x === "string")))
+      throw new FabricError("RTT_FABRIC_INVALID", `${sym}: scopes is a list of scope names`, file);
     if (d.backpressure !== undefined && d.backpressure !== "block" && d.backpressure !== "drop")
       throw new FabricError("RTT_FABRIC_INVALID", `${sym}: backpressure is block or drop`, file);
   }

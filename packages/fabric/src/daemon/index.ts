@@ -1,4 +1,5 @@
 /** The fabric daemon (seed 004 layer 3; spec/fabric/daemon.md): lanes, routing, drivers, 2PC participant. */
+export { type AuthMode, RouteAuth, type RouteAuthOptions } from "./auth.js";
 export { type CallOptions, FabricClient, ShmClientLane } from "./client.js";
 export { type DaemonOptions, FabricDaemon } from "./daemon.js";
 export { type DriverDecl, type DriverTable, type EndpointInfo, readDrivers } from "./endpoints.js";

@@ -19,7 +19,9 @@ export type ControlRequest =
   | { op: "prepare"; transition: Transition }
   | { op: "commit"; transition: Transition }
   | { op: "abort"; transition: Transition }
-  | { op: "shm_open"; symbol?: string; route_id?: number; capacity?: number }
+  | { op: "open"; symbol: string; token?: unknown }
+  | { op: "tx"; symbol: string; token?: unknown }
+  | { op: "shm_open"; symbol?: string; route_id?: number; capacity?: number; token?: unknown }
   | { op: "shm_close"; lane: string };
 
 export const CONTROL_OPS = new Set([
@@ -31,9 +33,14 @@ export const CONTROL_OPS = new Set([
   "prepare",
   "commit",
   "abort",
+  "open",
+  "tx",
   "shm_open",
   "shm_close",
 ]);
+
+/** Operations that change what the daemon serves: only on the control socket (UDS, 0600), never over TCP. */
+export const UDS_ONLY_OPS = new Set(["prepare", "commit", "abort", "shm_open", "shm_close"]);
 
 export interface ResolvedRoute {
   route_id: number;

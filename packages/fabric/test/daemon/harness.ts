@@ -34,9 +34,13 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `rtt fabric up` as a child process; resolves once it printed its ready line. */
-export function startDaemon(p: Project, args: string[] = []): Promise<Daemon> {
-  const child = spawn(process.execPath, [RTT, "fabric", "up", "--root", p.root, ...args], {
+/**
+ * `rtt fabric up` as a child process; resolves once it printed its ready line. Lane, swap and fuzz tests run it with
+ * `--no-auth` (tokens are tested in auth.test.ts); `{auth: true}` leaves capability tokens on.
+ */
+export function startDaemon(p: Project, args: string[] = [], opts: { auth?: boolean } = {}): Promise<Daemon> {
+  const argv = [RTT, "fabric", "up", "--root", p.root, ...(opts.auth ? [] : ["--no-auth"]), ...args];
+  const child = spawn(process.execPath, argv, {
     cwd: p.dir,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -62,7 +62,7 @@ beforeAll(async () => {
       },
     }),
   );
-  d = await FabricDaemon.start({ root, metrics: { host: "127.0.0.1", port: 0 } });
+  d = await FabricDaemon.start({ root, auth: "none", metrics: { host: "127.0.0.1", port: 0 } });
   c = await FabricClient.uds(socket);
 });
 
