@@ -155,7 +155,7 @@ describe.skipIf(pgProblem !== undefined)("CTF traces shared by two servers on on
       chunks.push(body);
       const r = await post(`${(k % 2 ? b : a).base}/ctf/alternating/events`, body);
       expect(r.status, await r.clone().text()).toBe(200);
-      expect((await r.json()).events).toBe(Math.min(i + 4, events.length));
+      expect(((await r.json()) as { events: number }).events).toBe(Math.min(i + 4, events.length));
     }
     await Promise.all([onA.events(events.length), onB.events(events.length)]);
     expect(onA.messages).toEqual(onB.messages);
