@@ -2,6 +2,7 @@ import { DiffView } from "./ctf/DiffView.js";
 import { LiveView } from "./ctf/LiveView.js";
 import { TracesView } from "./ctf/TracesView.js";
 import { TraceView } from "./ctf/TraceView.js";
+import { FabricView } from "./fabric/FabricView.js";
 import { Mastery } from "./Mastery.js";
 import { Replay } from "./Replay.js";
 import { href, onLinkClick, useParams } from "./route.js";
@@ -15,6 +16,7 @@ export function App() {
     { id: "sessions", label: "Sessions", params: {} },
     { id: "mastery", label: "Mastery", params: { view: "mastery" } },
     { id: "traces", label: "Agent traces", params: { view: "traces" } },
+    { id: "fabric", label: "Fabric", params: { view: "fabric" } },
   ];
   const active =
     view === "replay" || view === "curriculum"
@@ -45,7 +47,7 @@ export function App() {
       <main>
         {view === "replay" || view === "curriculum" ? (
           p.session ? (
-            <Replay key={p.session} params={p} curriculum={view === "curriculum"} />
+            <Replay key={p.session} id={p.session} params={p} curriculum={view === "curriculum"} />
           ) : (
             <p className="state empty">No session in the address. Pick one from the session list.</p>
           )
@@ -53,7 +55,7 @@ export function App() {
           <TracesView params={p} />
         ) : view === "trace" ? (
           p.trace ? (
-            <TraceView key={p.trace} params={p} />
+            <TraceView key={p.trace} id={p.trace} params={p} />
           ) : (
             <p className="state empty">No trace in the address. Pick one from the traces list.</p>
           )
@@ -61,10 +63,12 @@ export function App() {
           <DiffView params={p} />
         ) : view === "trace-live" ? (
           p.trace ? (
-            <LiveView params={p} />
+            <LiveView id={p.trace} params={p} />
           ) : (
             <p className="state empty">No trace in the address. Pick a live one from the traces list.</p>
           )
+        ) : view === "fabric" ? (
+          <FabricView params={p} />
         ) : view === "mastery" ? (
           <Mastery params={p} />
         ) : (

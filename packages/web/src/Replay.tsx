@@ -22,8 +22,8 @@ import { Empty, ErrorBox, Loading } from "./util.js";
 
 const NO_ANOMALIES: Anomaly[] = [];
 
-export function Replay({ params, curriculum }: { params: Params; curriculum: boolean }) {
-  const id = params.session;
+/** `?view=replay&session=ID` (or `view=curriculum`); App renders it only with a session id. */
+export function Replay({ id, params, curriculum }: { id: string; params: Params; curriculum: boolean }) {
   const detail = useQuery(["session", id], (s) => {
     // A deep link names its segment: start loading its plot data before the session metadata arrives.
     if (params.segment) {
@@ -60,7 +60,8 @@ export function Replay({ params, curriculum }: { params: Params; curriculum: boo
 function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; params: Params; curriculum: boolean }) {
   const id = detail.session_id;
   const segments = detail.segments;
-  const seg: SegmentInfo = segments.find((s) => s.segment_id === params.segment) ?? segments[0];
+  // Replay renders this only for a session with segments; an unknown ?segment= shows the first.
+  const seg: SegmentInfo = segments.find((s) => s.segment_id === params.segment) ?? segments[0]!;
   const segIndex = segments.indexOf(seg);
 
   const { t, setT, tRef, goTo } = useReplayTime(params, seg);
@@ -91,9 +92,8 @@ function ReplayLoaded({ detail, params, curriculum }: { detail: SessionDetail; p
   const { cur, sampleT, fullSample } = useInspectedSample({ id, seg, t, hit, live: playback.live, playing });
   const segAnoms = anoms?.bySeg[seg.segment_id] ?? NO_ANOMALIES;
   // "At this t" means within half a sample spacing: stepping lands on samples, rarely exactly on an anomaly's t.
-  const near = hit?.cols;
-  const spacing =
-    near && near.t.length > 1 ? (near.t[near.t.length - 1] - near.t[0]) / (near.t.length - 1) : samples.dtEst;
+  const near = hit?.cols.t;
+  const spacing = near && near.length > 1 ? (near[near.length - 1]! - near[0]!) / (near.length - 1) : samples.dtEst;
   const hereAnoms = segAnoms.filter((a) => Math.abs(a.t - t) <= Math.max(spacing / 2, 1e-9));
 
   const ov = readOverlays(params.ov);

@@ -65,9 +65,11 @@ interface Snapshot {
   note: string | null;
 }
 
-/** `?view=trace-live&trace=ID[&cap=N]`: a trace's lanes growing as its events arrive over the live WebSocket. */
-export function LiveView({ params }: { params: Params }) {
-  const id = params.trace;
+/**
+ * `?view=trace-live&trace=ID[&cap=N]`: a trace's lanes growing as its events arrive over the live WebSocket (App
+ * renders it only with a trace id).
+ */
+export function LiveView({ id, params }: { id: string; params: Params }) {
   const cap = laneCap(params.cap);
   useTitle(`Live ${id}`);
   return <LiveMonitor key={`${id}:${cap}`} id={id} cap={cap} />;

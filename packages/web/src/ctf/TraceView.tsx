@@ -28,9 +28,11 @@ const WHOLE_GRAPH = 2000;
 const WINDOW = 600;
 const URL_WRITE_MS = 300;
 
-/** `?view=trace&trace=ID`: the waveforms, the heatmap, the branching graph and the step debugger of one trace. */
-export function TraceView({ params }: { params: Params }) {
-  const id = params.trace;
+/**
+ * `?view=trace&trace=ID`: the waveforms, the heatmap, the branching graph and the step debugger of one trace (App
+ * renders it only with a trace id).
+ */
+export function TraceView({ id, params }: { id: string; params: Params }) {
   const facts = useQuery(["ctf-view", id], (s) => {
     // Start the lanes' data at once: it does not depend on the facts.
     const c = columnsQuery(id);
