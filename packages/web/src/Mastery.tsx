@@ -11,7 +11,8 @@ export function Mastery({ params }: { params: Params }) {
   if (ops.state === "loading") return <Loading what="operators" />;
   if (ops.state === "error") return <ErrorBox error={ops.error} what="operators" retry={ops.refetch} />;
   const list = ops.data;
-  if (!list.length)
+  const [first] = list;
+  if (!first)
     return (
       <Empty testid="mastery-empty">
         <strong>No operators yet.</strong>
@@ -20,7 +21,8 @@ export function Mastery({ params }: { params: Params }) {
         </p>
       </Empty>
     );
-  const current = list.find((o) => o.operator_id === params.operator) ?? list[0];
+  // An unknown ?operator= shows the first operator.
+  const current = list.find((o) => o.operator_id === params.operator) ?? first;
   return (
     <div className="mastery" data-testid="mastery-view">
       <aside className="op-list" aria-label="Operators">
@@ -57,7 +59,7 @@ function OperatorMastery({ operatorId, title }: { operatorId: string; title: str
   if (m.state === "loading") return <Loading what="mastery history" />;
   if (m.state === "error") return <ErrorBox error={m.error} what="mastery history" retry={m.refetch} />;
   const pts = m.data;
-  const last = pts[pts.length - 1];
+  const last = pts.at(-1);
   return (
     <section className="op-detail" aria-label={`Mastery of ${title}`}>
       <h1 data-testid="mastery-title">
@@ -66,7 +68,7 @@ function OperatorMastery({ operatorId, title }: { operatorId: string; title: str
           {operatorId}
         </span>
       </h1>
-      {!pts.length ? (
+      {!last ? (
         <Empty testid="mastery-no-sessions">This operator has no sessions yet.</Empty>
       ) : (
         <>
@@ -136,7 +138,10 @@ function Chart({
     const el = ref.current!;
     const xs = pts.map((p) => Date.parse(p.timestamp) / 1000);
     // uPlot needs ascending x; equal timestamps get nudged apart by a millisecond.
-    for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) xs[i] = xs[i - 1] + 0.001;
+    for (let i = 1; i < xs.length; i++) {
+      const prev = xs[i - 1]!;
+      if (!(xs[i]! > prev)) xs[i] = prev + 0.001;
+    }
     const ys = pts.map((p) => (kind === "level" ? p.level : kind === "score" ? p.score_final : p.anomaly_count));
     const color = kind === "level" ? "#2563eb" : kind === "score" ? "#059669" : "#f97316";
     const u = new uPlot(

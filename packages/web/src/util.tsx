@@ -16,8 +16,10 @@ export const SEVERITY_NAMES: Record<number, string> = {
   4: "dangerous",
   5: "critical",
 };
+/** The colour of severity `s` rounded and clamped into 1–5; a missing or NaN severity has the colour of 1. */
 export function sevColor(s?: number | null): string {
-  return SEVERITY_COLORS[Math.min(5, Math.max(1, Math.round(s ?? 1)))];
+  const level = s === undefined || s === null || Number.isNaN(s) ? 1 : Math.min(5, Math.max(1, Math.round(s)));
+  return SEVERITY_COLORS[level] ?? "#8a8f98";
 }
 
 export function fmtT(t: number | undefined | null, digits = 3): string {
@@ -116,11 +118,12 @@ export function floorIndex(arr: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = arr.length - 1;
   if (hi < 0) return -1;
-  if (x <= arr[0]) return 0;
-  if (x >= arr[hi]) return hi;
+  // 0 <= lo < mid <= hi < arr.length throughout.
+  if (x <= arr[0]!) return 0;
+  if (x >= arr[hi]!) return hi;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (arr[mid] <= x) lo = mid;
+    if (arr[mid]! <= x) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -130,6 +133,6 @@ export function floorIndex(arr: ArrayLike<number>, x: number): number {
 export function nearestIndex(arr: ArrayLike<number>, x: number): number {
   const i = floorIndex(arr, x);
   if (i < 0) return -1;
-  if (i + 1 < arr.length && Math.abs(arr[i + 1] - x) < Math.abs(arr[i] - x)) return i + 1;
+  if (i + 1 < arr.length && Math.abs(arr[i + 1]! - x) < Math.abs(arr[i]! - x)) return i + 1;
   return i;
 }

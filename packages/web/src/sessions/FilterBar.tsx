@@ -1,7 +1,7 @@
 import { api, shortOperator } from "../api.js";
 import { useQuery } from "../query.js";
 import { navigate, type Params } from "../route.js";
-import { RANGES, type SetFilter } from "./filters.js";
+import { ANY_TIME, RANGES, type SetFilter } from "./filters.js";
 
 /** The filters above the session list, with the choices the stored sessions offer (GET /replay/facets). */
 export function FilterBar({ params, filtered, set }: { params: Params; filtered: boolean; set: SetFilter }) {
@@ -44,7 +44,7 @@ export function FilterBar({ params, filtered, set }: { params: Params; filtered:
         label="Time range"
         testid="filter-range"
         value={params.range}
-        allLabel={RANGES[""].label}
+        allLabel={ANY_TIME.label}
         onChange={(v) => set("range", v)}
         options={Object.entries(RANGES)
           .filter(([k]) => k)

@@ -72,17 +72,18 @@ export function SessionTable({ params, filtered, set }: { params: Params; filter
     );
   };
 
+  // `i` is the index of the row (of this render) the key went to, so rows is not empty and i, j are in range.
   const onRowKey = (e: React.KeyboardEvent<HTMLTableRowElement>, i: number) => {
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
       const j = Math.max(0, Math.min(rows.length - 1, i + (e.key === "ArrowDown" ? 1 : -1)));
-      select(rows[j].session_id);
+      select(rows[j]!.session_id);
       (e.currentTarget.parentElement?.children[j] as HTMLElement | undefined)?.focus();
     } else if (e.key === "Enter") {
-      open(rows[i].session_id);
+      open(rows[i]!.session_id);
     } else if (e.key === " ") {
       e.preventDefault();
-      select(rows[i].session_id);
+      select(rows[i]!.session_id);
     }
   };
 

@@ -2,8 +2,9 @@
 import type { SessionQuery } from "../api.js";
 import type { Params } from "../route.js";
 
+export const ANY_TIME = { label: "Any time" };
 export const RANGES: Record<string, { label: string; ms?: number }> = {
-  "": { label: "Any time" },
+  "": ANY_TIME,
   "24h": { label: "Last 24 hours", ms: 86_400_000 },
   "7d": { label: "Last 7 days", ms: 7 * 86_400_000 },
   "30d": { label: "Last 30 days", ms: 30 * 86_400_000 },
