@@ -10,7 +10,7 @@ import type { CtfColumns } from "../api.js";
 export function DriftHeatmap({ heat, onSeek }: { heat: CtfColumns["heat"]; onSeek: (ord: number) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const rowH = 16;
-  const rows = heat.rows.map((r, i) => ({ name: r ?? "(no tool)", values: heat.values[i] }));
+  const rows = heat.rows.map((r, i) => ({ name: r ?? "(no tool)", values: heat.values[i] ?? [] }));
   const shown = rows.filter((r) => r.values.some((v) => v !== null));
   useEffect(() => {
     const c = canvas.current;

@@ -2,7 +2,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import type { CtfColumns, CtfRewind } from "../api.js";
 import { useLatest } from "../util.js";
-import { Q_LANES, STATUS_BY_CODE, STATUS_COLORS, toolColor } from "./status.js";
+import { Q_LANES, STATUS_CODE_COLORS, toolColor } from "./status.js";
 
 type LaneKind = "q" | "latency" | "status" | "tool";
 interface Lane {
@@ -105,13 +105,15 @@ export function Lanes(props: {
     el.dataset.drawn = "false";
     const width = Math.max(320, el.clientWidth - 8);
     const sync = uPlot.sync(`ctf-${columns.id}`);
+    // Every column of the body has one value per point of `ord` (n of them); the drawing passes read points i < n
+    // and assert it (hot paths: no per-point checks).
     const x = columns.ord;
     const n = x.length;
     const lanes = laneList(spec);
     const half = (i: number, dir: -1 | 1) => {
       const j = i + dir;
-      if (j < 0 || j >= n) return x[i] + dir * 0.5;
-      return (x[i] + x[j]) / 2;
+      if (j < 0 || j >= n) return x[i]! + dir * 0.5;
+      return (x[i]! + x[j]!) / 2;
     };
     const abandoned = runs(n, (i) => columns.valid[i] === 0);
     const created: uPlot[] = [];
@@ -128,7 +130,7 @@ export function Lanes(props: {
       const over =
         lane.threshold !== undefined
           ? runs(n, (i) => {
-              const v = values[i];
+              const v = values[i]!;
               return v !== null && v > (lane.threshold as number);
             })
           : [];
@@ -166,8 +168,8 @@ export function Lanes(props: {
         );
         if (lane.kind === "status") {
           // One fill style at a time: a status change is rare next to the steps.
-          for (let code = 0; code < STATUS_BY_CODE.length; code++) {
-            ctx.fillStyle = STATUS_COLORS[STATUS_BY_CODE[code]];
+          for (const [code, color] of STATUS_CODE_COLORS.entries()) {
+            ctx.fillStyle = color;
             const spans: Array<[number, number]> = [];
             for (let i = 0; i < n; i++) if (columns.status[i] === code) spans.push([xs(half(i, -1)), xs(half(i, 1))]);
             fillSpans(ctx, spans, top + 3, height - 6);
@@ -176,10 +178,10 @@ export function Lanes(props: {
         if (lane.kind === "tool") {
           const r = 3 * devicePixelRatio;
           for (let i = 0; i < n; i++) {
-            const t = columns.tool[i];
+            const t = columns.tool[i]!;
             if (t === null) continue;
             ctx.fillStyle = toolColor(t);
-            ctx.fillRect(xs(x[i]) - r, ys(t) - r, 2 * r, 2 * r);
+            ctx.fillRect(xs(x[i]!) - r, ys(t) - r, 2 * r, 2 * r);
           }
         }
         if (lane.threshold !== undefined) {
@@ -306,7 +308,7 @@ export function Lanes(props: {
         latest.current.onSeek(Math.max(columns.from, Math.min(columns.to - 1, v)));
       });
       u.over.addEventListener("dblclick", () => {
-        for (const p of created) p.setScale("x", { min: x[0] - 0.5, max: x[n - 1] + 0.5 });
+        for (const p of created) p.setScale("x", { min: x[0]! - 0.5, max: x[n - 1]! + 0.5 }); // n > 0: a trace with steps
       });
       const head = document.createElement("div");
       head.className = "playhead";

@@ -41,7 +41,7 @@ export function layoutSteps(steps: CtfStep[]): Map<number, Placed> {
     out.set(s.ord, { s, x: s.depth - minDepth, y: row });
     const ch = (kids.get(s.ord) ?? []).sort(order);
     // The first child continues the row; the others open new rows (assigned when popped, in order).
-    for (let i = ch.length - 1; i >= 0; i--) stack.push({ s: ch[i], row: i === 0 ? row : -1 });
+    for (let i = ch.length - 1; i >= 0; i--) stack.push({ s: ch[i]!, row: i === 0 ? row : -1 });
   }
   return out;
 }

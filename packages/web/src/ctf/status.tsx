@@ -1,12 +1,16 @@
+/** Status codes of the columns endpoint (0 stable … 3 halted). */
+export const STATUS_BY_CODE = ["stable", "warning", "critical", "halted"] as const;
 /** Corridor status colours: the status lane, badges and the step graph use these. */
-export const STATUS_COLORS: Record<string, string> = {
+const CORRIDOR_STATUS_COLORS: Record<(typeof STATUS_BY_CODE)[number], string> = {
   stable: "#16a34a",
   warning: "#eab308",
   critical: "#dc2626",
   halted: "#475569",
 };
-/** Status codes of the columns endpoint (0 stable … 3 halted). */
-export const STATUS_BY_CODE = ["stable", "warning", "critical", "halted"] as const;
+/** The same by any status name a trace carries: undefined for one it does not know. */
+export const STATUS_COLORS: Partial<Record<string, string>> = CORRIDOR_STATUS_COLORS;
+/** The colour of each of STATUS_BY_CODE. */
+export const STATUS_CODE_COLORS = STATUS_BY_CODE.map((s) => CORRIDOR_STATUS_COLORS[s]);
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {
   const s = status ?? "unknown";
@@ -32,6 +36,6 @@ export const Q_LANES = [
 ] as const;
 export type QKey = (typeof Q_LANES)[number]["key"];
 
-/** A categorical colour per tool index. */
+/** A categorical colour per tool index (a non-negative integer). */
 const TOOL_COLORS = ["#2563eb", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626"];
-export const toolColor = (i: number) => TOOL_COLORS[i % TOOL_COLORS.length];
+export const toolColor = (i: number): string => TOOL_COLORS[i % TOOL_COLORS.length]!;
