@@ -44,6 +44,7 @@ export function CurriculumPanel(props: {
                               segments.find((x) => x.segment_id === ev.segment_id) ??
                               segments.find((x) => ev.t_from >= x.t_min && ev.t_from <= x.t_max) ??
                               segments[0];
+                            if (!sg) return;
                             onSeek(sg.segment_id, Math.min(Math.max(ev.t_from, sg.t_min), sg.t_max));
                           }}
                           data-testid="evidence-link"

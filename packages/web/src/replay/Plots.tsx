@@ -87,8 +87,8 @@ export function Plots(props: {
     setZoomed(false);
     delete el.dataset.detail;
     const n = columns.t.length;
-    const t0 = n ? columns.t[0] : 0;
-    const t1 = n ? columns.t[n - 1] : 0;
+    const t0 = columns.t[0] ?? 0;
+    const t1 = columns.t[n - 1] ?? 0;
     const eps = (t1 - t0) * 1e-9;
     const drawOverlays = (u: uPlot) => {
       const o = latest.current.overlays;
@@ -190,8 +190,8 @@ export function Plots(props: {
               placeHead(u, createdHeads[i], latest.current.t);
               if (i === 0) {
                 el.dataset.points = String(u.data[0].length);
-                el.dataset.xMin = String(u.scales.x.min);
-                el.dataset.xMax = String(u.scales.x.max);
+                el.dataset.xMin = String(u.scales.x?.min);
+                el.dataset.xMax = String(u.scales.x?.max);
               }
               if (++drawnCount === SERIES.length) latest.current.onDrawn?.(columns);
             },
@@ -199,7 +199,8 @@ export function Plots(props: {
           setScale: [
             (u, key) => {
               if (i !== 0 || key !== "x") return;
-              const { min, max } = u.scales.x;
+              const min = u.scales.x?.min;
+              const max = u.scales.x?.max;
               if (min === undefined || max === undefined) return;
               const whole = min <= t0 + eps && max >= t1 - eps;
               const next = whole ? null : { min, max };
@@ -245,7 +246,7 @@ export function Plots(props: {
       delete el.dataset.detail;
       // Back to the overview data; uPlot re-fits x to it, and plot 0's setScale hook reports onZoom(null).
       created.forEach((p, i) => {
-        p.setData([columns.t, columns[SERIES[i].key]] as uPlot.AlignedData);
+        p.setData([columns.t, columns[SERIES[i]!.key]] as uPlot.AlignedData); // one plot per series
       });
     };
 
@@ -273,7 +274,7 @@ export function Plots(props: {
     const z = zoom.current;
     if (!detail || !z || !plots.current.length) return;
     plots.current.forEach((u, i) => {
-      u.setData([detail.columns.t, detail.columns[SERIES[i].key]] as uPlot.AlignedData, false);
+      u.setData([detail.columns.t, detail.columns[SERIES[i]!.key]] as uPlot.AlignedData, false); // one plot per series
       u.setScale("x", { min: z.min, max: z.max });
     });
     if (host.current) host.current.dataset.detail = `${detail.range.min}:${detail.range.max}`;

@@ -52,28 +52,32 @@ export function Timeline(props: {
   const { spans, offsets, total } = layoutSegments(segments);
   const inner = width - 2 * PAD;
   const idx = new Map(segments.map((s, i) => [s.segment_id, i]));
+  // spans and offsets have one entry per segment.
   const x = (segId: string, t: number) => {
     const i = idx.get(segId) ?? 0;
     const s = segments[i];
-    const local = Math.min(Math.max(t - s.t_min, 0), spans[i]);
-    return PAD + ((offsets[i] + local) / total) * inner;
+    if (!s) return PAD; // no segments
+    const local = Math.min(Math.max(t - s.t_min, 0), spans[i]!);
+    return PAD + ((offsets[i]! + local) / total) * inner;
   };
 
   const seekAt = (clientX: number) => {
     const rect = ref.current!.getBoundingClientRect();
     const g = ((clientX - rect.left - PAD) / inner) * total;
-    let i = offsets.findIndex((o, k) => g >= o && g <= o + spans[k]);
+    let i = offsets.findIndex((o, k) => g >= o && g <= o + spans[k]!);
     if (i < 0) i = g < 0 ? 0 : segments.length - 1;
     const s = segments[i];
-    onSeek(s.segment_id, Math.min(Math.max(s.t_min + (g - offsets[i]), s.t_min), s.t_max));
+    if (!s) return; // no segments
+    onSeek(s.segment_id, Math.min(Math.max(s.t_min + (g - offsets[i]!), s.t_min), s.t_max));
   };
 
   // Evidence bands: one lane per objective (the key is "objective.evidence"), under the segment bar.
   const lanes = bands.length ? Math.max(...bands.map((b) => Number(b.key.split(".")[0]) || 0)) + 1 : 0;
   const H = BASE_H + Math.max(0, lanes - 1) * LANE;
   const cur = idx.get(current.segment_id) ?? 0;
-  const headX = segments.length ? x(current.segment_id, current.t) : PAD;
-  const globalNow = segments.length ? offsets[cur] + (current.t - segments[cur].t_min) : 0;
+  const curSeg = segments[cur];
+  const headX = x(current.segment_id, current.t);
+  const globalNow = curSeg ? offsets[cur]! + (current.t - curSeg.t_min) : 0;
 
   return (
     <div
@@ -100,8 +104,8 @@ export function Timeline(props: {
     >
       <svg width={width} height={H} aria-hidden="true">
         {segments.map((s, i) => {
-          const x0 = PAD + (offsets[i] / total) * inner;
-          const w = (spans[i] / total) * inner;
+          const x0 = PAD + (offsets[i]! / total) * inner;
+          const w = (spans[i]! / total) * inner;
           return (
             <g key={s.segment_id} data-testid="timeline-segment" data-segment={s.segment_id}>
               <rect

@@ -21,13 +21,14 @@ export function useInspectedSample(opts: {
   playing: boolean;
 }) {
   const { id, seg, t, hit, live, playing } = opts;
+  // hit.i is an index of hit.cols (useSegmentSamples' locate), so each column holds it.
   const cur: CoreSample | null = hit
     ? {
-        t: hit.cols.t[hit.i],
-        C: hit.cols.C[hit.i],
-        D: hit.cols.D[hit.i],
-        Q: hit.cols.Q[hit.i],
-        R: hit.cols.R[hit.i],
+        t: hit.cols.t[hit.i]!,
+        C: hit.cols.C[hit.i]!,
+        D: hit.cols.D[hit.i]!,
+        Q: hit.cols.Q[hit.i]!,
+        R: hit.cols.R[hit.i]!,
       }
     : live?.sample && live.sample.t === t
       ? live.sample

@@ -47,8 +47,8 @@ export function useSegmentSamples(opts: {
   const overview = cols.data;
   const nTotal = overview ? (overview.n_total ?? overview.n) : 0;
   // The overview always holds the segment's first and last sample, decimated or not.
-  const segT0 = overview?.t.length ? overview.t[0] : 0;
-  const segT1 = overview?.t.length ? overview.t[overview.t.length - 1] : 0;
+  const segT0 = overview?.t[0] ?? 0;
+  const segT1 = overview?.t[overview.t.length - 1] ?? 0;
   const dtEst = nTotal > 1 ? (segT1 - segT0) / (nTotal - 1) : 0;
   const clampT = (x: number) => Math.min(segT1, Math.max(segT0, x));
 
@@ -95,7 +95,10 @@ export function useSegmentSamples(opts: {
       }
       // A range body holds every sample in its range: it knows x's neighbours when x lies between its ends.
       const xc = clampT(x);
-      if (ts.length && xc >= ts[0] && xc <= ts[ts.length - 1]) return { cols: c, i: nearestIndex(ts, xc) };
+      const first = ts[0];
+      const last = ts[ts.length - 1];
+      if (first !== undefined && last !== undefined && xc >= first && xc <= last)
+        return { cols: c, i: nearestIndex(ts, xc) };
     }
     return null;
   };
@@ -111,7 +114,7 @@ export function useSegmentSamples(opts: {
         signal,
       );
       if (c.decimated) half /= 8;
-      else if (c.t.length && c.t[0] <= xc && c.t[c.t.length - 1] >= xc) return c;
+      else if (c.t.length && c.t[0]! <= xc && c.t[c.t.length - 1]! >= xc) return c;
       else half *= 4;
     }
     throw new Error("no samples found around this t");
@@ -131,12 +134,13 @@ export function useSegmentSamples(opts: {
     const from = tRef.current;
     const hit = locate(from);
     if (hit) {
+      // hit.i indexes hit.cols: ts is not empty.
       const ts = hit.cols.t;
       const j = hit.i + dir;
-      if (j >= 0 && j < ts.length) return setT(ts[j]);
+      if (j >= 0 && j < ts.length) return setT(ts[j]!);
       // Past the loaded samples: fine at the segment's ends, otherwise the next window is needed.
-      if (hit.cols === overview || (j < 0 && ts[0] <= segT0) || (j >= ts.length && ts[ts.length - 1] >= segT1))
-        return setT(ts[Math.min(ts.length - 1, Math.max(0, j))]);
+      if (hit.cols === overview || (j < 0 && ts[0]! <= segT0) || (j >= ts.length && ts[ts.length - 1]! >= segT1))
+        return setT(ts[Math.min(ts.length - 1, Math.max(0, j))]!);
     }
     if (stepPending.current) {
       stepPending.current.dir += dir;
@@ -152,7 +156,7 @@ export function useSegmentSamples(opts: {
         if (tRef.current !== from) return; // moved meanwhile
         setWin({ of, columns: w });
         const i = nearestIndex(w.t, clampT(from));
-        setT(w.t[Math.min(w.t.length - 1, Math.max(0, i + job.dir))]);
+        setT(w.t[Math.min(w.t.length - 1, Math.max(0, i + job.dir))]!); // fetchWindow's windows hold samples
       },
       () => {
         stepPending.current = null;

@@ -28,11 +28,11 @@ export function useSessionAnomalies(id: string, segments: SegmentInfo[], plotsSe
   const q = useQuery(
     ["anomalies", id],
     async (signal): Promise<SegmentAnomalies> => {
-      const res = await Promise.all(segments.map((s) => segmentAnomalies(id, s, signal)));
+      const res = await Promise.all(
+        segments.map(async (s) => ({ segment_id: s.segment_id, ...(await segmentAnomalies(id, s, signal)) })),
+      );
       const bySeg: Record<string, Anomaly[]> = {};
-      res.forEach((r, i) => {
-        bySeg[segments[i].segment_id] = r.anomalies;
-      });
+      for (const r of res) bySeg[r.segment_id] = r.anomalies;
       return { bySeg, complete: res.every((r) => r.complete) };
     },
     { enabled: settled },

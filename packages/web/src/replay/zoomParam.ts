@@ -10,6 +10,6 @@ export function parseZoom(v: string | undefined): XRange | null {
   if (!v) return null;
   const parts = v.split(",");
   if (parts.length !== 2 || parts.some((p) => p.trim() === "")) return null;
-  const [min, max] = parts.map(Number);
+  const [min = Number.NaN, max = Number.NaN] = parts.map(Number);
   return Number.isFinite(min) && Number.isFinite(max) && min < max ? { min, max } : null;
 }
