@@ -47,7 +47,7 @@ chromiumSuite("CTF viewer in Chromium", { label: "CTF viewer" }, (ui) => {
   beforeAll(async () => {
     base = ui.server.url;
     traces = (await api<{ traces: TraceRow[] }>("/ctf/overview")).traces;
-    flaky = traces.find((t) => t.rewinds > 0 && t.final_status !== "stable") ?? traces[0];
+    flaky = traces.find((t) => t.rewinds > 0 && t.final_status !== "stable") ?? traces[0]!;
     expect(flaky, "the demo stores the example agent's traces").toBeTruthy();
     steps = (await api<{ steps: Step[] }>(`/ctf/${flaky.id}/steps`)).steps;
     expect(steps.some((s) => !s.valid)).toBe(true);
@@ -112,7 +112,7 @@ chromiumSuite("CTF viewer in Chromium", { label: "CTF viewer" }, (ui) => {
       ["latency_drift", "max_latency_drift"],
       ["branching_pressure", "max_branching_pressure"],
       ["retry_ratio", "max_retry_ratio"],
-    ])
+    ] as const)
       expect(await testid(`lane-${k}`).getAttribute("data-band")).toBe(String(view.header.corridor_spec[spec]));
     for (const k of lanes)
       expect(await testid(`lane-${k}`).getAttribute("data-rewind-markers")).toBe(String(view.rewind_count));
@@ -137,7 +137,7 @@ chromiumSuite("CTF viewer in Chromium", { label: "CTF viewer" }, (ui) => {
     // The README's picture: the whole trace, its abandoned branch greyed.
     await ui.page.screenshot({ path: join(ROOT, "docs/img/rtt-ui-ctf-trace.png"), fullPage: true });
     // Before the rewind was written, its branch was still alive: the graph shows the trace as of the cursor.
-    const first = gone[0];
+    const first = gone[0]!;
     await openTrace(flaky.id, first.ord);
     expect(
       await ui.page.locator(`[data-testid="graph-node"][data-ord="${first.ord}"]`).getAttribute("data-state"),
@@ -166,7 +166,7 @@ chromiumSuite("CTF viewer in Chromium", { label: "CTF viewer" }, (ui) => {
   });
 
   it("continues to a breakpoint on a tool and shows the step's action, tool, Q values and crossed thresholds", async () => {
-    const target = steps.find((s) => s.on_lineage && s.tool && s.ord > 0 && s.tool !== steps[0].tool)!;
+    const target = steps.find((s) => s.on_lineage && s.tool && s.ord > 0 && s.tool !== steps[0]!.tool)!;
     await openTrace(flaky.id, 0);
     await testid("bp-kind").selectOption("tool");
     await testid("bp-tool").selectOption(target.tool!);

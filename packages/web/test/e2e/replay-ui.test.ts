@@ -37,7 +37,7 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
     base = ui.server.url;
     const rows = await api<Row[]>("/replay/sessions?has_anomalies=true&limit=200");
     const multi = rows.filter((r) => r.segment_count > 1);
-    target = (multi.length ? multi : rows).sort((a, b) => b.anomaly_count - a.anomaly_count)[0];
+    target = (multi.length ? multi : rows).sort((a, b) => b.anomaly_count - a.anomaly_count)[0]!;
     expect(target, "the demo data has a session with anomalies").toBeTruthy();
   }, 120_000);
 
@@ -161,10 +161,10 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
     await openReplay();
     const options = await testid("jump-anomaly")
       .locator("option")
-      .evaluateAll((els) => els.map((e) => [(e as HTMLOptionElement).value, e.textContent ?? ""]));
+      .evaluateAll((els) => els.map((e): [string, string] => [(e as HTMLOptionElement).value, e.textContent ?? ""]));
     const choices = options.filter(([v]) => v);
     expect(choices.length).toBe(target.anomaly_count);
-    const [value, label] = choices[choices.length - 1];
+    const [value, label] = choices[choices.length - 1]!;
     await testid("jump-anomaly").selectOption(value);
     await testid("inspector-anomaly").first().waitFor();
     const type = label.split(" · ")[1];
@@ -270,10 +270,13 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
     const ops = await api<{ operator_id: string }[]>("/api/operators");
     expect(await testid("operator").count()).toBe(ops.length);
     await testid("operator").nth(1).click();
-    await ui.page.waitForFunction((o) => new URL(location.href).searchParams.get("operator") === o, ops[1].operator_id);
+    await ui.page.waitForFunction(
+      (o) => new URL(location.href).searchParams.get("operator") === o,
+      ops[1]!.operator_id,
+    );
     for (const c of ["chart-level", "chart-score", "chart-anomalies"])
       await ui.page.locator(`[data-testid="${c}"] canvas`).first().waitFor();
-    const points = await api<unknown[]>(`/api/operators/${encodeURIComponent(ops[1].operator_id)}/mastery`);
+    const points = await api<unknown[]>(`/api/operators/${encodeURIComponent(ops[1]!.operator_id)}/mastery`);
     expect(await testid("chart-scatter").locator("circle").count()).toBeLessThanOrEqual(points.length);
     expect(await testid("mastery-table").locator("tbody tr").count()).toBe(points.length);
     await shot("09-mastery");
@@ -444,7 +447,10 @@ chromiumSuite("replay UI in Chromium", { label: "replay UI" }, (ui) => {
 
     // The zoom is part of the address: opening the link again shows the same range, refined.
     await expect.poll(() => new URL(ui.page.url()).searchParams.get("zoom")).not.toBeNull();
-    const [zMin, zMax] = new URL(ui.page.url()).searchParams.get("zoom")!.split(",").map(Number);
+    const [zMin = Number.NaN, zMax = Number.NaN] = new URL(ui.page.url()).searchParams
+      .get("zoom")!
+      .split(",")
+      .map(Number);
     expect(zMin).toBeCloseTo(xMin, 5);
     expect(zMax).toBeCloseTo(xMax, 5);
     await ui.page.goto(ui.page.url());

@@ -73,9 +73,9 @@ describe("query cache", () => {
     const keys = Array.from({ length: 40 }, () => key());
     for (const k of keys) await fetchQuery(k, c.fetcher, { staleMs: Number.POSITIVE_INFINITY });
     expect(c.calls).toHaveLength(40);
-    await fetchQuery(keys[39], c.fetcher, { staleMs: Number.POSITIVE_INFINITY });
+    await fetchQuery(keys[39]!, c.fetcher, { staleMs: Number.POSITIVE_INFINITY });
     expect(c.calls).toHaveLength(40); // recent: kept
-    await fetchQuery(keys[0], c.fetcher, { staleMs: Number.POSITIVE_INFINITY });
+    await fetchQuery(keys[0]!, c.fetcher, { staleMs: Number.POSITIVE_INFINITY });
     expect(c.calls).toHaveLength(41); // oldest: dropped
   });
 });
