@@ -47,6 +47,8 @@ export const FABRIC_ERRORS = {
   RTT_FABRIC_UNAUTHORIZED: { exit: 2, message: "capability token refused" },
   /** The NATS cluster cannot be used for this: unreachable (the node runs alone), no node alive to take a plan. */
   RTT_FABRIC_CLUSTER: { exit: 1, message: "cluster unavailable" },
+  /** A tuned profile (.rtt/tuned/profile.json) made on another machine: a different CPU model or NUMA topology. */
+  RTT_FABRIC_TUNED_FOREIGN: { exit: 2, message: "tuned profile is for another machine" },
 } as const;
 
 export type FabricErrorCode = keyof typeof FABRIC_ERRORS;

@@ -1,6 +1,7 @@
 /** The public API of @rtt/fabric (seed 004). Each part lives in its own folder; this file lists what others use. */
 
 export { writeFileAtomic } from "./atomic.js";
+export * from "./autotune/index.js";
 export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
 export * from "./caps/index.js";
 export { crc32c } from "./crc32c.js";

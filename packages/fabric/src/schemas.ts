@@ -17,6 +17,7 @@ export const FABRIC_SCHEMAS = [
   "topology",
   "index",
   "symbols",
+  "tuned-profile",
 ] as const;
 export type FabricSchema = (typeof FABRIC_SCHEMAS)[number] | (string & {});
 

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import type { Server, Socket } from "node:net";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type TunedStatus, tunedDaemonOptions } from "../autotune/profile.js";
 import { FabricError, isFabricError } from "../errors.js";
 import { FLAG_CONTROL, FLAG_ERROR, FLAG_RESPONSE, type Frame } from "../lanes/frame.js";
 import { ShmRing } from "../lanes/shm-ring.js";
@@ -107,6 +108,8 @@ export class FabricDaemon {
   /** Flight recorder and breakers (telemetry/daemon-hooks.ts): the hooks below are its only entry points. */
   readonly telemetry: DaemonTelemetry;
   metricsServer: MetricsServer | undefined;
+  /** What start did with `<root>/tuned/profile.json` (rtt autotune; spec/fabric/autotune.md). */
+  tuned: TunedStatus | undefined;
   private readonly o: Required<
     Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions">
   >;
@@ -149,7 +152,9 @@ export class FabricDaemon {
   /** Loads the table in force, starts its endpoints, listens. Refuses when another daemon serves the socket. */
   static async start(opts: DaemonOptions = {}): Promise<FabricDaemon> {
     const paths = fabricPaths(opts.root ?? ".rtt");
-    const d = new FabricDaemon(opts, () => readDrivers(paths.drivers));
+    const tuned = tunedDaemonOptions(opts); // the tuned profile's spin and ring size, unless given; refused → defaults
+    const d = new FabricDaemon(tuned.opts, () => readDrivers(paths.drivers));
+    d.tuned = tuned.tuned;
     const initial = initialTable(opts.root ?? ".rtt");
     d.table = new RoutingTable(initial.plan_id, initial.routes);
     d.telemetry.onTable(d.table.routes);
@@ -587,6 +592,7 @@ export class FabricDaemon {
         inflight: this.inflight,
         shm_mode: this.shmMode,
       },
+      tuned: this.tuned,
       plan_id: this.table.planId,
       staged: this.staged?.t.plan_id ?? null,
       auth: this.auth.snapshot(),

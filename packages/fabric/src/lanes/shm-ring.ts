@@ -142,6 +142,51 @@ export class ShmRing {
     return true;
   }
 
+  /**
+   * Coalesced send (autotune's batch window, spec/fabric/autotune.md): writes as many of `frames` as fit, in order,
+   * publishing `head` once and waking the consumer at most once — one wake for the batch instead of one per frame.
+   * Returns how many were written (the rest wait for space).
+   */
+  tryWriteMany(frames: ReadonlyArray<{ h: Omit<FrameHeader, "len">; payload: Uint8Array }>): number {
+    let head = this.head;
+    let n = 0;
+    for (const f of frames) {
+      const len = f.payload.length;
+      if (len > this.maxPayload)
+        throw new FabricError(
+          "RTT_FABRIC_USAGE",
+          `a ${len}-byte frame does not fit this ring (max ${this.maxPayload})`,
+        );
+      const need = align8(FRAME_HEADER + len);
+      const pos = head & this.mask;
+      const toEnd = this.capacity - pos;
+      const skip = toEnd < need ? toEnd : 0;
+      const tail = Atomics.load(this.ctrl, W_TAIL) >>> 0;
+      if (this.capacity - ((head - tail) >>> 0) < need + skip) break;
+      if (skip > 0) {
+        if (toEnd >= FRAME_HEADER)
+          writeFrameHeader(
+            this.data,
+            pos,
+            { flags: FLAG_PAD, routeId: 0, frameId: 0, len: toEnd - FRAME_HEADER },
+            EMPTY,
+          );
+        head = (head + skip) >>> 0;
+      }
+      const at = head & this.mask;
+      const view = this.data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len);
+      view.set(f.payload);
+      writeFrameHeader(this.data, at, { ...f.h, len }, view);
+      head = (head + need) >>> 0;
+      n++;
+    }
+    if (n === 0) return 0;
+    this.head = head;
+    Atomics.store(this.ctrl, W_HEAD, this.head | 0);
+    if (Atomics.load(this.ctrl, W_CONSUMER_WAITING) !== 0) shm.wake(this.buffer, W_HEAD * 4, 1);
+    return n;
+  }
+
   /** Parks (off the event loop) until the consumer frees space or `timeoutMicros` pass. */
   async waitForSpace(timeoutMicros: number): Promise<void> {
     const seen = Atomics.load(this.ctrl, W_TAIL);
@@ -231,6 +276,14 @@ export class ShmRing {
     if (!this.hasData()) shm.wait(this.buffer, W_HEAD * 4, seen, timeoutMicros);
     Atomics.store(this.ctrl, W_CONSUMER_WAITING, 0);
     return this.hasData();
+  }
+
+  /** Parks this thread until the consumer frees space or `timeoutMicros` pass (a producer thread that does nothing else). */
+  waitForSpaceSync(timeoutMicros: number): void {
+    const seen = Atomics.load(this.ctrl, W_TAIL);
+    Atomics.store(this.ctrl, W_PRODUCER_WAITING, 1);
+    shm.wait(this.buffer, W_TAIL * 4, seen, timeoutMicros);
+    Atomics.store(this.ctrl, W_PRODUCER_WAITING, 0);
   }
 
   private spin(micros: number): boolean {
