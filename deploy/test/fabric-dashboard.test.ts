@@ -32,7 +32,8 @@ const noProm =
   PROMETHEUS && PROMTOOL ? null : "Debian's prometheus package is not installed (apt-get install -y prometheus)";
 if (noProm) console.warn(`[deploy] SKIPPING the fabric dashboard against Prometheus: ${noProm}`);
 
-const DRIVER = join(ROOT, "packages/fabric/test/daemon/fixtures/driver.mjs");
+// a driver that imports nothing, so it runs under Node's permission model as it is
+const DRIVER = join(ROOT, "packages/fabric/test/telemetry/fixtures/flaky-driver.mjs");
 const X = "rtt://app/x";
 const Y = "rtt://app/y";
 const Z = "rtt://app/z";
@@ -85,7 +86,7 @@ describe.skipIf(noProm !== null)("rtt-fabric.json against a real Prometheus scra
       JSON.stringify({
         [FAST]: { builtin: "echo" },
         [SLOW]: { builtin: "echo", delay_ms: 30, max_inflight: 2, queue: 64 },
-        [FLAKY]: { command: [process.execPath, DRIVER, "flaky"], sandbox: "none" },
+        [FLAKY]: { command: [process.execPath, DRIVER], sandbox: "none" },
       }),
     );
     writeFileSync(

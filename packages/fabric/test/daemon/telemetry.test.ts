@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FabricClient } from "../../src/daemon/client.js";
 import { FabricDaemon } from "../../src/daemon/daemon.js";
@@ -15,7 +16,10 @@ import { planStatus } from "../../src/reconcile/status.js";
 import { captureFlight, decodeHdr, type FlightLine, type FlightSnapshot } from "../../src/telemetry/recorder.js";
 import { sloGateFor } from "../../src/telemetry/slo.js";
 import { makePlan } from "../reconcile/plans.js";
-import { DRIVER, RTT } from "./harness.js";
+import { RTT } from "./harness.js";
+
+/** A driver that imports nothing: runs under Node's permission model (and the sandbox) as it is. */
+const FLAKY_DRIVER = fileURLToPath(new URL("../telemetry/fixtures/flaky-driver.mjs", import.meta.url));
 
 // The telemetry of a real fabric daemon (in this process, so its clock and state are at hand): the flight recorder
 // behind `{op: "flight"}` and `rtt tap --flight`, breakers tripping and recovering on a failing driver, Prometheus
@@ -45,7 +49,7 @@ beforeAll(async () => {
     JSON.stringify({
       [FAST]: { builtin: "echo" },
       [SLOW]: { builtin: "echo", delay_ms: 40 },
-      [FLAKY]: { command: [process.execPath, DRIVER, "flaky"], sandbox: "none" },
+      [FLAKY]: { command: [process.execPath, FLAKY_DRIVER], sandbox: "none" },
     }),
   );
   writeFileSync(
