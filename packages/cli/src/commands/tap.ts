@@ -1,12 +1,4 @@
-import {
-  captureFlight,
-  FabricClient,
-  type FlightSnapshot,
-  fabricPaths,
-  isFabricError,
-  MAX_FLIGHT_WINDOW_MS,
-  parseDuration,
-} from "@rtt/fabric";
+import type { FabricClient, FlightSnapshot } from "@rtt/fabric";
 import { type Command, Option } from "commander";
 import { CliExit } from "../lib/exit.js";
 
@@ -35,13 +27,16 @@ Exit codes: 0 captured; 1 a bad window (0 s, longer than 1 h, not a duration) or
 went away mid-window (the lines so far are kept, the footer says why).`,
     )
     .action(async (opts: { flight: string; interval: string; root: string; socket?: string }) => {
+      // loaded here, not at the top: `rtt --help` and every other command must not pay for @rtt/fabric
+      const f = await import("@rtt/fabric");
+      const { captureFlight, fabricPaths, isFabricError, MAX_FLIGHT_WINDOW_MS, parseDuration } = f;
       let windowMs: number;
       let intervalMs: number;
       let c: FabricClient;
       try {
         windowMs = parseDuration(opts.flight, "--flight", MAX_FLIGHT_WINDOW_MS);
         intervalMs = parseDuration(opts.interval, "--interval", MAX_FLIGHT_WINDOW_MS, 50);
-        c = await FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
+        c = await f.FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
       } catch (e) {
         if (isFabricError(e)) throw new CliExit(e.exitCode, e.message);
         throw e;
