@@ -165,6 +165,23 @@ type PromResult = { metric: Record<string, string>; value?: [number, string]; va
 type PromAnswer = { status: string; error?: string; data: { resultType: string; result: PromResult[] } };
 
 // Grafana's macros on a 1s scrape interval: $__rate_interval = max(4 × scrape, $__interval + scrape).
+/** The PromQL of docs/rtt-sdk/labels.md's table ("The PromQL that selects them"): each must select data too. */
+function labelsDocQueries(): ShippedQuery[] {
+  const text = readText("docs/rtt-sdk/labels.md");
+  const section = text.slice(text.indexOf("## The PromQL that selects them"));
+  const rows = section.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what"));
+  return rows.flatMap((row) => {
+    const [what = "", promql = ""] = row.split(" | ");
+    return [...promql.matchAll(/`([^`]+)`/g)].map((m, i) => ({
+      source: `docs/rtt-sdk/labels.md › ${what.replace(/^\| /, "")} › ${i + 1}`,
+      lang: "promql" as const,
+      expr: m[1]!,
+      kind: "panel" as const,
+      instant: true,
+    }));
+  });
+}
+
 const MACROS = { rateInterval: "10s", interval: "2s", range: "2m" };
 
 describe.skipIf(noServeReason !== null)("real Prometheus scraping `rtt serve --demo`", () => {
@@ -266,13 +283,58 @@ describe.skipIf(noServeReason !== null)("real Prometheus scraping `rtt serve --d
         body: typeof body === "string" ? body : JSON.stringify(body),
       });
     const policies = ["novice", "competent", "expert"];
+    // Seeds 001/002: the services' and clusters' signals, labelled by their profiles (docs/rtt-sdk/labels.md).
+    const put = (path: string, body: unknown) =>
+      fetch(`${rttUrl}${path}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const profile = { version: "1.0", supports: ["coherence", "drift", "corridor"], contact: "infra@example.com" };
+    expect((await put("/api/rtt/profile/auth-service", { ...profile, scope: "service", name: "auth" })).status).toBe(
+      200,
+    );
+    expect((await put("/api/rtt/profile/datacenter-east", { ...profile, scope: "cluster", name: "east" })).status).toBe(
+      200,
+    );
+    const structure = (dom_nodes: number) => ({
+      url: "internal://cluster",
+      title: "Cluster State",
+      nav_count: 0,
+      main_count: 0,
+      form_count: 0,
+      button_count: 0,
+      dom_nodes,
+    });
     let n = 0;
     for (let round = 0; round < 6; round++) {
+      const ts = new Date().toISOString();
+      for (const [site, event] of [
+        ["auth-service", "heartbeat"],
+        ["datacenter-east", "cluster_heartbeat"],
+      ] as const) {
+        // the structure changes every other round: structure_change drift
+        const b = await post("/api/rtt/beacon", { site, session: "it", event, ts, structure: structure(round >> 1) });
+        expect(b.status, await b.text()).toBe(200);
+      }
+      const corridor = await post("/api/rtt/corridor", {
+        site: "datacenter-east",
+        flows: [{ path: ["ingress", "api", "db"], latency_ms: 12 + round * 4, budget_ms: 24 }],
+      });
+      expect(corridor.status, await corridor.text()).toBe(200);
+      const coherence = await post("/api/rtt/validate", {
+        site: round % 2 ? "auth-service" : "datacenter-east",
+        system_map: { services: ["auth", "api", "db"] },
+        flows: round % 3 ? [{ from: "api", to: "db" }] : [],
+        constraints: [],
+      });
+      expect(coherence.status, await coherence.text()).toBe(200);
       for (let i = 0; i < 3; i++) {
         const opts = { policy: policies[i]!, seed: round * 10 + i, operator_id: `urn:operator:it:op${i}` };
-        const v2 = await post("/run/v2", opts);
+        // ?store=true: a run is kept as a session only when asked (issue 19), and these feed the session panels.
+        const v2 = await post("/run/v2?store=true", opts);
         expect(v2.status, await v2.text()).toBe(200);
-        const v1 = await post("/run", opts);
+        const v1 = await post("/run?store=true", opts);
         expect(v1.status, await v1.text()).toBe(200);
         const ingest = await post("/sessions", itSession(n++));
         expect(ingest.status, await ingest.text()).toBe(201);
@@ -317,7 +379,7 @@ describe.skipIf(noServeReason !== null)("real Prometheus scraping `rtt serve --d
   });
 
   // The fabric's dashboard reads `rtt fabric up --metrics`, not `rtt serve`: fabric-dashboard.test.ts evaluates it.
-  const promql = [...dashboardQueries(), ...ruleQueries()].filter(
+  const promql = [...dashboardQueries(), ...ruleQueries(), ...labelsDocQueries()].filter(
     (q) => q.lang === "promql" && !q.source.startsWith(`${FABRIC_DASHBOARD} `),
   );
 

@@ -30,6 +30,9 @@ class RTTClient:
     token:    bearer token for writes, default $RTT_TOKEN
     timeout:  seconds per attempt (default 5)
     retries:  retries after the first attempt for network errors, timeouts and 5xx (default 2)
+    logger:   where to print the seeds' lines (a logging.Logger, or anything with info/warning): "[RTT] heartbeat
+              sent" (the beacon's event) after each accepted beacon, "[RTT] drift detected in <site>" when its answer
+              reports drift. None by default: the SDK prints nothing.
     """
 
     def __init__(
@@ -40,7 +43,9 @@ class RTTClient:
         retries: int = 2,
         backoff: float = 0.2,
         max_backoff: float = 5.0,
+        logger: Any = None,
     ) -> None:
+        self.logger = logger
         self.base_url = (base_url or os.environ.get("RTT_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.token = token if token is not None else (os.environ.get("RTT_TOKEN") or None)
         self.timeout = timeout
@@ -52,7 +57,15 @@ class RTTClient:
 
     def beacon(self, payload: Dict[str, Any]) -> Dict[str, Any]:
         """POST /api/rtt/beacon. Returns {status, site, event, fingerprint, drift_state, drift[]}."""
-        return self.request("POST", "/api/rtt/beacon", payload)
+        res = self.request("POST", "/api/rtt/beacon", payload)
+        if self.logger is not None:
+            # The seeds' lines (seed 002 "[RTT] heartbeat sent", seed 001 "[RTT] cluster_heartbeat sent",
+            # "[RTT] drift detected in service mesh").
+            self.logger.info("[RTT] %s sent", payload.get("event"))
+            if res.get("drift"):
+                warn = getattr(self.logger, "warning", None) or self.logger.info
+                warn("[RTT] drift detected in %s", res.get("site"))
+        return res
 
     def set_profile(self, site: str, profile: Dict[str, Any]) -> Dict[str, Any]:
         """PUT /api/rtt/profile/{site}."""

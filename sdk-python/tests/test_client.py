@@ -33,6 +33,28 @@ class CallTests(unittest.TestCase):
         self.assertEqual(mine[0]["beacons"], 1)
         self.assertEqual(mine[0]["labels"], {"service": site})
 
+    def test_logger_prints_the_seeds_lines(self):
+        # seed 002: "[RTT] heartbeat sent"; seed 001: "[RTT] cluster_heartbeat sent", "[RTT] drift detected in service mesh"
+        import logging
+
+        logger = logging.getLogger("rtt-sdk-test")
+        client = RTTClient(logger=logger, **FAST)
+        site = unique("service-mesh")
+        base = {"site": site, "session": "s", "event": "cluster_heartbeat", "ts": "2026-01-19T15:30:00Z"}
+        with self.assertLogs(logger, level="INFO") as seen:
+            client.beacon({**base, "event": "heartbeat", "structure": STRUCTURE})
+            client.beacon({**base, "structure": STRUCTURE})
+            client.beacon({**base, "structure": {**STRUCTURE, "dom_nodes": 7}})
+        self.assertEqual(
+            [f"{r.levelname} {r.getMessage()}" for r in seen.records],
+            [
+                "INFO [RTT] heartbeat sent",
+                "INFO [RTT] cluster_heartbeat sent",
+                "INFO [RTT] cluster_heartbeat sent",
+                f"WARNING [RTT] drift detected in {site}",
+            ],
+        )
+
     def test_profile_roundtrip_and_missing(self):
         site = unique("py-profile")
         profile = create_profile(version="1.0", supports=["coherence", "drift"], contact="infra@example.com")

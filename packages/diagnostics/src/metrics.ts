@@ -11,12 +11,20 @@
  *      the value is the site name.
  * `event` is the beacon event for rtt_beacons_total and the drift kind for rtt_drift_events_total.
  *
+ * Corridor alignment and coherence (seed 001's "corridor alignment indicators", "structural coherence over time"),
+ * from POST /api/rtt/corridor and /api/rtt/validate requests that name a `site` (under the same label):
+ *
+ *   rtt_corridor_alignment_score{cluster="east"} 0.5      last corridor score (when a flow had a budget)
+ *   rtt_corridor_checks_total{cluster="east",aligned="true"} 3
+ *   rtt_coherence_score{service="auth"} 1                 last coherence score
+ *   rtt_coherence_checks_total{service="auth",coherent="true"} 2
+ *
  * Scope values come from clients (any new site name is a new series), so they are capped like the
  * session labels: past `maxSiteSeries` distinct values, new ones are counted as "other".
  */
 
 import { OVERFLOW_LABEL } from "@rtt/http";
-import { Counter, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { SiteState } from "./drift.js";
 import type { Profile } from "./store.js";
 
@@ -63,9 +71,15 @@ export class ScopeLabelBudget {
 
 const keyOf = (l: ScopeLabel) => ("service" in l ? `s:${l.service}` : `c:${l.cluster}`);
 
+type Scope = "service" | "cluster";
+
 export interface DiagnosticsMetrics {
-  beacons: Counter<"service" | "cluster" | "event">;
-  drift: Counter<"service" | "cluster" | "event">;
+  beacons: Counter<Scope | "event">;
+  drift: Counter<Scope | "event">;
+  corridorScore: Gauge<Scope>;
+  corridorChecks: Counter<Scope | "aligned">;
+  coherenceScore: Gauge<Scope>;
+  coherenceChecks: Counter<Scope | "coherent">;
 }
 
 /**
@@ -73,14 +87,40 @@ export interface DiagnosticsMetrics {
  * instance on the same registry, e.g. in tests, must not throw "already registered").
  */
 export function diagnosticsMetrics(registry: Registry): DiagnosticsMetrics {
-  const counter = (name: string, help: string) =>
-    (registry.getSingleMetric(name) as Counter<"service" | "cluster" | "event"> | undefined) ??
-    new Counter({ name, help, labelNames: ["service", "cluster", "event"], registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, label: L) =>
+    (registry.getSingleMetric(name) as Counter<Scope | L> | undefined) ??
+    new Counter<Scope | L>({ name, help, labelNames: ["service", "cluster", label], registers: [registry] });
+  const gauge = (name: string, help: string) =>
+    (registry.getSingleMetric(name) as Gauge<Scope> | undefined) ??
+    new Gauge<Scope>({ name, help, labelNames: ["service", "cluster"], registers: [registry] });
   return {
-    beacons: counter("rtt_beacons_total", "RTT beacons accepted, by site scope (service or cluster) and event."),
+    beacons: counter(
+      "rtt_beacons_total",
+      "RTT beacons accepted, by site scope (service or cluster) and event.",
+      "event",
+    ),
     drift: counter(
       "rtt_drift_events_total",
       "RTT drift events detected, by site scope (service or cluster) and drift kind.",
+      "event",
+    ),
+    corridorScore: gauge(
+      "rtt_corridor_alignment_score",
+      "Last corridor alignment score (0-1) of POST /api/rtt/corridor for the site, by site scope.",
+    ),
+    corridorChecks: counter(
+      "rtt_corridor_checks_total",
+      "Corridor analyses of POST /api/rtt/corridor naming a site, by site scope and whether every flow was aligned.",
+      "aligned",
+    ),
+    coherenceScore: gauge(
+      "rtt_coherence_score",
+      "Last coherence score (0-1) of POST /api/rtt/validate for the site, by site scope.",
+    ),
+    coherenceChecks: counter(
+      "rtt_coherence_checks_total",
+      "Coherence validations of POST /api/rtt/validate naming a site, by site scope and whether it was coherent.",
+      "coherent",
     ),
   };
 }

@@ -173,16 +173,35 @@ export async function diagnosticsPlugin(app: FastifyInstance, opts: DiagnosticsP
     },
   );
 
+  /** The scope label a request naming `site` counts under (as its beacons do), or undefined without a site. */
+  const labelOf = async (site: string | undefined, profile?: Profile) =>
+    site === undefined
+      ? undefined
+      : siteLabels.label(scopeLabel(site, profile ?? (await store.getProfile(site)), await store.getSite(site)));
+
   app.post("/api/rtt/validate", { config: { access: "compute" } }, async (req) => {
     preflightValidate(req.body);
-    return validateCoherence(check<ValidateRequest>("validate", req.body, "validate request"));
+    const body = check<ValidateRequest>("validate", req.body, "validate request");
+    const result = validateCoherence(body);
+    const label = await labelOf(body.site);
+    if (label) {
+      metrics.coherenceScore.set(label, result.score);
+      metrics.coherenceChecks.inc({ ...label, coherent: String(result.coherent) });
+    }
+    return result;
   });
 
   app.post("/api/rtt/corridor", { config: { access: "compute" } }, async (req) => {
     preflightCorridor(req.body);
     const body = check<CorridorRequest>("corridor", req.body, "corridor request");
     const profile = body.site === undefined ? undefined : await store.getProfile(body.site);
-    return analyzeCorridor(body, profile?.latency_budget_ms);
+    const result = analyzeCorridor(body, profile?.latency_budget_ms);
+    const label = await labelOf(body.site, profile);
+    if (label) {
+      if (result.score !== null) metrics.corridorScore.set(label, result.score);
+      metrics.corridorChecks.inc({ ...label, aligned: String(result.aligned) });
+    }
+    return result;
   });
 
   app.post("/api/rtt/topology", { config: { access: "compute" } }, async (req) => {

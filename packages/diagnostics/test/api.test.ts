@@ -133,6 +133,32 @@ describe("profiles and metric labels", () => {
     expect(await registry.metrics()).toContain('rtt_beacons_total{cluster="east",event="cluster_heartbeat"} 1');
   });
 
+  it("corridor and coherence runs that name a site feed their metrics under the site's scope label", async () => {
+    // datacenter-east has the profile scope=cluster, name=east (above); the seed 001 corridor call, with its site.
+    const corridor = await post("/api/rtt/corridor", {
+      site: "datacenter-east",
+      flows: [{ path: ["ingress", "api", "db"], latency_ms: 12, budget_ms: 24 }],
+    });
+    expect(corridor.status).toBe(200);
+    const coherence = await post("/api/rtt/validate", {
+      site: "datacenter-east",
+      system_map: { nodes: 128, services: ["auth", "api", "db"] },
+      flows: [{ from: "api", to: "db" }],
+      constraints: [],
+    });
+    expect(coherence.status, JSON.stringify(coherence.body)).toBe(200);
+    const text = await registry.metrics();
+    expect(text).toContain(`rtt_corridor_alignment_score{cluster="east"} ${corridor.body.score}`);
+    expect(text).toContain('rtt_corridor_checks_total{cluster="east",aligned="true"} 1');
+    expect(text).toContain(`rtt_coherence_score{cluster="east"} ${coherence.body.score}`);
+    expect(text).toContain(`rtt_coherence_checks_total{cluster="east",coherent="${coherence.body.coherent}"} 1`);
+    // Without a site there is no label to count under: nothing is recorded.
+    expect(
+      (await post("/api/rtt/corridor", { flows: [{ path: ["a", "b"], latency_ms: 1, budget_ms: 2 }] })).status,
+    ).toBe(200);
+    expect(await registry.metrics()).not.toMatch(/rtt_corridor_checks_total\{aligned=/);
+  });
+
   it("labels a site that sends cluster heartbeats as cluster= without a profile", async () => {
     await post("/api/rtt/beacon", beacon("lab-west", "cluster_heartbeat"));
     expect(await registry.metrics()).toContain('rtt_beacons_total{cluster="lab-west",event="cluster_heartbeat"} 1');

@@ -37,6 +37,19 @@ export interface RTTClientOptions {
   backoffMs?: number;
   /** Backoff ceiling cap. Default 5000 ms. */
   maxBackoffMs?: number;
+  /**
+   * Where to print the seeds' log lines (`console`, pino, winston…): `[RTT] heartbeat sent` (the beacon's event,
+   * with the payload) after each accepted beacon, and `[RTT] drift detected in <site>` (with the drift events) when
+   * its answer reports drift. None by default: the SDK prints nothing.
+   */
+  logger?: RTTLogger;
+}
+
+/** A logger the client can print to: `info` (or `log`) for beacons, `warn` (else `info`/`log`) for drift. */
+export interface RTTLogger {
+  info?(message: string, ...args: unknown[]): void;
+  log?(message: string, ...args: unknown[]): void;
+  warn?(message: string, ...args: unknown[]): void;
 }
 
 /** Environment access that also works where `process` does not exist (browsers, workers). */
@@ -55,6 +68,7 @@ export class RTTClient {
   private readonly token?: string;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly logger?: RTTLogger;
 
   constructor(options: RTTClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? env("RTT_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
@@ -63,11 +77,21 @@ export class RTTClient {
     this.retries = Math.max(0, Math.floor(options.retries ?? 2));
     this.backoffMs = options.backoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.logger = options.logger;
   }
 
   /** POST /api/rtt/beacon: one structural heartbeat. Resolves with the fingerprint and any drift it revealed. */
-  beacon(payload: BeaconPayload): Promise<BeaconResponse> {
-    return this.request("POST", "/api/rtt/beacon", payload);
+  async beacon(payload: BeaconPayload): Promise<BeaconResponse> {
+    const res = await this.request<BeaconResponse>("POST", "/api/rtt/beacon", payload);
+    const log = this.logger;
+    if (log) {
+      // The seeds' lines: seed 002 `console.log("[RTT] heartbeat sent", payload)`, seed 001 `[RTT] cluster_heartbeat
+      // sent` and `[RTT] drift detected in service mesh`.
+      const info = (log.info ?? log.log)?.bind(log);
+      info?.(`[RTT] ${payload.event} sent`, payload);
+      if (res.drift?.length) (log.warn?.bind(log) ?? info)?.(`[RTT] drift detected in ${res.site}`, res.drift);
+    }
+    return res;
   }
 
   /** PUT /api/rtt/profile/{site}. */

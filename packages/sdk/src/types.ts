@@ -95,6 +95,8 @@ export interface ValidatePayload {
   system_map: { services?: string[]; entrypoints?: string[]; nodes?: number; [k: string]: unknown };
   flows: Array<{ from: string; to: string; latency_ms?: number }>;
   constraints: Constraint[];
+  /** The site the system is: its score is kept as rtt_coherence_score under the site's label (docs/api/rtt/metrics.md). */
+  site?: string;
 }
 
 export interface Finding {

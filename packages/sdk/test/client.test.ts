@@ -1,6 +1,13 @@
 // RTTClient against a real diagnostics server over HTTP: every call, error and retry path.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildValidatePayload, create_profile, createProfile, RTTClient, RTTError } from "../src/index.js";
+import {
+  type BeaconPayload,
+  buildValidatePayload,
+  create_profile,
+  createProfile,
+  RTTClient,
+  RTTError,
+} from "../src/index.js";
 import { build_validate_payload } from "../src/validate.js";
 import {
   closedPortUrl,
@@ -48,6 +55,43 @@ describe("calls", () => {
     });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('rtt_beacons_total{service="auth-service",event="heartbeat"} 1');
+  });
+
+  it("given a logger, prints the seeds' lines: `[RTT] heartbeat sent` (with the payload), `[RTT] drift detected in …`", async () => {
+    const lines: Array<[string, string, unknown]> = [];
+    const logger = {
+      info: (m: string, a: unknown) => lines.push(["info", m, a]),
+      warn: (m: string, a: unknown) => lines.push(["warn", m, a]),
+    };
+    const logged = new RTTClient({ baseUrl: server.url, token: "sdk-test-token-0123", ...fast, logger });
+    // seed 002 §4: console.log("[RTT] heartbeat sent", payload)
+    const payload: BeaconPayload = {
+      site: "svc-logged",
+      session: "srv-1",
+      event: "heartbeat",
+      ts: new Date().toISOString(),
+      structure: seedStructure(),
+    };
+    await logged.beacon(payload);
+    expect(lines).toEqual([["info", "[RTT] heartbeat sent", payload]]);
+    // seed 001 §5: "[RTT] cluster_heartbeat sent", "[RTT] drift detected in service mesh"
+    lines.length = 0;
+    const mesh: BeaconPayload = { ...payload, site: "service-mesh", event: "cluster_heartbeat" };
+    await logged.beacon(mesh);
+    await logged.beacon({ ...mesh, structure: { ...seedStructure(), dom_nodes: 7 } });
+    expect(lines.map(([level, m]) => `${level} ${m}`)).toEqual([
+      "info [RTT] cluster_heartbeat sent",
+      "info [RTT] cluster_heartbeat sent",
+      "warn [RTT] drift detected in service-mesh",
+    ]);
+    expect(lines[2]![2]).toEqual([expect.objectContaining({ site: "service-mesh", kind: "structure_change" })]);
+    // console works as it is (log and warn), and without a logger nothing is printed
+    const seen: string[] = [];
+    const consoleLike = { log: (m: string) => seen.push(m) };
+    await new RTTClient({ baseUrl: server.url, token: "sdk-test-token-0123", ...fast, logger: consoleLike }).beacon(
+      payload,
+    );
+    expect(seen).toEqual(["[RTT] heartbeat sent"]);
   });
 
   it("sets and gets a profile; a missing profile is null", async () => {
