@@ -23,7 +23,14 @@ import { readPlanInForce } from "../reconcile/status.js";
 import { DaemonTelemetry } from "../telemetry/daemon-hooks.js";
 import { type MetricsServer, serveMetrics } from "../telemetry/metrics.js";
 import { type AuthMode, RouteAuth, type RouteAuthOptions } from "./auth.js";
-import { type DriverTable, type Endpoint, makeEndpoint, readDrivers, specKey } from "./endpoints.js";
+import {
+  type CommandDriverOptions,
+  type DriverTable,
+  type Endpoint,
+  makeEndpoint,
+  readDrivers,
+  specKey,
+} from "./endpoints.js";
 import {
   CONTROL_OPS,
   type ControlRequest,
@@ -67,6 +74,8 @@ export interface DaemonOptions {
   auth?: AuthMode;
   /** Trust store, clock, replay cache size for the token checks. */
   authOptions?: RouteAuthOptions;
+  /** Sandbox and back-off options of command drivers (spec/fabric/sandbox.md); `log` defaults to the daemon's. */
+  driverOptions?: CommandDriverOptions;
   log?: (line: string) => void;
 }
 
@@ -111,10 +120,11 @@ export class FabricDaemon {
   /** What start did with `<root>/tuned/profile.json` (rtt autotune; spec/fabric/autotune.md). */
   tuned: TunedStatus | undefined;
   private readonly o: Required<
-    Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions">
+    Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions" | "driverOptions">
   >;
   /** The token gate: one check per route operation (open, tx, shm_open), never per frame. */
   readonly auth: RouteAuth;
+  private readonly driverOpts: CommandDriverOptions;
   /** Drops by lane and reason (frame reader drops of closed connections are folded in at close). */
   private readonly drops: Record<LaneKind | "daemon", Record<string, number>> = {
     uds: {},
@@ -147,6 +157,7 @@ export class FabricDaemon {
     this.table = new RoutingTable(null, []);
     this.telemetry = new DaemonTelemetry(p.policy);
     this.auth = new RouteAuth(opts.auth ?? "tokens", p.registry, opts.authOptions);
+    this.driverOpts = { log: this.o.log, ...opts.driverOptions };
   }
 
   /** Loads the table in force, starts its endpoints, listens. Refuses when another daemon serves the socket. */
@@ -409,7 +420,7 @@ export class FabricDaemon {
       if (fresh.has(r.to)) continue;
       const cur = this.endpoints.get(r.to);
       if (cur && specKey(cur.spec) === specKey(drivers[r.to])) continue;
-      fresh.set(r.to, makeEndpoint(r.to, drivers[r.to], dirname(this.root)));
+      fresh.set(r.to, makeEndpoint(r.to, drivers[r.to], dirname(this.root), this.driverOpts));
     }
     this.staged = { t, drivers, endpoints: fresh };
     this.o.log(
@@ -441,7 +452,7 @@ export class FabricDaemon {
     for (const sym of this.table.endpoints()) {
       const cur = this.endpoints.get(sym);
       const keep = cur && specKey(cur.spec) === specKey(drivers[sym]) ? cur : undefined;
-      next.set(sym, keep ?? prepared.get(sym) ?? makeEndpoint(sym, drivers[sym], dirname(this.root)));
+      next.set(sym, keep ?? prepared.get(sym) ?? makeEndpoint(sym, drivers[sym], dirname(this.root), this.driverOpts));
       prepared.delete(sym);
     }
     const old = [...this.endpoints.values()].filter((e) => ![...next.values()].includes(e));

@@ -1,9 +1,13 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { canonicalText } from "../canonical.js";
 import { FabricError } from "../errors.js";
 import { encodeFrame, FLAG_ERROR, FLAG_RESPONSE, type FrameDrop, FrameReader } from "../lanes/frame.js";
+import type { BackoffOptions } from "../sandbox/backoff.js";
+import type { DriverProcessSpec, SandboxOptions } from "../sandbox/sandbox.js";
+import { type DriverHealth, DriverSupervisor } from "../sandbox/supervisor.js";
 import { type Backpressure, Limiter } from "./limiter.js";
 import { fromWire, jsonBytes, parseJsonBytes } from "./protocol.js";
 
@@ -15,7 +19,17 @@ export interface DriverDecl {
   builtin?: "echo";
   info?: boolean;
   delay_ms?: number;
+  /** Default `bwrap` (bubblewrap + seccomp; spec/fabric/sandbox.md); `none` runs it unsandboxed, logged at each start. */
   sandbox?: "bwrap" | "none";
+  /** The driver's directory (read-only inside, its cwd); default the script's folder (Node) or the project folder. */
+  dir?: string;
+  /** More paths the driver may read (e.g. a node_modules it imports), relative to the project folder. */
+  read_only?: string[];
+  /** The driver's environment (nothing else passes but `pass_env` names). */
+  env?: Record<string, string>;
+  pass_env?: string[];
+  /** A driver with calls outstanding that writes nothing for this long is killed and restarted (default timeout_ms). */
+  heartbeat_ms?: number;
   max_inflight?: number;
   backpressure?: Backpressure;
   queue?: number;
@@ -41,6 +55,8 @@ export function readDrivers(file: string): DriverTable {
       throw new FabricError("RTT_FABRIC_INVALID", `${sym}: needs command: [program, ...args] or builtin: "echo"`, file);
     if (d.scopes !== undefined && !(Array.isArray(d.scopes) && d.scopes.every((x) => typeof x === "string")))
       throw new FabricError("RTT_FABRIC_INVALID", `${sym}: scopes is a list of scope names`, file);
+    if (d.sandbox !== undefined && d.sandbox !== "bwrap" && d.sandbox !== "none")
+      throw new FabricError("RTT_FABRIC_INVALID", `${sym}: sandbox is bwrap (the default) or none`, file);
     if (d.backpressure !== undefined && d.backpressure !== "block" && d.backpressure !== "drop")
       throw new FabricError("RTT_FABRIC_INVALID", `${sym}: backpressure is block or drop`, file);
   }
@@ -63,6 +79,8 @@ export interface EndpointInfo {
   last_error: string | null;
   sandbox: string;
   retiring: boolean;
+  /** Command drivers: the supervisor's state (starting, healthy, unhealthy, backing_off, stopped). */
+  state?: string;
 }
 
 /** Where a route's calls go: a driver. */
@@ -167,79 +185,104 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Options the daemon passes to every command driver's supervisor (tests shorten the back-off). */
+export interface CommandDriverOptions extends SandboxOptions {
+  backoff?: BackoffOptions;
+}
+
+const isNode = (prog: string) => prog === "node" || prog === process.execPath || basename(prog) === "node";
+
+/**
+ * drivers.json's `command` as the sandbox's process spec: `node SCRIPT …` (or this Node's path) is a Node driver —
+ * the script's directory is its directory, and Node's permission model is the third layer; anything else runs as a
+ * program with the project folder as its directory. `dir`, `read_only`, `env`, `pass_env` override or add.
+ */
+export function driverProcessSpec(symbol: string, d: DriverDecl, projectDir: string): DriverProcessSpec {
+  const [prog, ...args] = d.command as string[];
+  const node = isNode(prog as string) && args[0] !== undefined && /\.[cm]?js$/.test(args[0]);
+  const script = node ? resolve(projectDir, args[0] as string) : undefined;
+  return {
+    name: symbol,
+    kind: node ? "node" : "exec",
+    command: script ?? (prog as string),
+    args: node ? args.slice(1) : args,
+    dir: d.dir !== undefined ? resolve(projectDir, d.dir) : script ? dirname(script) : projectDir,
+    readOnly: (d.read_only ?? []).map((x) => resolve(projectDir, x)),
+    ...(d.env ? { env: d.env } : {}),
+    ...(d.pass_env ? { passEnv: d.pass_env } : {}),
+    sandbox: d.sandbox ?? "bwrap",
+  };
+}
+
 /**
  * An out-of-process driver (spec/fabric/daemon.md, "Driver protocol"): the daemon writes request frames to its
- * stdin and reads answers (same frame_id, FLAG_RESPONSE, FLAG_ERROR with `{code, message}`) from its stdout. A driver
- * that exits or breaks framing fails its calls in flight and is restarted with back-off (100 ms doubling to 5 s);
- * meanwhile its routes report unhealthy and calls fail fast.
- * Sandbox: the sandbox supervisor (src/sandbox) has not landed; `sandbox: "bwrap"` wraps the command in a plain
- * bubblewrap (read-only /, no network, new session), `none` (the default for now) spawns it as is.
+ * stdin and reads answers (same frame_id, FLAG_RESPONSE, FLAG_ERROR with `{code, message}`) from its stdout.
+ * Run by the sandbox's DriverSupervisor (spec/fabric/sandbox.md): sandboxed by default (bubblewrap + seccomp, and
+ * Node's permission model for Node drivers), `sandbox: "none"` the logged opt-out. A driver that exits, breaks
+ * framing, or hangs — calls outstanding and nothing on stdout for `heartbeat_ms` (default `timeout_ms`) — fails its
+ * calls in flight and is restarted with back-off (100 ms doubling, capped at 5 s, jittered); meanwhile its routes
+ * report unhealthy and calls fail fast. An idle driver is healthy: the daemon beats for it while nothing is pending.
  */
 export class CommandEndpoint extends Endpoint {
-  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly sup: DriverSupervisor;
   private reader = new FrameReader();
   private pending = new Map<number, Pending>();
   private nextId = 1;
-  private restarts = 0;
-  private startedAt = 0;
-  private stopping = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stderrTail = "";
+  private idleBeat: NodeJS.Timeout | undefined;
+  private startError: FabricError | undefined;
   readonly drops: Partial<Record<FrameDrop | "unmatched", number>> = {};
 
-  constructor(
-    symbol: string,
-    spec: DriverDecl,
-    private readonly cwd: string,
-  ) {
+  constructor(symbol: string, spec: DriverDecl, cwd: string, opts: CommandDriverOptions = {}) {
     super(symbol, spec);
-    this.start();
-  }
-
-  private get argv(): string[] {
-    const cmd = this.spec?.command as string[];
-    if (this.spec?.sandbox !== "bwrap") return cmd;
-    return [
-      "bwrap",
-      "--ro-bind",
-      "/",
-      "/",
-      "--dev",
-      "/dev",
-      "--proc",
-      "/proc",
-      "--tmpfs",
-      "/tmp",
-      "--unshare-net",
-      "--unshare-pid",
-      "--die-with-parent",
-      "--new-session",
-      "--chdir",
-      this.cwd,
-      "--",
-      ...cmd,
-    ];
-  }
-
-  private start(): void {
-    const [prog, ...args] = this.argv;
-    this.reader = new FrameReader();
-    this.startedAt = Date.now();
-    const child = spawn(prog as string, args, { cwd: this.cwd, stdio: ["pipe", "pipe", "pipe"] });
-    this.child = child;
-    child.stdout.on("data", (chunk: Buffer) => this.onData(child, chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2048);
+    const hbMs = spec.heartbeat_ms ?? this.timeoutMs;
+    this.sup = new DriverSupervisor(driverProcessSpec(symbol, spec, cwd), {
+      ...opts,
+      heartbeat: { timeoutMs: hbMs },
+      backoff: { initialMs: 100, maxMs: 5000, ...opts.backoff },
     });
-    child.stdin.on("error", () => {}); // EPIPE when it died: handled on exit
-    child.on("error", (e) => {
-      this.lastError = `cannot start ${prog}: ${e.message}`;
+    this.sup.on("spawn", (child: ChildProcess) => {
+      this.reader = new FrameReader();
+      queueMicrotask(() => {
+        if (this.sup.child === child) this.sup.beat();
+      });
     });
-    child.on("close", (code, signal) => this.onExit(child, code, signal));
+    this.sup.on("stdout", (chunk: Buffer) => this.onData(chunk));
+    this.sup.on("health", (h: DriverHealth) => {
+      if (h.state === "backing_off" || h.state === "stopped") this.failPending(h.reason ?? "driver stopped");
+      if (!h.healthy && h.reason && h.state !== "stopped") this.lastError = this.describe(h);
+    });
+    // Liveness without pings: an idle driver owes no answers, so it is beaten for; one with calls outstanding
+    // must speak within hbMs or be killed as hung (the supervisor's deadline) and restarted.
+    this.idleBeat = setInterval(
+      () => {
+        if (this.pending.size === 0) this.sup.beat();
+      },
+      Math.max(20, Math.min(1000, hbMs / 4)),
+    );
+    this.idleBeat.unref();
+    try {
+      this.sup.start();
+    } catch (e) {
+      // No sandbox here (bwrap missing or unusable): a configuration error, not a crash to retry. Calls fail.
+      this.startError = new FabricError("RTT_FABRIC_SANDBOX", (e as Error).message, symbol);
+      this.lastError = this.startError.message;
+    }
   }
 
-  private onData(child: ChildProcessWithoutNullStreams, chunk: Buffer): void {
-    if (child !== this.child) return;
+  private describe(h: DriverHealth): string {
+    const tail = h.stderrTail.trim().split("\n").pop();
+    return `${h.reason}${tail ? `: ${tail}` : ""}`;
+  }
+
+  private failPending(why: string): void {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new FabricError("RTT_FABRIC_DRIVER", `driver ${why}`, this.symbol));
+    }
+    this.pending.clear();
+  }
+
+  private onData(chunk: Buffer): void {
     for (const f of this.reader.push(chunk)) {
       const p = this.pending.get(f.frameId);
       if (!p || !(f.flags & FLAG_RESPONSE)) {
@@ -254,33 +297,16 @@ export class CommandEndpoint extends Endpoint {
     for (const [k, v] of Object.entries(this.reader.drops)) if (v) this.drops[k as FrameDrop] = v;
     if (this.reader.fatal) {
       this.lastError = `driver broke framing on stdout (${this.reader.fatal})`;
-      child.kill("SIGKILL");
+      this.reader = new FrameReader();
+      this.sup.child?.kill("SIGKILL");
     }
-  }
-
-  private onExit(child: ChildProcessWithoutNullStreams, code: number | null, signal: string | null): void {
-    if (child !== this.child) return;
-    this.child = undefined;
-    const why = `driver exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").pop()}` : ""}`;
-    if (!this.stopping) this.lastError = this.lastError?.startsWith("driver broke") ? this.lastError : why;
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new FabricError("RTT_FABRIC_DRIVER", why, this.symbol));
-    }
-    this.pending.clear();
-    if (this.stopping) return;
-    if (Date.now() - this.startedAt > 10_000) this.restarts = 0;
-    const backoff = Math.min(5000, 100 * 2 ** this.restarts);
-    this.restarts++;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopping) this.start();
-    }, backoff);
   }
 
   protected invoke(routeId: number, payload: Uint8Array): Promise<Uint8Array> {
-    const child = this.child;
-    if (!child || child.exitCode !== null)
+    if (this.startError) return Promise.reject(this.startError);
+    const child = this.sup.child;
+    const state = this.sup.health().state;
+    if (!child || child.exitCode !== null || state === "backing_off" || state === "stopped")
       return Promise.reject(
         new FabricError("RTT_FABRIC_DRIVER", `driver not running: ${this.lastError ?? "starting"}`, this.symbol),
       );
@@ -292,37 +318,37 @@ export class CommandEndpoint extends Endpoint {
         reject(new FabricError("RTT_FABRIC_TIMEOUT", `driver gave no answer in ${this.timeoutMs} ms`, this.symbol));
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      child.stdin.write(encodeFrame({ flags: 0, routeId, frameId: id }, payload));
+      this.sup.write(encodeFrame({ flags: 0, routeId, frameId: id }, payload));
     });
   }
 
   protected async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child) return;
-    const exited = new Promise<void>((r) => child.once("close", () => r()));
-    child.stdin.end();
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 1000);
-    await exited;
-    clearTimeout(t);
+    clearInterval(this.idleBeat);
+    await this.sup.stop(1000);
+    this.failPending("stopped");
   }
 
   info(): EndpointInfo {
-    const up = this.child !== undefined && this.child.exitCode === null;
+    const h = this.sup.health();
+    const up = !this.startError && (h.state === "healthy" || h.state === "starting");
     return {
-      ...this.baseInfo("command", up),
-      pid: this.child?.pid ?? null,
-      restarts: this.restarts,
+      ...this.baseInfo("command", up && h.state === "healthy"),
+      pid: h.pid ?? null,
+      restarts: h.restarts,
       drops: { ...this.drops },
-      sandbox: this.spec?.sandbox ?? "none",
+      sandbox: this.startError ? "unavailable" : this.spec?.sandbox === "none" ? "none" : "bwrap",
+      state: this.startError ? "stopped" : h.state,
     };
   }
 }
 
-export function makeEndpoint(symbol: string, spec: DriverDecl | undefined, cwd: string): Endpoint {
+export function makeEndpoint(
+  symbol: string,
+  spec: DriverDecl | undefined,
+  cwd: string,
+  opts: CommandDriverOptions = {},
+): Endpoint {
   if (!spec) return new MissingEndpoint(symbol, spec);
   if (spec.builtin === "echo") return new EchoEndpoint(symbol, spec);
-  return new CommandEndpoint(symbol, spec, cwd);
+  return new CommandEndpoint(symbol, spec, cwd, opts);
 }

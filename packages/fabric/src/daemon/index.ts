@@ -2,7 +2,14 @@
 export { type AuthMode, RouteAuth, type RouteAuthOptions } from "./auth.js";
 export { type CallOptions, FabricClient, ShmClientLane } from "./client.js";
 export { type DaemonOptions, FabricDaemon } from "./daemon.js";
-export { type DriverDecl, type DriverTable, type EndpointInfo, readDrivers } from "./endpoints.js";
+export {
+  type CommandDriverOptions,
+  type DriverDecl,
+  type DriverTable,
+  driverProcessSpec,
+  type EndpointInfo,
+  readDrivers,
+} from "./endpoints.js";
 export { type Backpressure, Limiter } from "./limiter.js";
 export { DaemonParticipant, daemonAnswers, fabricParticipants } from "./participant.js";
 export { type ControlRequest, PROTOCOL_VERSION, type ResolvedRoute, type ShmLaneInfo } from "./protocol.js";

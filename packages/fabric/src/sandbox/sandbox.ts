@@ -183,7 +183,9 @@ export function driverArgv(spec: DriverProcessSpec, tmpDir: string): string[] {
     realpathSync(process.execPath),
     "--experimental-permission",
     "--disable-warning=ExperimentalWarning",
-    `--allow-fs-read=${reads.join(",")}`,
+    // One flag per path: Node 20.20+ reads a comma-separated list as one path (with a warning), so only the
+    // first directory would be readable.
+    ...reads.map((r) => `--allow-fs-read=${r}`),
     `--allow-fs-write=${tmpDir.replace(/\/+$/, "")}/*`,
     script,
     ...(spec.args ?? []),

@@ -7,6 +7,11 @@ import type { PlanRoute } from "../../src/planner/types.js";
 
 export const RTT = fileURLToPath(new URL("../../../cli/dist/bin/rtt.js", import.meta.url));
 export const DRIVER = fileURLToPath(new URL("./fixtures/driver.mjs", import.meta.url));
+/** drivers.json entry of the fixture driver: sandboxed (the default; it needs nothing outside its folder). */
+export const fixtureDriver = (name: string, extra: Record<string, unknown> = {}) => ({
+  command: [process.execPath, DRIVER, name],
+  ...extra,
+});
 
 export interface Project {
   dir: string;

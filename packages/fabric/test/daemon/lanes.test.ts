@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FabricClient } from "../../src/daemon/client.js";
 import { encodeFrame } from "../../src/lanes/frame.js";
-import { type Daemon, DRIVER, json, parse, project, route, startDaemon } from "./harness.js";
+import { type Daemon, fixtureDriver, json, parse, project, route, startDaemon } from "./harness.js";
 
 // Two processes talk over each lane through `rtt fabric up` (a third): this test process calls, a command driver
 // (fixtures/driver.mjs, its own process) answers; plus the in-process echo driver and back-pressure by policy.
@@ -14,7 +14,7 @@ const p = project(
     route(3, "rtt://app/slow", "rtt://svc/slow"),
   ],
   {
-    "rtt://svc/driver": { command: [process.execPath, DRIVER, "A"] },
+    "rtt://svc/driver": fixtureDriver("A"),
     "rtt://svc/echo": { builtin: "echo" },
     "rtt://svc/slow": { builtin: "echo", delay_ms: 300, max_inflight: 2, backpressure: "drop" },
   },

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FabricClient } from "../../src/daemon/client.js";
 import { DaemonParticipant } from "../../src/daemon/participant.js";
 import type { Transition } from "../../src/reconcile/participant.js";
-import { type Daemon, DRIVER, json, parse, project, route, startDaemon } from "./harness.js";
+import { type Daemon, fixtureDriver, json, parse, project, route, startDaemon } from "./harness.js";
 
 // The daemon as a 2PC participant over its control socket, and hot swap: a plan that moves a route to another
 // endpoint, applied while clients fire calls without pause — zero failed calls; new calls reach the new endpoint
@@ -13,7 +13,7 @@ const A = "rtt://svc/a";
 const B = "rtt://svc/b";
 const p = project([route(1, X, A)], {
   [A]: { builtin: "echo", info: true, delay_ms: 40 },
-  [B]: { command: [process.execPath, DRIVER, "B"] },
+  [B]: fixtureDriver("B"),
 });
 let d: Daemon;
 let part: DaemonParticipant;
