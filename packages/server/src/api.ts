@@ -188,3 +188,17 @@ export type CtfDiffView = TraceDiffView;
 export type CtfDiffRow = DiffAlignedRow;
 /** One side's step in a `CtfDiffRow`. */
 export type CtfDiffStep = DiffStepRow;
+
+// --- Fabric (issue 17 item 6): the Fabric view's read routes -----------------------------------------------------
+
+export type {
+  FabricBreakerState,
+  FabricCommit,
+  FabricGraph,
+  FabricPlans,
+  FabricRouteRow,
+  FabricSignature,
+  FabricSignatureStatus,
+  FabricStatus,
+  FabricWalEvent,
+} from "./fabric/types.js";

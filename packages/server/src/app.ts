@@ -7,6 +7,7 @@ import { DEFAULTS } from "./config.js";
 import type { AppContext } from "./context.js";
 import { ctfPlugin, type TraceStore } from "./ctf/index.js";
 import type { SessionEmitter } from "./emit.js";
+import { fabricPlugin } from "./fabric/index.js";
 import { authRoutes, type GuardOptions, installGuard, makeWriteCheck } from "./guard.js";
 import { IngestService } from "./ingest/service.js";
 import { Metrics } from "./metrics.js";
@@ -58,6 +59,8 @@ export interface AppOptions {
   ctfStore?: TraceStore;
   /** POST /sessions refuses what would be accepted with warnings (the project's rules become errors). */
   strict?: boolean;
+  /** Fabric root (`.rtt`) whose daemon, WAL and plans the Fabric view reads (/fabric/*); omitted = not mounted. */
+  fabricRoot?: string;
 }
 
 export interface BuiltApp {
@@ -153,6 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       clock: opts.clock,
       maxSiteSeries: opts.maxSiteSeries ?? DEFAULTS.maxSiteSeries,
     });
+  if (opts.fabricRoot !== undefined) await app.register(fabricPlugin, { root: opts.fabricRoot });
 
   await registerStatic(app, opts.webDir);
   return { app, ctx };

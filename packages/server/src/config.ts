@@ -43,6 +43,11 @@ export interface ServerOptions {
   strict?: boolean;
   /** Folder for Corridor Trace Files (kept in `<dataDir>/ctf/`); default: the SQLite file's folder, `.rtt` with PostgreSQL. */
   dataDir?: string;
+  /**
+   * Fabric root whose daemon socket, plan WAL and plans the Fabric view reads (`rtt serve --fabric-root`); default:
+   * `.rtt` when a daemon socket or a WAL exists there; "" turns the view off.
+   */
+  fabricRoot?: string;
 }
 
 export const DEFAULTS = {

@@ -10,6 +10,7 @@ import { checkToken, DEFAULTS, isPostgresUrl, loadToken, type ServerOptions } fr
 import { PgCtfStore, seedDemoTraces, seedDemoTracesInto } from "./ctf/index.js";
 import { type DemoResult, fillDemo } from "./demo.js";
 import { SessionEmitter } from "./emit.js";
+import { resolveFabricRoot } from "./fabric/index.js";
 import { checkExposure } from "./security.js";
 import { SelfCheckMonitor } from "./self-check.js";
 import { describeStore, type OpenedDiagnostics, openDiagnosticsStore, openStore } from "./store/open.js";
@@ -22,6 +23,8 @@ export interface RunningServer extends BuiltApp {
   diagnostics: DiagnosticsStore;
   /** Where Corridor Trace Files are kept (`<dataDir>/ctf/`) unless the store is PostgreSQL (then in its tables). */
   dataDir: string;
+  /** The fabric root the Fabric view (/fabric/*) reads, or undefined when it is off. */
+  fabricRoot?: string;
   demo?: DemoResult;
   /** Stops accepting, drains in-flight requests, ends streams, commits pending writes, closes the store. */
   close(): Promise<void>;
@@ -162,6 +165,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     );
   }
 
+  const fabricRoot = opts.fabricRoot === "" ? undefined : resolveFabricRoot(opts.fabricRoot);
   let built: BuiltApp;
   try {
     built = await buildApp({
@@ -185,6 +189,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ctfDataDir: ctfStore ? undefined : dataDir,
       ctfStore,
       strict: opts.strict,
+      fabricRoot,
     });
     await restoreOperatorGauges(built, store);
   } catch (e) {
@@ -211,7 +216,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       `cannot listen on ${host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  logger.info({ url, store: describeStore(db), auth: token || readToken ? "bearer" : "none" }, "listening");
+  logger.info(
+    { url, store: describeStore(db), auth: token || readToken ? "bearer" : "none", fabric: fabricRoot ?? "off" },
+    "listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -221,6 +229,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     store,
     diagnostics: diagnostics.store,
     dataDir,
+    fabricRoot,
     demo,
     close: () => {
       closing ??= (async () => {

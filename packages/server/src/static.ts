@@ -16,6 +16,7 @@ const API_PREFIXES = [
   "/metrics",
   "/ctf",
   "/diagnostics",
+  "/fabric/",
 ];
 
 /** packages/web/dist beside this package (works from src/ under Vitest and from dist/). */

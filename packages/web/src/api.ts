@@ -281,3 +281,18 @@ export function shortOperator(op?: string | null, display?: string | null): stri
   const parts = op.split(":");
   return parts[parts.length - 1] || op;
 }
+
+// --- Fabric view (GET /fabric/*: `rtt serve --fabric-root`) -------------------------------------------------------
+
+export type FabricStatus = Wire.FabricStatus;
+export type FabricRouteRow = Wire.FabricRouteRow;
+export type FabricPlans = Wire.FabricPlans;
+export type FabricCommit = Wire.FabricCommit;
+export type FabricSignature = Wire.FabricSignature;
+export type FabricGraph = Wire.FabricGraph;
+
+export const fabricApi = {
+  status: (signal?: AbortSignal) => getJson<FabricStatus>("/fabric/status", signal),
+  plans: (limit: number, signal?: AbortSignal) => getJson<FabricPlans>(`/fabric/plans${qs({ limit })}`, signal),
+  graph: (signal?: AbortSignal) => getJson<FabricGraph>("/fabric/graph", signal),
+};

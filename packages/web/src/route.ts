@@ -10,6 +10,7 @@ import { useEffect, useSyncExternalStore } from "react";
 //   /?view=trace&trace=ID&step=ORD&bp=COND;COND&speed=N  CTF trace view + step debugger (ORD: step position)
 //   /?view=trace-diff&a=ID&b=ID&from=INDEX               two CTF traces compared (aligned rows from INDEX)
 //   /?view=trace-live&trace=ID&cap=N                     live monitor of a trace being written (N points per lane)
+//   /?view=fabric                                        the connection fabric: routes (live), plans, symbols graph
 
 export type Params = Record<string, string>;
 

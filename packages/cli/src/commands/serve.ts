@@ -22,6 +22,7 @@ interface ServeOptions {
   maxOperatorSeries: number;
   maxSiteSeries: number;
   rateLimit: number;
+  fabricRoot?: string;
 }
 
 const intArg = (min: number, max: number) => (v: string) => {
@@ -101,6 +102,10 @@ export function register(program: Command): void {
       intArg(0, 10_000_000),
       DEFAULTS.rateLimit,
     )
+    .option(
+      "--fabric-root <dir>",
+      "fabric root whose daemon (fabric.sock), plan WAL and plans the Fabric view shows (/fabric/*, ?view=fabric); default: .rtt when a daemon socket or WAL exists there; '' turns it off",
+    )
     .addHelpText(
       "after",
       "\nstdout carries one NDJSON line per accepted session (and per anomaly) for Loki unless --log-file is given\n(not when stdout is a terminal);\nserver logs go to stderr. SIGTERM/SIGINT drain requests, close the store and exit 0.\nExit codes: 0 clean shutdown, 1 bad options or cannot start, 2 conformance self-validation failed.",
@@ -132,6 +137,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       maxOperatorSeries: opts.maxOperatorSeries,
       maxSiteSeries: opts.maxSiteSeries,
       rateLimit: opts.rateLimit,
+      fabricRoot: opts.fabricRoot,
       logLevel: process.env.RTT_LOG_LEVEL ?? "info",
       // The Loki feed is for pipes and collectors; on a terminal it would bury the banner under megabytes of JSON.
       sessionOutput: !opts.logFile && process.stdout.isTTY ? null : undefined,
@@ -152,7 +158,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ? "off (stdout is a terminal: pipe it or pass --log-file)"
       : "stdout";
   process.stderr.write(
-    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  health: ${server.ctx.selfCheckMonitor.health().status} · access: ${opts.tokenFile || opts.readTokenFile ? "bearer token required (the UI asks for it)" : "open to this machine (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
+    `\nrtt serve: listening on ${server.url}\n  store: ${opts.db} · ${sessions} sessions${demo}\n  traces: ${server.dataDir}/ctf · session feed (NDJSON for Loki): ${feed}\n  fabric view: ${server.fabricRoot ?? "off (--fabric-root DIR)"}\n  health: ${server.ctx.selfCheckMonitor.health().status} · access: ${opts.tokenFile || opts.readTokenFile ? "bearer token required (the UI asks for it)" : "open to this machine (loopback only)"}\n  open ${server.url}/ in a browser, or: curl ${server.url}/healthz\n\n`,
   );
 
   let stopping = false;

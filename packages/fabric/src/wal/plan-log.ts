@@ -101,8 +101,18 @@ export class PlanLog {
     const commits = [...this.wal.records("commit")];
     let index = -1;
     for (let i = commits.length - 1; i >= 0 && index < 0; i--) if (commits[i]?.payload.plan_id === plan_id) index = i;
+    if (index < 0) throw new FabricError("RTT_FABRIC_NOT_FOUND", "no commit of this plan in the WAL", plan_id);
+    return this.commitProof(index, commits);
+  }
+
+  /**
+   * Inclusion proof of the commit at `index` (0-based, in commit order: the Merkle leaf index), against the newest
+   * checkpoint that covers it, else the whole tree now (the Fabric view checks one per commit).
+   */
+  commitProof(index: number, commits: WalRecord[] = [...this.wal.records("commit")]): InclusionProof {
     const rec = commits[index];
-    if (!rec) throw new FabricError("RTT_FABRIC_NOT_FOUND", "no commit of this plan in the WAL", plan_id);
+    const plan_id = str(rec?.payload.plan_id);
+    if (!rec || !plan_id) throw new FabricError("RTT_FABRIC_NOT_FOUND", `no commit ${index} in the WAL`, this.wal.path);
     const leaves = commits.map((r) => leafHash(r.body));
     const checkpoint = this.checkpoints()
       .filter((c) => c.tree_size > index)
