@@ -38,6 +38,7 @@ const INTEGRATION = [
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "packages/fabric/test/reconcile/kill.test.ts", // a child applying plans SIGKILLed at random moments (built package)
   "packages/fabric/test/cluster/**/*.test.ts", // a three-server nats-server JetStream cluster, nodes SIGKILLed mid-apply
+  "packages/fabric/test/autotune/live.test.ts", // an echo worker (built package), /dev/shm rings, the built CLI
   "packages/fabric/test/sandbox/sandbox.test.ts", // drivers under bubblewrap + seccomp (python3, node children)
   "packages/fabric/test/sandbox/supervisor.test.ts", // sandboxed drivers crashing, hanging, restarted
   "deploy/**/*.test.ts", // promtool, Prometheus, python3

@@ -249,6 +249,14 @@ interface Status {
   lanes: Record<string, { frames_in: number; frames_out: number; open?: number }>;
   drops: { total: Record<string, number> };
   auth?: { mode: string; tokens: Record<string, number>; refused: number };
+  tuned?: {
+    state: "none" | "loaded" | "refused";
+    path: string;
+    applied?: { spinMicros?: number; shmCapacity?: number };
+    batch_window_us?: number;
+    error?: { code: string; message: string };
+    refused: number;
+  };
   drivers: Array<{
     symbol: string;
     kind: string;
@@ -257,6 +265,15 @@ interface Status {
     restarts: number;
     last_error: string | null;
   }>;
+}
+
+/** The tuned profile line (rtt autotune --apply; spec/fabric/autotune.md): what the daemon took, or why it refused it. */
+function formatTuned(t: NonNullable<Status["tuned"]>): string {
+  if (t.state === "none") return "tuned: no profile (defaults; rtt autotune --apply writes one)";
+  if (t.state === "refused")
+    return `tuned: REFUSED ${t.refused} profile (${t.error?.code}: ${t.error?.message}) — defaults in use`;
+  const a = Object.entries(t.applied ?? {}).map(([k, v]) => `${k} ${v}`);
+  return `tuned: ${t.path} — ${a.length ? a.join(", ") : "nothing applied (options given explicitly)"}; batch window ${t.batch_window_us} µs for producers`;
 }
 
 function formatStatus(s: Status): string {
@@ -280,6 +297,7 @@ function formatStatus(s: Status): string {
         : `auth: tokens — accepted ${s.auth.tokens.accepted ?? 0}, refused ${s.auth.refused}${refused.length ? ` (${refused.map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}`,
     );
   }
+  if (s.tuned) lines.push(formatTuned(s.tuned));
   lines.push(`drops: ${drops.length ? drops.map(([k, v]) => `${k} ${v}`).join(", ") : "none"}`);
   lines.push("drivers:");
   for (const d of s.drivers)

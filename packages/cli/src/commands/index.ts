@@ -21,6 +21,7 @@ const modules: Array<() => Promise<{ register: Register }>> = [
   () => import("./fabric.js"),
   () => import("./cluster.js"),
   () => import("./tap.js"),
+  () => import("./autotune.js"),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

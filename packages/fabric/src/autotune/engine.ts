@@ -130,6 +130,8 @@ export async function runAutotune(o: AutotuneOptions): Promise<AutotuneResult> {
   let done = 0;
   const rig = await TrialRig.start(o.load, seed);
   try {
+    // One warm-up trial, not counted and not measured: the first trial of a rig pays JIT and page faults.
+    await rig.run(defaultParams());
     const trial = async (p: TuneParams, what: string) => {
       const r = await rig.run(p);
       done++;

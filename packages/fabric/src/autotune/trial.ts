@@ -74,7 +74,6 @@ export class TrialRig {
     seed: number,
   ) {
     this.worker = new Worker(workerFile(), { workerData: { sab: this.shared.buffer } });
-    this.worker.unref();
     const n = load.frames;
     const rand = prng(seed);
     this.arrivals = new Float64Array(n);
@@ -129,7 +128,7 @@ export class TrialRig {
 
   /** Runs one trial of the load with `p` and measures every answer's latency from its frame's scheduled arrival. */
   async run(p: TuneParams): Promise<TrialResult> {
-    const base = `rtt-autotune-${process.pid}-${++ringSeq}`;
+    const base = `/rtt-autotune-${process.pid}-${++ringSeq}`;
     const req = ShmRing.create(`${base}-req`, p.ring_bytes);
     const resp = ShmRing.create(`${base}-resp`, p.ring_bytes);
     try {
