@@ -1,6 +1,7 @@
 import type { McpIngestResult } from "@rtt/fabric";
 import type { Command } from "commander";
 import { CliExit, EXIT_USAGE } from "../lib/exit.js";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 
 interface IngestFlags {
   name?: string;
@@ -44,7 +45,7 @@ export function register(program: Command): void {
     )
     .argument("[command...]", "the server command and its arguments, after --")
     .option("--name <server>", "server name (default: the server's serverInfo.name, or the --from file's name)")
-    .option("--root <dir>", "fabric root", ".rtt")
+    .option("--root <dir>", "fabric root", FABRIC_DEFAULTS.root)
     .option("--registry <dir>", "registry directory (default: <root>/registry)")
     .option("--from <file>", "ingest a saved tools/list result ({tools:[…]} or an array) instead of starting a server")
     .option("--timeout <ms>", "limit for each phase: start + initialize, then listing all pages", "10000")
@@ -70,25 +71,17 @@ Exit codes: 0 ingested, 1 usage or unreadable file, 2 the server failed (hung, e
         throw new CliExit(EXIT_USAGE, "give either --from FILE or a server command after --, not both");
       if (command.length === 0 && flags.from === undefined)
         throw new CliExit(EXIT_USAGE, "no server: rtt mcp ingest -- COMMAND ARGS…, or --from tools.json");
-      // Loaded here so `rtt --help` and the other commands never pay for the fabric and the MCP SDK.
-      const { ingestMcp } = await import("@rtt/fabric");
-      let result: McpIngestResult;
-      try {
-        result = await ingestMcp({
-          command: command.length > 0 ? command : undefined,
-          from: flags.from,
-          name: flags.name,
-          root: flags.root,
-          registry: flags.registry,
-          timeoutMs,
-        });
-      } catch (e) {
-        // FabricErrors carry their exit code (1 usage/unreadable, 2 refused); anything else is a bug and propagates.
-        const exit = (e as { exitCode?: unknown }).exitCode;
-        if (e instanceof Error && e.name === "FabricError" && typeof exit === "number")
-          throw new CliExit(exit, e.message);
-        throw e;
-      }
+      // Loaded here so `rtt --help` and the other commands never pay for the fabric and the MCP SDK. Its errors carry
+      // their exit code (1 usage/unreadable, 2 refused): bin/rtt.ts prints them and exits with it.
+      const { ingestMcp } = await loadFabric();
+      const result = await ingestMcp({
+        command: command.length > 0 ? command : undefined,
+        from: flags.from,
+        name: flags.name,
+        root: flags.root,
+        registry: flags.registry,
+        timeoutMs,
+      });
       for (const w of result.warnings) process.stderr.write(`rtt mcp: warning: ${w}\n`);
       if (flags.json) {
         const { manifest, ...rest } = result;

@@ -1,4 +1,6 @@
+import type { Plan } from "@rtt/fabric";
 import type { Command } from "commander";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 import { registerApply } from "./plan-apply.js";
 
 /**
@@ -7,8 +9,8 @@ import { registerApply } from "./plan-apply.js";
  */
 
 async function readPlanFile(file: string) {
-  const f = await import("@rtt/fabric");
-  return f.readJsonFile(file) as import("@rtt/fabric").Plan;
+  const f = await loadFabric();
+  return f.readJsonFile(file) as Plan;
 }
 
 interface InputOpts {
@@ -21,13 +23,13 @@ interface InputOpts {
 
 /** Loads the inputs and the base, and plans (shared by build and explain). */
 async function planFromInputs(opts: InputOpts) {
-  const f = await import("@rtt/fabric");
+  const f = await loadFabric();
   const paths = f.fabricPaths(opts.root);
   const registry = opts.registry ?? paths.registry;
   const strict = f.isStrict({ flag: opts.strict, policyPath: paths.policy });
   const inputs = f.loadInputs(paths, { strict, store: () => f.loadTrustStore(registry) });
   for (const w of inputs.warnings) process.stderr.write(`rtt plan: warning: ${w}\n`);
-  let base: import("@rtt/fabric").Plan | null = null;
+  let base: Plan | null = null;
   let baseId: string | null = null;
   if (opts.base === "auto") {
     const inForce = f.planInForce(paths);
@@ -48,7 +50,11 @@ async function planFromInputs(opts: InputOpts) {
 
 const inputOptions = (c: Command) =>
   c
-    .option("--root <dir>", "the fabric root holding routes.json, manifests/, policy.json, topology.json", ".rtt")
+    .option(
+      "--root <dir>",
+      "the fabric root holding routes.json, manifests/, policy.json, topology.json",
+      FABRIC_DEFAULTS.root,
+    )
     .option("--registry <dir>", "registry whose trust store checks manifest signatures (default <root>/registry)")
     .option("--strict", "refuse unsigned or untrusted manifests (policy.json strict: true does the same)")
     .option(
@@ -136,7 +142,7 @@ Examples:
     .argument("<b>", "the later plan file")
     .option("--json", "print the diff as JSON")
     .action(async (a: string, b: string, opts: { json?: boolean }) => {
-      const f = await import("@rtt/fabric");
+      const f = await loadFabric();
       const d = f.diffPlans(await readPlanFile(a), await readPlanFile(b));
       process.stdout.write(opts.json ? f.prettyJson(d) : f.formatDiff(d));
     });

@@ -1,33 +1,15 @@
-import { dirname, join } from "node:path";
-import {
-  fabricPaths,
-  gcRegistry,
-  ingestRegistry,
-  isFabricError,
-  isStrict,
-  listIndex,
-  openRegistry,
-  prettyJson,
-  rebuildRegistryIndex,
-  resolveRef,
-  verifyRegistry,
-} from "@rtt/fabric";
+import { dirname, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, Option } from "commander";
 import { CliExit, EXIT_INVALID, EXIT_OK } from "../lib/exit.js";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 
-/** Fabric errors carry their own exit code (1 unreadable/usage, 2 refused); anything else propagates as a bug. */
-async function fabric(action: () => void | Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (e) {
-    if (isFabricError(e)) throw new CliExit(e.exitCode, e.message);
-    throw e;
-  }
-}
-
+// The default is absolute, as fabricPaths().registry is: the paths printed from it stay the same.
 const registryOption = () =>
-  new Option("--registry <dir>", "registry directory").default(fabricPaths().registry, ".rtt/registry");
+  new Option("--registry <dir>", "registry directory").default(
+    resolve(FABRIC_DEFAULTS.registry),
+    FABRIC_DEFAULTS.registry,
+  );
 
 const out = (s: string | Uint8Array): void => {
   process.stdout.write(s);
@@ -100,55 +82,53 @@ Exit codes: 0 ok, 1 usage or unreadable input, 2 refused input or a corrupt regi
       "after",
       "\nA bad file is named on stderr and skipped; the others are stored; the exit code is then 2.\nCrash guarantee: spec/fabric/pack.md.",
     )
-    .action((paths: string[], opts: { registry: string; batch?: string; json?: boolean }) =>
-      fabric(() => {
-        const batch = opts.batch === undefined ? undefined : Number(opts.batch);
-        if (batch !== undefined && !(Number.isInteger(batch) && batch > 0))
-          throw new CliExit(1, `--batch wants a positive integer, not ${JSON.stringify(opts.batch)}`);
-        const progress = fileProgress();
-        let report: ReturnType<typeof ingestRegistry>;
-        try {
-          report = ingestRegistry(openRegistry(opts.registry), paths, {
-            onProgress: progress.update,
-            ...(batch ? { batchObjects: batch } : {}),
-          });
-        } finally {
-          progress.stop();
-        }
-        for (const p of report.problems) err(`rtt registry: ${p.message}\n`);
-        if (opts.json) {
-          const { problems, ...rest } = report;
-          out(
-            prettyJson({
-              ...rest,
-              problems: problems.map((p) => ({ code: p.code, where: p.where, message: p.message })),
-            }),
-          );
-        } else {
-          const o = report.objects;
-          const e = report.entries;
-          out(
-            `ingested ${report.files} files: ${o.created} new objects, ${o.existing} already stored; index ${e.added} added, ${e.updated} updated, ${e.unchanged} unchanged; ${report.symbols} symbols${report.repairedTail ? `; cut ${report.repairedTail} uncommitted pack bytes` : ""}${report.problems.length ? `; ${report.problems.length} files refused` : ""}\n`,
-          );
-        }
-        process.exitCode = report.problems.length ? EXIT_INVALID : EXIT_OK;
-      }),
-    );
+    .action(async (paths: string[], opts: { registry: string; batch?: string; json?: boolean }) => {
+      const { ingestRegistry, openRegistry, prettyJson } = await loadFabric();
+      const batch = opts.batch === undefined ? undefined : Number(opts.batch);
+      if (batch !== undefined && !(Number.isInteger(batch) && batch > 0))
+        throw new CliExit(1, `--batch wants a positive integer, not ${JSON.stringify(opts.batch)}`);
+      const progress = fileProgress();
+      let report: ReturnType<typeof ingestRegistry>;
+      try {
+        report = ingestRegistry(openRegistry(opts.registry), paths, {
+          onProgress: progress.update,
+          ...(batch ? { batchObjects: batch } : {}),
+        });
+      } finally {
+        progress.stop();
+      }
+      for (const p of report.problems) err(`rtt registry: ${p.message}\n`);
+      if (opts.json) {
+        const { problems, ...rest } = report;
+        out(
+          prettyJson({
+            ...rest,
+            problems: problems.map((p) => ({ code: p.code, where: p.where, message: p.message })),
+          }),
+        );
+      } else {
+        const o = report.objects;
+        const e = report.entries;
+        out(
+          `ingested ${report.files} files: ${o.created} new objects, ${o.existing} already stored; index ${e.added} added, ${e.updated} updated, ${e.unchanged} unchanged; ${report.symbols} symbols${report.repairedTail ? `; cut ${report.repairedTail} uncommitted pack bytes` : ""}${report.problems.length ? `; ${report.problems.length} files refused` : ""}\n`,
+        );
+      }
+      process.exitCode = report.problems.length ? EXIT_INVALID : EXIT_OK;
+    });
 
   registry
     .command("ls")
     .description("List index.json: ID, version and hash, by ID then semver")
     .addOption(registryOption())
     .option("--json", "a JSON array of {id, version, hash}")
-    .action((opts: { registry: string; json?: boolean }) =>
-      fabric(() => {
-        const rows = listIndex(openRegistry(opts.registry).index());
-        if (opts.json) return out(prettyJson(rows));
-        const w = Math.max(2, ...rows.map((r) => r.id.length));
-        const v = Math.max(7, ...rows.map((r) => r.version.length));
-        for (const r of rows) out(`${r.id.padEnd(w)}  ${r.version.padEnd(v)}  ${r.hash}\n`);
-      }),
-    );
+    .action(async (opts: { registry: string; json?: boolean }) => {
+      const { listIndex, openRegistry, prettyJson } = await loadFabric();
+      const rows = listIndex(openRegistry(opts.registry).index());
+      if (opts.json) return out(prettyJson(rows));
+      const w = Math.max(2, ...rows.map((r) => r.id.length));
+      const v = Math.max(7, ...rows.map((r) => r.version.length));
+      for (const r of rows) out(`${r.id.padEnd(w)}  ${r.version.padEnd(v)}  ${r.hash}\n`);
+    });
 
   registry
     .command("get")
@@ -156,28 +136,26 @@ Exit codes: 0 ok, 1 usage or unreadable input, 2 refused input or a corrupt regi
     .argument("<ref>", "ID, ID@VERSION or ID@RANGE")
     .addOption(registryOption())
     .option("--hash", "print only the hash it resolves to")
-    .action((ref: string, opts: { registry: string; hash?: boolean }) =>
-      fabric(() => {
-        const reg = openRegistry(opts.registry);
-        const r = resolveRef(reg.index(), ref);
-        if (opts.hash) return out(`${r.hash}\n`);
-        err(`${r.id}@${r.version} ${r.hash}\n`);
-        out(prettyJson(reg.get(r.hash)));
-      }),
-    );
+    .action(async (ref: string, opts: { registry: string; hash?: boolean }) => {
+      const { openRegistry, prettyJson, resolveRef } = await loadFabric();
+      const reg = openRegistry(opts.registry);
+      const r = resolveRef(reg.index(), ref);
+      if (opts.hash) return out(`${r.hash}\n`);
+      err(`${r.id}@${r.version} ${r.hash}\n`);
+      out(prettyJson(reg.get(r.hash)));
+    });
 
   registry
     .command("cat")
     .description("Write an object's stored bytes (its canonical JSON) exactly, verified against the hash")
     .argument("<hash>", "64 lowercase hex")
     .addOption(registryOption())
-    .action((hash: string, opts: { registry: string }) =>
-      fabric(() => {
-        const bytes = openRegistry(opts.registry).getBytes(hash);
-        if (!bytes) throw new CliExit(2, `${hash}: not in the registry`);
-        out(bytes);
-      }),
-    );
+    .action(async (hash: string, opts: { registry: string }) => {
+      const { openRegistry } = await loadFabric();
+      const bytes = openRegistry(opts.registry).getBytes(hash);
+      if (!bytes) throw new CliExit(2, `${hash}: not in the registry`);
+      out(bytes);
+    });
 
   registry
     .command("verify")
@@ -191,23 +169,22 @@ Exit codes: 0 ok, 1 usage or unreadable input, 2 refused input or a corrupt regi
       "after",
       "\nExit codes: 0 intact (notes are states a crash leaves, repaired by the next write), 2 corrupt.",
     )
-    .action((opts: { registry: string; strict?: boolean; json?: boolean }) =>
-      fabric(() => {
-        const reg = openRegistry(opts.registry);
-        const strict = isStrict({ flag: opts.strict, policyPath: join(dirname(reg.dir), "policy.json") });
-        const r = verifyRegistry(reg, { strict });
-        if (opts.json) out(prettyJson(r));
-        else {
-          for (const p of r.problems) err(`rtt registry: ${p.where}: ${p.message}\n`);
-          for (const n of r.notes) err(`note: ${n}\n`);
-          const c = r.counts;
-          out(
-            `${r.ok ? "ok" : "CORRUPT"}: ${c.packed} packed and ${c.loose} loose objects, ${c.indexed} index entries, ${c.symbols} symbols, ${c.signed} signed objects${r.ok ? "" : `; ${r.problems.length} problems, first: ${r.problems[0]?.message}`}\n`,
-          );
-        }
-        process.exitCode = r.ok ? EXIT_OK : EXIT_INVALID;
-      }),
-    );
+    .action(async (opts: { registry: string; strict?: boolean; json?: boolean }) => {
+      const { isStrict, openRegistry, prettyJson, verifyRegistry } = await loadFabric();
+      const reg = openRegistry(opts.registry);
+      const strict = isStrict({ flag: opts.strict, policyPath: join(dirname(reg.dir), "policy.json") });
+      const r = verifyRegistry(reg, { strict });
+      if (opts.json) out(prettyJson(r));
+      else {
+        for (const p of r.problems) err(`rtt registry: ${p.where}: ${p.message}\n`);
+        for (const n of r.notes) err(`note: ${n}\n`);
+        const c = r.counts;
+        out(
+          `${r.ok ? "ok" : "CORRUPT"}: ${c.packed} packed and ${c.loose} loose objects, ${c.indexed} index entries, ${c.symbols} symbols, ${c.signed} signed objects${r.ok ? "" : `; ${r.problems.length} problems, first: ${r.problems[0]?.message}`}\n`,
+        );
+      }
+      process.exitCode = r.ok ? EXIT_OK : EXIT_INVALID;
+    });
 
   registry
     .command("gc")
@@ -218,36 +195,34 @@ Exit codes: 0 ok, 1 usage or unreadable input, 2 refused input or a corrupt regi
     .option("--manifests <dir>", "manifests whose object hashes are roots (default: manifests beside the registry)")
     .option("--grace <seconds>", "keep unreachable loose objects younger than this", "3600")
     .option("--json", "print the report as JSON")
-    .action((opts: { registry: string; manifests?: string; grace: string; json?: boolean }) =>
-      fabric(() => {
-        const grace = Number(opts.grace);
-        if (!(grace >= 0)) throw new CliExit(1, `--grace wants seconds, not ${JSON.stringify(opts.grace)}`);
-        const r = gcRegistry(openRegistry(opts.registry), {
-          graceMs: grace * 1000,
-          ...(opts.manifests ? { manifests: opts.manifests } : {}),
-        });
-        if (opts.json) return out(prettyJson(r));
-        out(
-          `gc: ${r.reachable} reachable from ${r.roots} roots; pack ${r.packed.kept} kept, ${r.packed.removed} removed (${r.packed.bytesBefore} → ${r.packed.bytesAfter} bytes); loose ${r.loose.kept} kept, ${r.loose.removed} removed, ${r.loose.young} spared as recent\n`,
-        );
-      }),
-    );
+    .action(async (opts: { registry: string; manifests?: string; grace: string; json?: boolean }) => {
+      const { gcRegistry, openRegistry, prettyJson } = await loadFabric();
+      const grace = Number(opts.grace);
+      if (!(grace >= 0)) throw new CliExit(1, `--grace wants seconds, not ${JSON.stringify(opts.grace)}`);
+      const r = gcRegistry(openRegistry(opts.registry), {
+        graceMs: grace * 1000,
+        ...(opts.manifests ? { manifests: opts.manifests } : {}),
+      });
+      if (opts.json) return out(prettyJson(r));
+      out(
+        `gc: ${r.reachable} reachable from ${r.roots} roots; pack ${r.packed.kept} kept, ${r.packed.removed} removed (${r.packed.bytesBefore} → ${r.packed.bytesAfter} bytes); loose ${r.loose.kept} kept, ${r.loose.removed} removed, ${r.loose.young} spared as recent\n`,
+      );
+    });
 
   registry
     .command("index")
     .description("Maintain pack/index.lut")
     .addOption(registryOption())
     .option("--rebuild", "make index.lut again from agents.pack alone")
-    .action((opts: { registry: string; rebuild?: boolean }) =>
-      fabric(() => {
-        if (!opts.rebuild) throw new CliExit(1, "nothing to do: pass --rebuild");
-        const r = rebuildRegistryIndex(openRegistry(opts.registry));
-        if (!r) return out("no pack: nothing to index\n");
-        if (r.stoppedAt)
-          err(
-            `rtt registry: stopped at offset ${r.stoppedAt.offset} (${r.stoppedAt.reason}); ${r.dropped} bytes after it are not indexed and will be cut off by the next write\n`,
-          );
-        out(`index.lut: ${r.entries.count} objects, ${r.packLen} pack bytes\n`);
-      }),
-    );
+    .action(async (opts: { registry: string; rebuild?: boolean }) => {
+      const { openRegistry, rebuildRegistryIndex } = await loadFabric();
+      if (!opts.rebuild) throw new CliExit(1, "nothing to do: pass --rebuild");
+      const r = rebuildRegistryIndex(openRegistry(opts.registry));
+      if (!r) return out("no pack: nothing to index\n");
+      if (r.stoppedAt)
+        err(
+          `rtt registry: stopped at offset ${r.stoppedAt.offset} (${r.stoppedAt.reason}); ${r.dropped} bytes after it are not indexed and will be cut off by the next write\n`,
+        );
+      out(`index.lut: ${r.entries.count} objects, ${r.packLen} pack bytes\n`);
+    });
 }

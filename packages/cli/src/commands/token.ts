@@ -1,6 +1,7 @@
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { CliExit, EXIT_INVALID, EXIT_USAGE } from "../lib/exit.js";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 
 /** `5m`, `30s`, `1500ms`, `2h` → milliseconds; undefined when not that shape. */
 export function parseTtl(text: string): number | undefined {
@@ -12,17 +13,6 @@ export function parseTtl(text: string): number | undefined {
 
 const VERBS = ["open", "tx", "rx", "close"];
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-// @rtt/fabric is imported inside the actions: `rtt --help` and other commands do not pay for loading it.
-async function fabric(action: (f: typeof import("@rtt/fabric")) => void | Promise<void>): Promise<void> {
-  const f = await import("@rtt/fabric");
-  try {
-    await action(f);
-  } catch (e) {
-    if (f.isFabricError(e)) throw new CliExit(e.exitCode, e.message);
-    throw e;
-  }
-}
 
 export function register(program: Command): void {
   const token = program
@@ -43,24 +33,19 @@ Examples:
     .addOption(new Option("--verb <verb>", "the operation").choices(VERBS).makeOptionMandatory())
     .option("--scope <scope>", "a scope the holder gets (repeatable)", collect, [])
     .option("--ttl <duration>", "lifetime: 500ms, 30s, 5m, 2h (at most 24h)", "5m")
-    .option("--key <file>", "private key (PKCS#8 PEM)", join(".rtt", "keys", "default.key"))
+    .option("--key <file>", "private key (PKCS#8 PEM)", FABRIC_DEFAULTS.key)
     .option("--out <file>", "write the token here (default: stdout)")
-    .action((opts: { saddr: string; verb: string; scope: string[]; ttl: string; key: string; out?: string }) =>
-      fabric((f) => {
-        const ttlMs = parseTtl(opts.ttl);
-        if (ttlMs === undefined) throw new CliExit(EXIT_USAGE, `--ttl ${opts.ttl}: expected e.g. 30s, 5m, 2h`);
-        const key = f.readPrivateKeyFile(opts.key);
-        const t = f.issueToken(
-          { saddr: opts.saddr, verb: opts.verb as "tx", scopes: opts.scope, ttlMs },
-          key,
-          Date.now,
-        );
-        const text = f.prettyJson(t);
-        if (opts.out) f.writeFileAtomic(opts.out, text);
-        else process.stdout.write(text);
-        process.stderr.write(`rtt token: ${opts.verb} ${opts.saddr} until ${t.exp}, signed by ${t.sign.key_id}\n`);
-      }),
-    );
+    .action(async (opts: { saddr: string; verb: string; scope: string[]; ttl: string; key: string; out?: string }) => {
+      const f = await loadFabric();
+      const ttlMs = parseTtl(opts.ttl);
+      if (ttlMs === undefined) throw new CliExit(EXIT_USAGE, `--ttl ${opts.ttl}: expected e.g. 30s, 5m, 2h`);
+      const key = f.readPrivateKeyFile(opts.key);
+      const t = f.issueToken({ saddr: opts.saddr, verb: opts.verb as "tx", scopes: opts.scope, ttlMs }, key, Date.now);
+      const text = f.prettyJson(t);
+      if (opts.out) f.writeFileAtomic(opts.out, text);
+      else process.stdout.write(text);
+      process.stderr.write(`rtt token: ${opts.verb} ${opts.saddr} until ${t.exp}, signed by ${t.sign.key_id}\n`);
+    });
 
   token
     .command("check")
@@ -69,7 +54,7 @@ Examples:
     .requiredOption("--saddr <addr>", "the address of the operation")
     .addOption(new Option("--verb <verb>", "the operation").choices(VERBS).makeOptionMandatory())
     .option("--scope <scope>", "a scope the operation needs (repeatable)", collect, [])
-    .option("--registry <dir>", "the registry whose trust/ is used", join(".rtt", "registry"))
+    .option("--registry <dir>", "the registry whose trust/ is used", FABRIC_DEFAULTS.registry)
     .addOption(new Option("--format <format>", "text or json").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
@@ -80,38 +65,37 @@ so it cannot see a replay: the daemon's checker keeps the nonces.
 Exit codes: 0 accepted, 1 unreadable file, 2 refused.`,
     )
     .action(
-      (
+      async (
         file: string,
         opts: { saddr: string; verb: string; scope: string[]; registry: string; format: "text" | "json" },
-      ) =>
-        fabric(async (f) => {
-          const { readFileSync } = await import("node:fs");
-          let text: string;
-          try {
-            text = readFileSync(file === "-" ? 0 : file, "utf8");
-          } catch (e) {
-            throw new CliExit(EXIT_USAGE, `${file}: ${(e as Error).message}`);
-          }
-          const store = f.loadTrustStore(opts.registry);
-          const r = f.checkToken(
-            text,
-            { saddr: opts.saddr, verb: opts.verb as "tx", scope: opts.scope },
-            { store, nonces: new f.NonceCache({ capacity: 1 }) },
+      ) => {
+        const f = await loadFabric();
+        let text: string;
+        try {
+          text = readFileSync(file === "-" ? 0 : file, "utf8");
+        } catch (e) {
+          throw new CliExit(EXIT_USAGE, `${file}: ${(e as Error).message}`);
+        }
+        const store = f.loadTrustStore(opts.registry);
+        const r = f.checkToken(
+          text,
+          { saddr: opts.saddr, verb: opts.verb as "tx", scope: opts.scope },
+          { store, nonces: new f.NonceCache({ capacity: 1 }) },
+        );
+        if (opts.format === "json") {
+          const out = r.ok
+            ? { ok: true, key_id: r.key_id, exp: r.token.exp }
+            : { ok: false, reason: r.reason, detail: r.detail };
+          process.stdout.write(f.prettyJson(out));
+        } else if (r.ok) {
+          process.stdout.write(
+            `accepted: ${r.token.verb} ${r.token.saddr}, signed by ${r.key_id}, until ${r.token.exp}\n`,
           );
-          if (opts.format === "json") {
-            const out = r.ok
-              ? { ok: true, key_id: r.key_id, exp: r.token.exp }
-              : { ok: false, reason: r.reason, detail: r.detail };
-            process.stdout.write(f.prettyJson(out));
-          } else if (r.ok) {
-            process.stdout.write(
-              `accepted: ${r.token.verb} ${r.token.saddr}, signed by ${r.key_id}, until ${r.token.exp}\n`,
-            );
-          }
-          if (!r.ok) {
-            if (opts.format === "text") process.stdout.write(`refused: ${r.reason}: ${r.detail}\n`);
-            throw new CliExit(EXIT_INVALID);
-          }
-        }),
+        }
+        if (!r.ok) {
+          if (opts.format === "text") process.stdout.write(`refused: ${r.reason}: ${r.detail}\n`);
+          throw new CliExit(EXIT_INVALID);
+        }
+      },
     );
 }

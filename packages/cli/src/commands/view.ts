@@ -1,24 +1,8 @@
-import {
-  buildView,
-  diffView,
-  formatViewDiff,
-  isFabricError,
-  listViews,
-  readPrivateKeyFile,
-  verifyView,
-} from "@rtt/fabric";
 import type { Command } from "commander";
+import { loadFabric, reportFabricErrors } from "../lib/fabric.js";
 
-/** A FabricError names its file and carries its exit code (1 unreadable/usage, 2 refused); anything else is a bug. */
-function run(action: () => void): void {
-  try {
-    action();
-  } catch (e) {
-    if (!isFabricError(e)) throw e;
-    process.stderr.write(`rtt view: ${e.message}\n`);
-    process.exitCode = e.exitCode;
-  }
-}
+/** FabricErrors (they name the file; exit 1 unreadable/usage, 2 refused) are printed as `rtt view: <message>`. */
+const VIEW = "rtt view";
 
 const warn = (warnings: string[]) => {
   for (const w of warnings) process.stderr.write(`rtt view: warning: ${w}\n`);
@@ -85,7 +69,8 @@ Example (the seed's):
     → providers/claude/.claude/agents/summarize.agent.json`,
     )
     .action((opts: Common & { provider: string; env: string; registry?: string; strict?: boolean; signKey?: string }) =>
-      run(() => {
+      reportFabricErrors(VIEW, async () => {
+        const { buildView, readPrivateKeyFile } = await loadFabric();
         const r = buildView({
           root: opts.root,
           provider: opts.provider,
@@ -113,7 +98,8 @@ Example (the seed's):
     .option("--json", "print {provider, env, agents: [{agent, base, output, overlays: [{layer, path, hash, ops}]}]}")
     .addHelpText("after", "\nExample:\n  rtt view diff --provider claude --env prod summarize")
     .action((agent: string | undefined, opts: Common & { provider: string; env: string }) =>
-      run(() => {
+      reportFabricErrors(VIEW, async () => {
+        const { diffView, formatViewDiff } = await loadFabric();
         const d = diffView({ root: opts.root, provider: opts.provider, env: opts.env, agent });
         if (opts.json) json(d);
         else process.stdout.write(formatViewDiff(d));
@@ -131,7 +117,8 @@ Example (the seed's):
     .option("--json", "print the result as JSON")
     .addHelpText("after", "\nExample:\n  rtt view verify --provider claude --strict")
     .action((opts: Common & { provider: string; registry?: string; strict?: boolean }) =>
-      run(() => {
+      reportFabricErrors(VIEW, async () => {
+        const { verifyView } = await loadFabric();
         const r = verifyView({
           root: opts.root,
           provider: opts.provider,
@@ -157,7 +144,8 @@ Example (the seed's):
     .option("--json", "print the views' sidecars")
     .addHelpText("after", "\nExample:\n  rtt view ls --json")
     .action((opts: Common) =>
-      run(() => {
+      reportFabricErrors(VIEW, async () => {
+        const { listViews } = await loadFabric();
         const views = listViews({ root: opts.root, out: opts.out });
         if (opts.json) return json(views);
         for (const m of views)
