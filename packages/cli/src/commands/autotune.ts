@@ -126,7 +126,7 @@ Exit codes: 0 done; 1 bad options or an unreadable recording; 2 a recording that
         "",
         result.kept === "tuned"
           ? `p99 gain over the defaults on this machine: ${result.p99_gain_pct}% (noise between trials up to ${Math.max(result.defaults.noise_pct, result.tuned.noise_pct)}%)`
-          : `the climb's best did not beat the defaults in the confirmation (${result.p99_gain_pct}%): the profile keeps the defaults`,
+          : `the profile keeps the defaults: the climb's best ${result.p99_gain_pct > 0 ? `was ${result.p99_gain_pct}% better on the medians but is the defaults in effect or won at most half the alternated pairs` : `did not beat them in the confirmation (${result.p99_gain_pct}%)`}`,
         "pinning:",
         ...pinning.notes.map((n) => `  ${n}`),
         ...pinning.commands.map((c) => `  $ ${c}`),

@@ -48,7 +48,10 @@ export interface AutotuneResult {
   /** The confirmation: defaults and the climb's best, alternated, same run. */
   defaults: Measured;
   tuned: Measured;
-  /** (defaults p99 − tuned p99) / defaults p99, in %; ≤ 0 means the defaults are kept. */
+  /**
+   * (defaults p99 − tuned p99) / defaults p99, in %. The defaults are kept when it is ≤ 0, when the tuned point is
+   * the defaults in effect (same ring bytes, no batching, same spin), or when tuned won at most half the pairs.
+   */
   p99_gain_pct: number;
   kept: "tuned" | "defaults";
 }
@@ -171,6 +174,12 @@ export async function runAutotune(o: AutotuneOptions): Promise<AutotuneResult> {
     const d = summarise(defaultParams(), defs, floor);
     const t = summarise(best, tuned, floor);
     const gain = d.feasible && t.feasible ? ((d.p99_us - t.p99_us) / d.p99_us) * 100 : t.feasible ? 100 : 0;
+    // Kept only when it is not the defaults in effect and wins most of the alternated pairs, not just the medians.
+    const same =
+      best.ring_bytes === defaultParams().ring_bytes &&
+      best.batch_window_us === 0 &&
+      best.spin_us === DAEMON_DEFAULTS.spinMicros;
+    const wins = tuned.filter((x, i) => x.p99_us < (defs[i] as TrialResult).p99_us).length;
     return {
       load: o.load,
       seed,
@@ -180,7 +189,7 @@ export async function runAutotune(o: AutotuneOptions): Promise<AutotuneResult> {
       defaults: d,
       tuned: t,
       p99_gain_pct: Math.round(gain * 10) / 10,
-      kept: gain > 0 ? "tuned" : "defaults",
+      kept: !same && gain > 0 && wins * 2 > confirm ? "tuned" : "defaults",
     };
   } finally {
     await rig.close();
