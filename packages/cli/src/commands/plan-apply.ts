@@ -1,4 +1,6 @@
+import type { ReconcilePaths, RecoveryReport } from "@rtt/fabric";
 import type { Command } from "commander";
+import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
 
 /**
  * `rtt plan apply | status | rollback | recover`: the 2PC reconciler (fabric/reconcile, spec/fabric/reconcile.md),
@@ -14,17 +16,17 @@ interface RootOpts {
 }
 
 async function paths(opts: RootOpts) {
-  const f = await import("@rtt/fabric");
+  const f = await loadFabric();
   return f.reconcilePaths(opts.root);
 }
 
 /** The local participant, plus the fabric daemon when one answers on `<root>/fabric.sock` (spec/fabric/reconcile.md). */
-async function participants(p: import("@rtt/fabric").ReconcilePaths) {
-  const f = await import("@rtt/fabric");
+async function participants(p: ReconcilePaths) {
+  const f = await loadFabric();
   return f.fabricParticipants(p);
 }
 
-function recoveryLines(r: import("@rtt/fabric").RecoveryReport): string[] {
+function recoveryLines(r: RecoveryReport): string[] {
   const out: string[] = [];
   if (r.lock_taken_over_from !== null)
     out.push(`recovered: took over the lock of process ${r.lock_taken_over_from} (gone)`);
@@ -41,7 +43,7 @@ export function registerApply(plan: Command): void {
       "Apply a plan with two-phase commit: PREPARE (signature, stale base, lock, votes), COMMIT (WAL), VERIFY (else roll back)",
     )
     .argument("<plan>", "the plan file (rtt plan build)")
-    .option("--root <dir>", "the fabric's root folder", ".rtt")
+    .option("--root <dir>", "the fabric's root folder", FABRIC_DEFAULTS.root)
     .option("--strict", "refuse unsigned plans and unknown signers (also on when policy.json says strict)")
     .option("--dry-run", "run PREPARE only (checks and participant votes); write nothing")
     .option("--check-inputs", "also refuse the plan when .rtt's inputs no longer hash to the plan's inputs.hash")
@@ -54,7 +56,7 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
 (RTT_FABRIC_NACK, nothing changed), verify failed (RTT_FABRIC_VERIFY_FAILED, rolled back), corrupt WAL.`,
     )
     .action(async (file: string, opts: RootOpts & { strict?: boolean; dryRun?: boolean; checkInputs?: boolean }) => {
-      const f = await import("@rtt/fabric");
+      const f = await loadFabric();
       const p = await paths(opts);
       let inputsHash: string | undefined;
       if (opts.checkInputs) {
@@ -89,11 +91,11 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
   plan
     .command("status")
     .description("The plan in force, an undecided plan, the lock, participants, the last WAL transitions (read-only)")
-    .option("--root <dir>", "the fabric's root folder", ".rtt")
+    .option("--root <dir>", "the fabric's root folder", FABRIC_DEFAULTS.root)
     .option("--recent <n>", "how many WAL records to show", "10")
     .option("--json", "print the status as JSON")
     .action(async (opts: RootOpts & { recent: string }) => {
-      const f = await import("@rtt/fabric");
+      const f = await loadFabric();
       const recent = Number(opts.recent);
       if (!Number.isInteger(recent) || recent < 0)
         throw new f.FabricError("RTT_FABRIC_USAGE", `--recent wants a whole number, not ${opts.recent}`);
@@ -146,10 +148,10 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
       "the plan to restore (one once committed), or `none`; default: the base of the plan in force",
     )
     .option("--reason <text>", "why (recorded in the WAL)")
-    .option("--root <dir>", "the fabric's root folder", ".rtt")
+    .option("--root <dir>", "the fabric's root folder", FABRIC_DEFAULTS.root)
     .option("--json", "print the result as JSON")
     .action(async (opts: RootOpts & { to?: string; reason?: string }) => {
-      const f = await import("@rtt/fabric");
+      const f = await loadFabric();
       const p = await paths(opts);
       const r = await f.Reconciler.open({ paths: p, participants: await participants(p) });
       try {
@@ -172,10 +174,10 @@ Exit codes: 0 applied; 1 unreadable file, usage, or another apply holds .rtt/fab
   plan
     .command("recover")
     .description("Run crash recovery now: abort an undecided plan, re-drive participants to the plan in force")
-    .option("--root <dir>", "the fabric's root folder", ".rtt")
+    .option("--root <dir>", "the fabric's root folder", FABRIC_DEFAULTS.root)
     .option("--json", "print what recovery did as JSON")
     .action(async (opts: RootOpts) => {
-      const f = await import("@rtt/fabric");
+      const f = await loadFabric();
       const p = await paths(opts);
       const r = await f.Reconciler.open({ paths: p, participants: await participants(p) });
       try {
