@@ -86,43 +86,71 @@ export interface Controller {
 
 export function makeController(p: PolicyParams, target: number, halfBand: number, rng: Rng): Controller {
   if (p === POLICIES.none) return { decide: () => 0 };
-  // Ring buffer of past observations for the reaction delay.
-  const size = 4096;
-  const seenC = new Float64Array(size);
-  let head = 0;
-  let count = 0;
-  let integral = 0;
-  let held = p.feedforward;
-  let nextDecision = Number.NEGATIVE_INFINITY;
-  let u = 0;
-  let tremor = 0;
-  let nextTremor = Number.NEGATIVE_INFINITY;
-  return {
-    decide(t, dt, observedC) {
-      seenC[head] = observedC;
-      head = (head + 1) % size;
-      if (count < size) count++;
-      // What the sensor showed delay_s ago (dt is constant within a segment, so that is a fixed number of steps).
-      const lag = Math.min(count - 1, Math.round(p.delay_s / dt));
-      const c = seenC[(head - 1 - lag + size) % size]!; // lag <= count - 1 < size (delay_s >= 0): a slot of the ring
-      const e = (c - target) / halfBand;
-      const eSeen = Math.abs(e) < p.deadband ? 0 : e;
-      integral = Math.max(-2, Math.min(2, integral + eSeen * dt));
-      if (t >= nextDecision - 1e-12) {
-        held = p.feedforward - p.gain * eSeen - p.integral * integral;
-        nextDecision = p.hold_s > 0 ? t + p.hold_s : t;
-      }
-      let want = held;
-      if (p.rate_limit > 0) {
-        const max = p.rate_limit * dt;
-        want = Math.max(u - max, Math.min(u + max, want));
-      }
-      u = Math.max(-1, Math.min(1, want));
-      if (t >= nextTremor - 1e-12) {
-        tremor = p.noise * rng.gauss();
-        nextTremor = t + TREMOR_PERIOD_S;
-      }
-      return Math.max(-1, Math.min(1, u + tremor));
-    },
-  };
+  return new PolicyController(p, target, halfBand, rng);
+}
+
+/** Ring buffer of past observations for the reaction delay. */
+const RING = 4096;
+
+/**
+ * The scripted operator. A class, not a closure: its running numbers (integral, held effort, tremor, …) are object
+ * fields that V8 updates in place, where a closure's context slots boxed a new heap number on every step.
+ */
+class PolicyController implements Controller {
+  private readonly seenC = new Float64Array(RING);
+  private head = 0;
+  private count = 0;
+  private integral = 0;
+  private held: number;
+  private nextDecision = Number.NEGATIVE_INFINITY;
+  private u = 0;
+  private tremor = 0;
+  private nextTremor = Number.NEGATIVE_INFINITY;
+  /** Math.round(delay_s / dt) for `lagDt` (dt is constant within a segment). */
+  private lagDt = Number.NaN;
+  private lagSteps = 0;
+
+  constructor(
+    private readonly p: PolicyParams,
+    private readonly target: number,
+    private readonly halfBand: number,
+    private readonly rng: Rng,
+  ) {
+    this.held = p.feedforward;
+  }
+
+  decide(t: number, dt: number, observedC: number): number {
+    const p = this.p;
+    const seenC = this.seenC;
+    seenC[this.head] = observedC;
+    const head = (this.head + 1) % RING;
+    this.head = head;
+    if (this.count < RING) this.count++;
+    // What the sensor showed delay_s ago (dt is constant within a segment, so that is a fixed number of steps).
+    if (dt !== this.lagDt) {
+      this.lagDt = dt;
+      this.lagSteps = Math.round(p.delay_s / dt);
+    }
+    const lag = Math.min(this.count - 1, this.lagSteps);
+    const c = seenC[(head - 1 - lag + RING) % RING]!; // lag <= count - 1 < RING (delay_s >= 0): a slot of the ring
+    const e = (c - this.target) / this.halfBand;
+    const eSeen = Math.abs(e) < p.deadband ? 0 : e;
+    this.integral = Math.max(-2, Math.min(2, this.integral + eSeen * dt));
+    if (t >= this.nextDecision - 1e-12) {
+      this.held = p.feedforward - p.gain * eSeen - p.integral * this.integral;
+      this.nextDecision = p.hold_s > 0 ? t + p.hold_s : t;
+    }
+    let want = this.held;
+    if (p.rate_limit > 0) {
+      const max = p.rate_limit * dt;
+      want = Math.max(this.u - max, Math.min(this.u + max, want));
+    }
+    const u = Math.max(-1, Math.min(1, want));
+    this.u = u;
+    if (t >= this.nextTremor - 1e-12) {
+      this.tremor = p.noise * this.rng.gauss();
+      this.nextTremor = t + TREMOR_PERIOD_S;
+    }
+    return Math.max(-1, Math.min(1, u + this.tremor));
+  }
 }

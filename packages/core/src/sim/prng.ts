@@ -22,31 +22,45 @@ export interface Rng {
 
 /** mulberry32: 32-bit state, full period 2^32, passes the usual smoke tests; ample for training noise. */
 export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  let spare: number | undefined;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+  return new Mulberry32(seed);
+}
+
+/**
+ * mulberry32 as a class rather than a closure: its state lives in object fields, which V8 updates in place, where a
+ * closure's captured `a` and `spare` were context slots that boxed a fresh heap number on every draw above 2^31 (the
+ * simulator draws millions: bench/engine). Same arithmetic, same sequence.
+ */
+class Mulberry32 implements Rng {
+  private a: number;
+  /** The second Box–Muller value of the last pair, when `hasSpare`. */
+  private spare = 0;
+  private hasSpare = false;
+
+  constructor(seed: number) {
+    this.a = seed >>> 0;
+  }
+
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    gauss() {
-      if (spare !== undefined) {
-        const s = spare;
-        spare = undefined;
-        return s;
-      }
-      let u1 = next();
-      while (u1 <= Number.MIN_VALUE) u1 = next();
-      const r = Math.sqrt(-2 * Math.log(u1));
-      const phi = 2 * Math.PI * next();
-      spare = r * Math.sin(phi);
-      return r * Math.cos(phi);
-    },
-  };
+  }
+
+  gauss(): number {
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
+    let u1 = this.next();
+    while (u1 <= Number.MIN_VALUE) u1 = this.next();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const phi = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(phi);
+    this.hasSpare = true;
+    return r * Math.cos(phi);
+  }
 }
 
 /**

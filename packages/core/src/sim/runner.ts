@@ -119,6 +119,7 @@ export class SegmentRunner {
     const noiseScale = noises.map((d) => d.sigma * Math.sqrt(dt));
     const { bias, down, gains } = this;
     const K = core ? core.K : -1;
+    const nodeCount = p.nodeCount;
     let clockOffset = this.clockOffset;
     let uPrev = this.uPrev;
 
@@ -179,8 +180,10 @@ export class SegmentRunner {
       tracker.step();
       scanStepValues(t, Cprev, Dprev, st.t, st.C, st.D, recT, stepCtx, tracker);
       if (network) {
-        bias.fill(0);
-        down.fill(0);
+        for (let j = 0; j < nodeCount; j++) {
+          bias[j] = 0;
+          down[j] = 0;
+        }
         for (let j = 0; j < desyncs.length; j++) {
           const d = desyncs[j]!;
           if (d.node < 0 || !active(d, t)) continue;
@@ -193,7 +196,7 @@ export class SegmentRunner {
       }
       if (core) {
         if (imbalances.length) {
-          gains.fill(1);
+          for (let k = 0; k <= K; k++) gains[k] = 1;
           for (let j = 0; j < imbalances.length; j++) {
             const d = imbalances[j]!;
             if (d.dim >= 0 && d.dim <= K && active(d, t)) gains[d.dim]! *= d.gain;
