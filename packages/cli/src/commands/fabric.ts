@@ -46,6 +46,7 @@ interface UpOpts {
   drain?: string;
   metrics?: string;
   auth: boolean;
+  mcpStartup?: string;
 }
 
 export function register(program: Command): void {
@@ -77,6 +78,11 @@ Examples:
       "serve Prometheus metrics on http://host:port/metrics (127.0.0.1 unless a host is given)",
     )
     .option(
+      "--mcp-startup <ms>",
+      "bound on an MCP server's start + initialize + tools/list (routes to rtt://mcp/…)",
+      "10000",
+    )
+    .option(
       "--no-auth",
       "local development only: route operations need no capability token (logged); default: open/tx/shm_open need one",
     )
@@ -90,6 +96,7 @@ Examples:
           spinMicros: int("--spin", opts.spin),
           drainMs: int("--drain", opts.drain),
           auth: opts.auth === false ? "none" : "tokens",
+          mcp: { startupMs: int("--mcp-startup", opts.mcpStartup, 1) as number },
           log: (l) => process.stderr.write(`${l}\n`),
         };
         if (opts.tcp !== undefined) {

@@ -2,6 +2,7 @@ import type { McpIngestResult } from "@rtt/fabric";
 import type { Command } from "commander";
 import { CliExit, EXIT_USAGE } from "../lib/exit.js";
 import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
+import { registerServe } from "./mcp-serve.js";
 
 interface IngestFlags {
   name?: string;
@@ -37,6 +38,7 @@ export function register(program: Command): void {
   const mcp = program
     .command("mcp")
     .description("MCP servers in the fabric (seed 004 MCP Integration; spec/fabric/mcp.md)");
+  registerServe(mcp);
 
   mcp
     .command("ingest")

@@ -9,6 +9,7 @@ import { ShmRing } from "../lanes/shm-ring.js";
 import { FrameSocket } from "../lanes/stream.js";
 import { listenTcp } from "../lanes/tcp.js";
 import { listenUds, socketAlive } from "../lanes/uds.js";
+import { McpPool, type UpstreamOptions } from "../mcp/upstream.js";
 import { fabricPaths } from "../paths.js";
 import type { PlanRoute } from "../planner/types.js";
 import {
@@ -74,6 +75,8 @@ export interface DaemonOptions {
   auth?: AuthMode;
   /** Trust store, clock, replay cache size for the token checks. */
   authOptions?: RouteAuthOptions;
+  /** MCP servers behind `rtt://mcp/…` routes: start-up bound (initialize + tools/list, default 10 s), back-off. */
+  mcp?: UpstreamOptions;
   /** Sandbox and back-off options of command drivers (spec/fabric/sandbox.md); `log` defaults to the daemon's. */
   driverOptions?: CommandDriverOptions;
   log?: (line: string) => void;
@@ -120,11 +123,16 @@ export class FabricDaemon {
   /** What start did with `<root>/tuned/profile.json` (rtt autotune; spec/fabric/autotune.md). */
   tuned: TunedStatus | undefined;
   private readonly o: Required<
-    Omit<DaemonOptions, "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions" | "driverOptions">
+    Omit<
+      DaemonOptions,
+      "tcp" | "socket" | "root" | "shmMode" | "metrics" | "auth" | "authOptions" | "driverOptions" | "mcp"
+    >
   >;
   /** The token gate: one check per route operation (open, tx, shm_open), never per frame. */
   readonly auth: RouteAuth;
   private readonly driverOpts: CommandDriverOptions;
+  /** MCP servers behind routes to `rtt://mcp/<server>/<tool>`, one per server. */
+  private readonly mcp: McpPool;
   /** Drops by lane and reason (frame reader drops of closed connections are folded in at close). */
   private readonly drops: Record<LaneKind | "daemon", Record<string, number>> = {
     uds: {},
@@ -157,7 +165,8 @@ export class FabricDaemon {
     this.table = new RoutingTable(null, []);
     this.telemetry = new DaemonTelemetry(p.policy);
     this.auth = new RouteAuth(opts.auth ?? "tokens", p.registry, opts.authOptions);
-    this.driverOpts = { log: this.o.log, ...opts.driverOptions };
+    this.mcp = new McpPool(p.root, { log: this.o.log, cwd: dirname(p.root), ...opts.mcp });
+    this.driverOpts = { log: this.o.log, mcp: this.mcp, ...opts.driverOptions };
   }
 
   /** Loads the table in force, starts its endpoints, listens. Refuses when another daemon serves the socket. */
@@ -636,6 +645,7 @@ export class FabricDaemon {
     await this.abort();
     await Promise.all([...this.endpoints.values()].map((e) => e.close(0)));
     await Promise.all(this.retiring);
+    await this.mcp.closeAll();
     for (const c of this.conns) c.fs.destroy();
     await this.metricsServer?.close();
     rmSync(this.socketPath, { force: true });

@@ -5,11 +5,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { canonicalText } from "../canonical.js";
 import { FabricError } from "../errors.js";
 import { encodeFrame, FLAG_ERROR, FLAG_RESPONSE, type FrameDrop, FrameReader } from "../lanes/frame.js";
+import { type McpPool, type McpUpstream, parseMcpSymbol } from "../mcp/upstream.js";
 import type { BackoffOptions } from "../sandbox/backoff.js";
 import type { DriverProcessSpec, SandboxOptions } from "../sandbox/sandbox.js";
 import { type DriverHealth, DriverSupervisor } from "../sandbox/supervisor.js";
 import { type Backpressure, Limiter } from "./limiter.js";
 import { fromWire, jsonBytes, parseJsonBytes } from "./protocol.js";
+import { RouteStats } from "./stats.js";
 
 /** One entry of `.rtt/drivers.json` (spec/fabric/daemon.md, "Drivers"). */
 export interface DriverDecl {
@@ -67,7 +69,7 @@ export const specKey = (d: DriverDecl | undefined): string => (d ? canonicalText
 
 export interface EndpointInfo {
   symbol: string;
-  kind: "builtin" | "command" | "missing";
+  kind: "builtin" | "command" | "mcp" | "missing";
   healthy: boolean;
   pid: number | null;
   restarts: number;
@@ -81,6 +83,19 @@ export interface EndpointInfo {
   retiring: boolean;
   /** Command drivers: the supervisor's state (starting, healthy, unhealthy, backing_off, stopped). */
   state?: string;
+  /** MCP tools: the server, the tool, its connection and the tool's own latency (µs). */
+  mcp?: {
+    server: string;
+    tool: string;
+    connected: boolean;
+    reconnects: number;
+    list_ms: number | null;
+    calls: number;
+    ok: number;
+    errors: number;
+    p50_us: number | null;
+    p99_us: number | null;
+  };
 }
 
 /** Where a route's calls go: a driver. */
@@ -171,7 +186,10 @@ export class EchoEndpoint extends Endpoint {
 /** A symbol the table routes to but no driver is declared for: every call fails, the route reports unhealthy. */
 export class MissingEndpoint extends Endpoint {
   protected async invoke(): Promise<Uint8Array> {
-    throw new FabricError("RTT_FABRIC_DRIVER", `no driver declared for ${this.symbol} in drivers.json`);
+    throw new FabricError(
+      "RTT_FABRIC_DRIVER",
+      this.lastError ?? `no driver declared for ${this.symbol} in drivers.json`,
+    );
   }
   protected async stop(): Promise<void> {}
   info(): EndpointInfo {
@@ -188,6 +206,78 @@ interface Pending {
 /** Options the daemon passes to every command driver's supervisor (tests shorten the back-off). */
 export interface CommandDriverOptions extends SandboxOptions {
   backoff?: BackoffOptions;
+  /** The daemon's MCP servers: routes to `rtt://mcp/<server>/<tool>` with no drivers.json entry call them. */
+  mcp?: McpPool;
+}
+
+/**
+ * A route to `rtt://mcp/<server>/<tool>` (spec/fabric/mcp.md, "Through the fabric"): the request bytes are the tool's
+ * arguments as JSON (empty: `{}`), the answer is the CallToolResult as JSON. The server is the pool's (one per
+ * server, started from its ingested manifest, reconnected after it exits); the endpoint keeps the tool's latency.
+ */
+export class McpEndpoint extends Endpoint {
+  private readonly stats = new RouteStats();
+
+  constructor(
+    symbol: string,
+    private readonly pool: McpPool,
+    private readonly up: McpUpstream,
+    private readonly tool: string,
+  ) {
+    super(symbol, undefined);
+  }
+
+  protected async invoke(_routeId: number, payload: Uint8Array): Promise<Uint8Array> {
+    let args: unknown = {};
+    if (payload.length > 0) {
+      try {
+        args = parseJsonBytes(payload);
+      } catch {
+        throw new FabricError("RTT_FABRIC_INVALID", "an MCP tool call takes its arguments as a JSON object");
+      }
+    }
+    if (args === null) args = {};
+    if (typeof args !== "object" || Array.isArray(args))
+      throw new FabricError("RTT_FABRIC_INVALID", "an MCP tool call takes its arguments as a JSON object");
+    const t0 = process.hrtime.bigint();
+    this.stats.calls++;
+    this.stats.inflight++;
+    try {
+      const r = await this.up.call(this.tool, args, this.timeoutMs);
+      this.stats.done(t0);
+      return jsonBytes(r);
+    } catch (e) {
+      this.stats.done(t0, (e as { code?: string }).code ?? "RTT_FABRIC_DRIVER");
+      this.lastError = (e as Error).message;
+      throw e;
+    }
+  }
+
+  protected async stop(): Promise<void> {
+    await this.pool.release(this.up);
+  }
+
+  info(): EndpointInfo {
+    const s = this.stats.toJSON();
+    return {
+      ...this.baseInfo("mcp", this.up.connected),
+      pid: this.up.pid,
+      restarts: this.up.reconnects,
+      last_error: this.lastError ?? this.up.lastError,
+      mcp: {
+        server: this.up.server,
+        tool: this.tool,
+        connected: this.up.connected,
+        reconnects: this.up.reconnects,
+        list_ms: this.up.listMs,
+        calls: s.calls,
+        ok: s.ok,
+        errors: s.errors,
+        p50_us: s.p50_us,
+        p99_us: s.p99_us,
+      },
+    };
+  }
 }
 
 const isNode = (prog: string) => prog === "node" || prog === process.execPath || basename(prog) === "node";
@@ -348,6 +438,16 @@ export function makeEndpoint(
   cwd: string,
   opts: CommandDriverOptions = {},
 ): Endpoint {
+  const mcp = spec ? undefined : parseMcpSymbol(symbol);
+  if (mcp && opts.mcp) {
+    try {
+      return new McpEndpoint(symbol, opts.mcp, opts.mcp.acquire(mcp.server), mcp.tool);
+    } catch (e) {
+      const m = new MissingEndpoint(symbol, spec);
+      m.lastError = (e as Error).message;
+      return m;
+    }
+  }
   if (!spec) return new MissingEndpoint(symbol, spec);
   if (spec.builtin === "echo") return new EchoEndpoint(symbol, spec);
   return new CommandEndpoint(symbol, spec, cwd, opts);

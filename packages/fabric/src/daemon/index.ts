@@ -1,4 +1,6 @@
 /** The fabric daemon (seed 004 layer 3; spec/fabric/daemon.md): lanes, routing, drivers, 2PC participant. */
+
+export * from "../mcp/fabric.js";
 export { type AuthMode, RouteAuth, type RouteAuthOptions } from "./auth.js";
 export { type CallOptions, FabricClient, ShmClientLane } from "./client.js";
 export { type DaemonOptions, FabricDaemon } from "./daemon.js";
@@ -8,6 +10,7 @@ export {
   type DriverTable,
   driverProcessSpec,
   type EndpointInfo,
+  McpEndpoint,
   readDrivers,
 } from "./endpoints.js";
 export { type Backpressure, Limiter } from "./limiter.js";
