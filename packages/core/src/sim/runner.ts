@@ -3,7 +3,7 @@ import type { Anomaly } from "../types.js";
 import { SampleColumns } from "./columns.js";
 import { clusterFindings, EpisodeTracker, type PointFinding } from "./detectors/episodes.js";
 import { type StepContext, scanStepValues } from "./detectors/step.js";
-import { active, type Environment, endsNear, FIELD_NAMES } from "./environment.js";
+import { type Environment, endsNear, FIELD_NAMES } from "./environment.js";
 import type { InputReplayer } from "./inputs.js";
 import type { Controller } from "./policies.js";
 import type { Rng } from "./prng.js";
@@ -131,6 +131,8 @@ export class SegmentRunner {
     let lastR = st.R;
     cols.push(lastT, lastC, lastD, lastQ, lastR, 0);
 
+    // Windows are tested inline (`t >= d.from && t < d.to`, environment.ts `active`): one shared `active` inlined at
+    // every site would see every disturbance shape and make its property loads polymorphic.
     // Every `xs[j]!` below reads index j < xs.length of a loop over xs (noiseScale is noises mapped); `bias`/`down`
     // have one slot per node (0 <= d.node < nodeCount) and `gains` one per dimension (0 <= d.dim <= K).
     for (let i = 1; i <= steps; i++) {
@@ -139,7 +141,7 @@ export class SegmentRunner {
       // The recorded clock for this step (a clock slip makes it run at 1 + rate).
       for (let j = 0; j < slips.length; j++) {
         const d = slips[j]!;
-        if (active(d, t)) clockOffset += d.rate * dt;
+        if (t >= d.from && t < d.to) clockOffset += d.rate * dt;
       }
       const recT = tNext + clockOffset;
 
@@ -156,7 +158,7 @@ export class SegmentRunner {
       let wR = 0;
       for (let j = 0; j < noises.length; j++) {
         const d = noises[j]!;
-        if (!active(d, t)) continue;
+        if (!(t >= d.from && t < d.to)) continue;
         const x = noiseScale[j]! * envRng.gauss();
         if (d.slot === 0) wC += x;
         else if (d.slot === 1) wD += x;
@@ -186,7 +188,7 @@ export class SegmentRunner {
         }
         for (let j = 0; j < desyncs.length; j++) {
           const d = desyncs[j]!;
-          if (d.node < 0 || !active(d, t)) continue;
+          if (d.node < 0 || !(t >= d.from && t < d.to)) continue;
           bias[d.node]! += d.bias;
           if (d.linkDown) down[d.node] = 1;
         }
@@ -199,7 +201,7 @@ export class SegmentRunner {
           for (let k = 0; k <= K; k++) gains[k] = 1;
           for (let j = 0; j < imbalances.length; j++) {
             const d = imbalances[j]!;
-            if (d.dim >= 0 && d.dim <= K && active(d, t)) gains[d.dim]! *= d.gain;
+            if (d.dim >= 0 && d.dim <= K && t >= d.from && t < d.to) gains[d.dim]! *= d.gain;
           }
         }
         const m = core.stepWith(st.D, u, gains);
@@ -209,13 +211,19 @@ export class SegmentRunner {
 
       // Sensor model: what gets recorded for this step (jitter draws happen even when the record is then lost).
       let dropped = false;
-      for (let j = 0; j < dropouts.length; j++) if (active(dropouts[j]!, t)) dropped = true;
+      for (let j = 0; j < dropouts.length; j++) {
+        const d = dropouts[j]!;
+        if (t >= d.from && t < d.to) dropped = true;
+      }
       let flat = false;
-      for (let j = 0; j < flatlines.length; j++) if (active(flatlines[j]!, t)) flat = true;
+      for (let j = 0; j < flatlines.length; j++) {
+        const d = flatlines[j]!;
+        if (t >= d.from && t < d.to) flat = true;
+      }
       let jitter = 0;
       for (let j = 0; j < jitters.length; j++) {
         const d = jitters[j]!;
-        if (active(d, t) && sensorRng.next() < d.probability) jitter += (sensorRng.next() < 0.5 ? -1 : 1) * d.amplitude;
+        if (t >= d.from && t < d.to && sensorRng.next() < d.probability) jitter += (sensorRng.next() < 0.5 ? -1 : 1) * d.amplitude;
       }
       let fault = -1;
       for (let j = 0; j < emitterFaults.length; j++) {

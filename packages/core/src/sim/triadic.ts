@@ -54,6 +54,15 @@ export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): S
   const n = cols.length;
   const out: SetColumns = { S: new Float64Array(n), E: new Float64Array(n), T: new Float64Array(n) };
   const { t, C, D, Q } = cols;
+  const target = c.C_target;
+  const h = c.h;
+  const period = c.period_s;
+  const outS = out.S;
+  const outE = out.E;
+  const outT = out.T;
+  let sumS = sums.S;
+  let sumE = sums.E;
+  let sumT = sums.T;
   // i < n = cols.length: every column read is in range. tPrev/cPrev hold sample i - 1 (unused at i = 0).
   let tPrev = 0;
   let cPrev = 0;
@@ -63,16 +72,21 @@ export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): S
     const rate = i > 0 && ti > tPrev ? (ci - cPrev) / (ti - tPrev) : 0;
     tPrev = ti;
     cPrev = ci;
-    const S = setS(ci, D[i]!, c);
-    const E = setE(Q[i]!, rate);
-    const T = setT(ti, c);
-    out.S[i] = S;
-    out.E[i] = E;
-    out.T[i] = T;
-    sums.S += S;
-    sums.E += E;
-    sums.T += T;
+    // setS / setE / setT written out with the context in locals (same expressions, same order: same numbers).
+    const S = round6(clamp01(D[i]!) * Math.max(0, 1 - Math.abs(ci - target) / h));
+    const E = round6(0.5 * clamp01(Q[i]!) + 0.5 * Math.min(1, Math.abs(rate) / MAX_CONTROL_RATE));
+    const phase = ti / period;
+    const T = round6(clamp01(phase - Math.floor(phase)));
+    outS[i] = S;
+    outE[i] = E;
+    outT[i] = T;
+    sumS += S;
+    sumE += E;
+    sumT += T;
   }
+  sums.S = sumS;
+  sums.E = sumE;
+  sums.T = sumT;
   sums.n += n;
   return out;
 }
