@@ -271,6 +271,8 @@ interface Status {
     pid: number | null;
     restarts: number;
     last_error: string | null;
+    sandbox?: string;
+    mcp?: { calls: number; p50_us: number | null; p99_us: number | null; list_ms: number | null; reconnects: number };
   }>;
 }
 
@@ -309,7 +311,7 @@ function formatStatus(s: Status): string {
   lines.push("drivers:");
   for (const d of s.drivers)
     lines.push(
-      `  ${d.symbol} ${d.kind}${d.pid ? ` pid ${d.pid}` : ""} ${d.healthy ? "healthy" : "UNHEALTHY"}${d.restarts ? ` restarts ${d.restarts}` : ""}${d.last_error ? ` — ${d.last_error}` : ""}`,
+      `  ${d.symbol} ${d.kind}${d.pid ? ` pid ${d.pid}` : ""}${d.kind === "command" && d.sandbox ? ` sandbox ${d.sandbox}` : ""} ${d.healthy ? "healthy" : "UNHEALTHY"}${d.restarts ? ` restarts ${d.restarts}` : ""}${d.mcp ? ` tool calls ${d.mcp.calls}${d.mcp.p50_us !== null ? ` p50 ${d.mcp.p50_us} µs p99 ${d.mcp.p99_us} µs` : ""}${d.mcp.list_ms !== null ? ` (listed in ${d.mcp.list_ms} ms)` : ""}` : ""}${d.last_error ? ` — ${d.last_error}` : ""}`,
     );
   return `${lines.join("\n")}\n`;
 }

@@ -104,6 +104,8 @@ describe("MCP through the fabric (server-memory, official SDK)", () => {
     expect(tool.mcp.p50_us).toBeGreaterThan(0);
     expect(tool.mcp.list_ms).toBeGreaterThanOrEqual(0);
     expect(tool.pid).toBeGreaterThan(0);
+    const text = spawnSync(process.execPath, [RTT, "fabric", "status", "--root", p.root], { encoding: "utf8" });
+    expect(text.stdout).toMatch(/rtt:\/\/mcp\/memory\/read_graph mcp pid \d+ healthy tool calls 1 p50 [\d.]+ µs p99/);
   }, 60_000);
 
   it("reconnects after the upstream server dies", async () => {
