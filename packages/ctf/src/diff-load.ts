@@ -1,8 +1,10 @@
 import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
-import { type DiffSide, sideFromLineage } from "./diff.js";
-import { BadLine, parseCTFRawLines, parseLine, readCTFRawLines } from "./reader.js";
-import type { CorridorStatus, StatusEvent } from "./types.js";
+import { type DiffSide, type PackedSide, packSide, sideFromLineage, type TraceFacts, unpackSide } from "./diff.js";
+import { isQLine, isStatusLine, matchQ, matchStep, Q_VALUES, readByteLines } from "./fast-lines.js";
+import { BadLine, parseCTFRawLines, parseLine } from "./reader.js";
+import type { StepNode } from "./step-tree.js";
+import { type CorridorStatus, type CTFIssue, Q_METRICS, type QEvent, type StatusEvent } from "./types.js";
 import { CTFValidator } from "./validator.js";
 
 /** Diff input is loaded without the schema check: diff compares, `validate` judges; the replay still enforces the rules. */
@@ -12,6 +14,7 @@ export const DIFF_LOAD_OPTIONS = { recompute: false, skipSchema: true, requireFo
 const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 
 const STATUS_PREFIX = '{"type":"status"';
+const M = Q_METRICS.length;
 
 /**
  * Loads one side of a diff. Status lines are not needed (the footer carries the final status) and
@@ -20,8 +23,15 @@ const STATUS_PREFIX = '{"type":"status"';
  */
 export async function loadDiffSide(path: string): Promise<DiffSide> {
   const side = new SideLoader();
-  await readCTFRawLines(path, side.onRaw);
+  await readByteLines(path, side.onBytes);
   return side.finish();
+}
+
+/** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide), or as arrays if too long. */
+export async function loadPackedDiffSide(path: string): Promise<PackedSide | DiffSide> {
+  const side = new SideLoader();
+  await readByteLines(path, side.onBytes);
+  return side.finish(true);
 }
 
 /** loadDiffSide over text in memory (a trace stored in a database rather than a file). */
@@ -34,39 +44,99 @@ export function loadDiffSideText(text: string): DiffSide {
 class SideLoader {
   private readonly v = new CTFValidator({ ...DIFF_LOAD_OPTIONS, checkFinalStatus: false });
   private lastStatus: string | null = null;
+  private lastStatusBytes: { buf: Buffer; start: number; end: number } | null = null;
   private rewinds = 0;
+  /**
+   * q values of q lines read without an object (fast-lines.ts), five per step by its `ord`; a step whose `q` is set
+   * was described last by a parsed q event, one whose `q` is unset by these values (NaN: none).
+   */
+  private q = new Float64Array(1024 * M).fill(Number.NaN);
 
   readonly onRaw = (raw: string, line: number, terminated: boolean): void => {
     if (raw.startsWith(STATUS_PREFIX)) {
       this.lastStatus = raw;
+      this.lastStatusBytes = null;
       return;
     }
-    const value = parseLine(raw, line, terminated, "last line is incomplete");
+    this.parsed(parseLine(raw, line, terminated, "last line is incomplete"), line);
+  };
+
+  readonly onBytes = (buf: Buffer, start: number, end: number, line: number, terminated: boolean): void => {
+    if (isStatusLine(buf, start)) {
+      this.lastStatusBytes = { buf, start, end };
+      this.lastStatus = null;
+      return;
+    }
+    if (terminated && isQLine(buf, start) && matchQ(buf, start, end)) {
+      const node = this.v.pushQValues(Q_VALUES[0] as number, line);
+      if (node) this.keepQ(node);
+      return;
+    }
+    const step = terminated ? matchStep(buf, start, end) : null;
+    if (step) {
+      this.v.push(step, line);
+      return;
+    }
+    this.parsed(parseLine(buf.toString("utf8", start, end), line, terminated, "last line is incomplete"), line);
+  };
+
+  private parsed(value: unknown, line: number): void {
     if (value instanceof BadLine) {
       this.v.pushIssue(value.issue);
       return;
     }
     if (this.v.push(value, line).length === 0 && (value as { type: string }).type === "rewind") this.rewinds++;
-  };
+  }
 
-  finish(): DiffSide {
+  /** Records the values matchQ left in Q_VALUES as `node`'s latest q. */
+  private keepQ(node: StepNode): void {
+    node.q = undefined;
+    const at = node.ord * M;
+    if (at + M > this.q.length) {
+      const grown = new Float64Array(Math.max(this.q.length * 2, at + M)).fill(Number.NaN);
+      grown.set(this.q);
+      this.q = grown;
+    }
+    for (let j = 0; j < M; j++) this.q[at + j] = Q_VALUES[j + 1] as number;
+  }
+
+  /** The lineage's q values: a parsed q event where the step kept one, else the values read without one. */
+  private lineageQ(lineage: StepNode[]): Float64Array {
+    const out = new Float64Array(lineage.length * M).fill(Number.NaN);
+    for (let i = 0; i < lineage.length; i++) {
+      const node = lineage[i] as StepNode;
+      const nq: QEvent | undefined = node.q as QEvent | undefined;
+      if (nq) {
+        for (let j = 0; j < M; j++) out[i * M + j] = nq[Q_METRICS[j] as (typeof Q_METRICS)[number]];
+      } else if (node.ord * M < this.q.length) {
+        for (let j = 0; j < M; j++) out[i * M + j] = this.q[node.ord * M + j] as number;
+      }
+    }
+    return out;
+  }
+
+  finish(): DiffSide;
+  finish(pack: true): PackedSide | DiffSide;
+  finish(pack = false): PackedSide | DiffSide {
     const v = this.v;
-    const issues = v.finish();
+    const issues: CTFIssue[] = v.finish();
     const st = v.state;
     const lineage = st?.lineage() ?? [];
     let finalStatus: CorridorStatus = v.footer?.final_status ?? "stable";
-    if (!v.footer && this.lastStatus) finalStatus = (JSON.parse(this.lastStatus) as StatusEvent).corridor_status;
-    return sideFromLineage(
-      {
-        task_id: v.header?.task_id ?? null,
-        steps: st?.nodes.length ?? 0,
-        lineage_length: lineage.length,
-        rewinds: this.rewinds,
-        final_status: finalStatus,
-      },
-      lineage,
-      issues,
-    );
+    if (!v.footer) {
+      const b = this.lastStatusBytes;
+      const raw = b ? b.buf.toString("utf8", b.start, b.end) : this.lastStatus;
+      if (raw) finalStatus = (JSON.parse(raw) as StatusEvent).corridor_status;
+    }
+    const facts: TraceFacts = {
+      task_id: v.header?.task_id ?? null,
+      steps: st?.nodes.length ?? 0,
+      lineage_length: lineage.length,
+      rewinds: this.rewinds,
+      final_status: finalStatus,
+    };
+    const q = this.lineageQ(lineage);
+    return (pack && packSide(facts, lineage, issues, q)) || sideFromLineage(facts, lineage, issues, q);
   }
 }
 
@@ -79,14 +149,19 @@ export async function loadDiffSides(pathA: string, pathB: string): Promise<[Diff
   const [sa, sb] = await Promise.all([stat(pathA), stat(pathB)]);
   const big = Math.max(sa.size, sb.size) >= WORKER_MIN_BYTES;
   if (!compiled || !big) return Promise.all([loadDiffSide(pathA), loadDiffSide(pathB)]);
-  return Promise.all([inWorker(pathA), inWorker(pathB)]);
+  // One side in a worker, the other in this thread meanwhile: a second worker would cost its start-up (loading
+  // the package, ~0.15 s) and a hop back, while this thread would only wait.
+  return sa.size >= sb.size
+    ? Promise.all([inWorker(pathA), loadDiffSide(pathB)])
+    : Promise.all([loadDiffSide(pathA), inWorker(pathB)]);
 }
 
 function inWorker(path: string): Promise<DiffSide> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL("./diff-worker.js", import.meta.url), { workerData: { path } });
-    w.once("message", (m: { side?: DiffSide; error?: string }) => {
-      if (m.side) resolve(m.side);
+    w.once("message", (m: { side?: DiffSide; packed?: PackedSide; error?: string }) => {
+      if (m.packed) resolve(unpackSide(m.packed));
+      else if (m.side) resolve(m.side);
       else reject(new Error(m.error));
       void w.terminate();
     });

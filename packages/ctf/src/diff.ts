@@ -71,13 +71,18 @@ export function diffSide(t: LoadedTrace): DiffSide {
   return sideFromLineage(facts(t), t.lineage, t.issues);
 }
 
-export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]): DiffSide {
+/** The q values of a lineage, five per step in Q_METRICS order, NaN where a step has none. */
+export function lineageQ(l: StepNode[]): Float64Array {
   const M = Q_METRICS.length;
   const q = new Float64Array(l.length * M).fill(Number.NaN);
   for (const [i, node] of l.entries()) {
     const nq = node.q;
     if (nq) for (const [j, m] of Q_METRICS.entries()) q[i * M + j] = nq[m];
   }
+  return q;
+}
+
+export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[], q = lineageQ(l)): DiffSide {
   return {
     facts: f,
     ids: l.map((n) => n.id),
@@ -89,26 +94,155 @@ export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]
   };
 }
 
+/**
+ * A side with its lineage text packed for a hop between threads: cloning one string and a few typed arrays costs
+ * a copy, cloning 3 strings per lineage step cost half a second at a million events. Field f (0 tool, 1 action,
+ * 2 observation) of step i is `text[offs[3i+f], offs[3i+f+1])`; `noTool[i]` is 1 where the tool is null.
+ */
+export interface PackedSide {
+  facts: TraceFacts;
+  ids: Float64Array;
+  text: string;
+  offs: Float64Array;
+  noTool: Uint8Array;
+  q: Float64Array;
+  issues: CTFIssue[];
+}
+
+/** Longest lineage text packed into one string (V8's limit is ~2^29 characters); longer sides travel as arrays. */
+export const PACK_MAX_CHARS = 1 << 28;
+
+/** Packs a lineage, or returns null when its text is too long for one string. */
+export function packSide(f: TraceFacts, l: StepNode[], issues: CTFIssue[], q: Float64Array): PackedSide | null {
+  const n = l.length;
+  const ids = new Float64Array(n);
+  const offs = new Float64Array(3 * n + 1);
+  const noTool = new Uint8Array(n);
+  const parts: string[] = new Array(3 * n);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const e = (l[i] as StepNode).event;
+    ids[i] = e.step_id;
+    const tool = e.tool ?? null;
+    if (tool === null) noTool[i] = 1;
+    const t = tool ?? "";
+    parts[3 * i] = t;
+    parts[3 * i + 1] = e.action;
+    parts[3 * i + 2] = e.observation;
+    offs[3 * i] = o;
+    o += t.length;
+    offs[3 * i + 1] = o;
+    o += e.action.length;
+    offs[3 * i + 2] = o;
+    o += e.observation.length;
+    if (o > PACK_MAX_CHARS) return null;
+  }
+  offs[3 * n] = o;
+  return { facts: f, ids, text: parts.join(""), offs, noTool, q, issues };
+}
+
+const packedField = (p: PackedSide, i: number, f: number): string =>
+  p.text.slice(p.offs[3 * i + f] as number, p.offs[3 * i + f + 1] as number);
+const packedTool = (p: PackedSide, i: number): string | null => (p.noTool[i] ? null : packedField(p, i, 0));
+
+/**
+ * A DiffSide over a packed side: diffSides reads the packed text directly; the arrays of the DiffSide interface
+ * (what other readers such as the server's diff view use) are built on first access.
+ */
+export function unpackSide(p: PackedSide): DiffSide {
+  const n = p.ids.length;
+  const lazy = <T>(make: () => T) => {
+    let v: T | undefined;
+    return { enumerable: true, get: () => (v ??= make()) };
+  };
+  const side = { facts: p.facts } as DiffSide;
+  Object.defineProperties(side, {
+    ids: lazy(() => Array.from(p.ids)),
+    tools: lazy(() => Array.from({ length: n }, (_, i) => packedTool(p, i))),
+    actions: lazy(() => Array.from({ length: n }, (_, i) => packedField(p, i, 1))),
+    observations: lazy(() => Array.from({ length: n }, (_, i) => packedField(p, i, 2))),
+    q: { enumerable: true, value: p.q },
+    issues: { enumerable: true, value: p.issues },
+    packed: { enumerable: false, value: p },
+  });
+  return side;
+}
+
+/** Characters [a, a+len) of x equal [b, b+len) of y (two slices share x's and y's storage; === compares them whole). */
+const sameRange = (x: string, a: number, y: string, b: number, len: number): boolean =>
+  x.slice(a, a + len) === y.slice(b, b + len);
+
+/** Field f of step i is the same on both packed sides. */
+function samePackedField(a: PackedSide, b: PackedSide, i: number, f: number): boolean {
+  if (f === 0 && a.noTool[i] !== b.noTool[i]) return false;
+  const as = a.offs[3 * i + f] as number;
+  const bs = b.offs[3 * i + f] as number;
+  const len = (a.offs[3 * i + f + 1] as number) - as;
+  return len === (b.offs[3 * i + f + 1] as number) - bs && sameRange(a.text, as, b.text, bs, len);
+}
+
+/** Step i is the same on both packed sides: tool flags and the three field lengths agree, then one range compare. */
+function samePackedStep(a: PackedSide, b: PackedSide, i: number): boolean {
+  if (a.noTool[i] !== b.noTool[i]) return false;
+  const ao = a.offs;
+  const bo = b.offs;
+  const as = ao[3 * i] as number;
+  const bs = bo[3 * i] as number;
+  for (let f = 1; f <= 3; f++) {
+    if ((ao[3 * i + f] as number) - as !== (bo[3 * i + f] as number) - bs) return false;
+  }
+  return sameRange(a.text, as, b.text, bs, (ao[3 * i + 3] as number) - as);
+}
+
+const packedOf = (s: DiffSide): PackedSide | undefined => (s as { packed?: PackedSide }).packed;
+const lengthOf = (s: DiffSide): number => packedOf(s)?.ids.length ?? s.ids.length;
+
 /** The i-th lineage step of a side; `i` is within its lineage. */
-const ref = (s: DiffSide, i: number): StepRef => ({
-  step_id: at(s.ids, i),
-  tool: at(s.tools, i),
-  action: at(s.actions, i),
-  observation: at(s.observations, i),
-});
+function ref(s: DiffSide, i: number): StepRef {
+  const p = packedOf(s);
+  if (p)
+    return {
+      step_id: p.ids[i] as number,
+      tool: packedTool(p, i),
+      action: packedField(p, i, 1),
+      observation: packedField(p, i, 2),
+    };
+  return { step_id: at(s.ids, i), tool: at(s.tools, i), action: at(s.actions, i), observation: at(s.observations, i) };
+}
 /** Metric j of lineage step i; NaN where the step has no q (or is past the lineage's end). */
 const qAt = (s: DiffSide, i: number, j: number) => s.q[i * Q_METRICS.length + j] ?? Number.NaN;
 /** Two steps are the same when the agent did and saw the same thing; ids and times may differ. */
 const sameStep = (a: DiffSide, b: DiffSide, i: number) =>
   a.tools[i] === b.tools[i] && a.actions[i] === b.actions[i] && a.observations[i] === b.observations[i];
 
+/** Length of the common prefix of two lineages: the first index where the steps differ. */
+function commonPrefix(a: DiffSide, b: DiffSide): number {
+  const n = Math.min(lengthOf(a), lengthOf(b));
+  const pa = packedOf(a);
+  const pb = packedOf(b);
+  let k = 0;
+  if (pa && pb) while (k < n && samePackedStep(pa, pb, k)) k++;
+  else while (k < n && sameStep(a, b, k)) k++;
+  return k;
+}
+
 /** The fields that differ at lineage index i when both lineages reach it (none when one has ended). */
 function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
-  if (i >= a.ids.length || i >= b.ids.length) return [];
+  if (i >= lengthOf(a) || i >= lengthOf(b)) return [];
   const out: DiffField[] = [];
-  if (a.tools[i] !== b.tools[i]) out.push("tool");
-  if (a.actions[i] !== b.actions[i]) out.push("action");
-  if (a.observations[i] !== b.observations[i]) out.push("observation");
+  const pa = packedOf(a);
+  const pb = packedOf(b);
+  if (pa && pb) {
+    if (!samePackedField(pa, pb, i, 0)) out.push("tool");
+    if (!samePackedField(pa, pb, i, 1)) out.push("action");
+    if (!samePackedField(pa, pb, i, 2)) out.push("observation");
+    return out;
+  }
+  const ra = ref(a, i);
+  const rb = ref(b, i);
+  if (ra.tool !== rb.tool) out.push("tool");
+  if (ra.action !== rb.action) out.push("action");
+  if (ra.observation !== rb.observation) out.push("observation");
   return out;
 }
 
@@ -130,11 +264,9 @@ export function diffTraces(a: LoadedTrace, b: LoadedTrace): CTFDiff {
  * prefix and at the two ends.
  */
 export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
-  const la = a.ids.length;
-  const lb = b.ids.length;
-  const n = Math.min(la, lb);
-  let k = 0;
-  while (k < n && sameStep(a, b, k)) k++;
+  const la = lengthOf(a);
+  const lb = lengthOf(b);
+  const k = commonPrefix(a, b);
   const divergence =
     k < la || k < lb
       ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null, differs: differsAt(a, b, k) }
@@ -174,8 +306,9 @@ export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
   });
   const only = (s: DiffSide) => {
     const steps: StepRef[] = [];
-    for (let i = k; i < Math.min(s.ids.length, k + LIST_CAP); i++) steps.push(ref(s, i));
-    return { count: s.ids.length - k, steps };
+    const len = lengthOf(s);
+    for (let i = k; i < Math.min(len, k + LIST_CAP); i++) steps.push(ref(s, i));
+    return { count: len - k, steps };
   };
   return {
     same: divergence === null && !metricsDiffer && a.facts.final_status === b.facts.final_status,

@@ -1,4 +1,5 @@
-import { parseCTFText, readCTFValues } from "./reader.js";
+import { matchQ, matchStatus, matchStep, qEvent, readByteLines } from "./fast-lines.js";
+import { BadLine, parseCTFText, parseLine } from "./reader.js";
 import { validateEventSchema } from "./schema.js";
 import { type StepNode, StepTree } from "./step-tree.js";
 import type { Embedder } from "./text.js";
@@ -86,10 +87,17 @@ export class CTFValidator {
     this.issues.push(issue);
   }
 
-  /** Validates one parsed line; returns the issues found on it. */
-  push(value: unknown, line: number): CTFIssue[] {
+  /**
+   * Validates one parsed line; returns the issues found on it. `schemaValid`: the caller built the event from a
+   * template its schema accepts (fast-lines.ts), so the schema check is skipped; the rules are not.
+   */
+  push(value: unknown, line: number, schemaValid = false): CTFIssue[] {
     this.lastLine = line;
-    const found: CTFIssue[] = this.opts.skipSchema ? shapeIssues(value, line) : validateEventSchema(value, line);
+    const found: CTFIssue[] = schemaValid
+      ? []
+      : this.opts.skipSchema
+        ? shapeIssues(value, line)
+        : validateEventSchema(value, line);
     if (found.length === 0) this.rules(value as CTFEvent, line, found);
     else if (this.events === 0 && (value as { type?: unknown })?.type !== "header") {
       found.push(this.err(line, "/type", "header_first", "the first event must be the header"));
@@ -99,6 +107,27 @@ export class CTFValidator {
     const shaped = !found.some((i) => i.code === "schema" || i.code === "unknown_type" || i.code === "not_object");
     if (this.opts.onEvent && shaped) this.opts.onEvent(value as CTFEvent, line, found);
     return found;
+  }
+
+  /**
+   * A q event for `stepId` known schema-valid (fast-lines.ts matchQ), without building it: the rules a q event
+   * meets, and the step it describes (null when it does not resolve). Its values are the caller's to keep: the
+   * node's `q` is not set. Only without recomputation, where a q event is checked against nothing.
+   */
+  pushQValues(stepId: number, line: number): StepNode | null {
+    if (this.recompute) throw new Error("CTFValidator.pushQValues: only without recomputation");
+    this.lastLine = line;
+    const found: CTFIssue[] = [];
+    let node: StepNode | null = null;
+    if (this.footer) found.push(this.err(line, "/type", "after_footer", "no event may follow the footer"));
+    if (this.events === 0)
+      found.push(this.err(line, "/type", "header_first", "the first event must be the header, got q"));
+    const st = this.state;
+    if (st) node = this.resolve(st, stepId, line, "/step_id", found);
+    this.events++;
+    for (const i of found) this.issues.push(i);
+    if (this.opts.onEvent) throw new Error("CTFValidator.pushQValues: onEvent needs the event");
+    return node;
   }
 
   /** End-of-trace rules; returns every issue of the trace. */
@@ -371,14 +400,31 @@ function report(v: CTFValidator, lines: number): ValidationReport {
   };
 }
 
-/** Streams a .ctf file through the validator. */
+/**
+ * Streams a .ctf file through the validator. Lines in RTT's own step/q/status form are read without JSON.parse
+ * and without the schema pass their template already implies (fast-lines.ts); every other line goes the general
+ * way (parse, line guards, schema). The rules and the replay see every event either way.
+ */
 export async function validateCTFFile(path: string, opts?: ValidatorOptions): Promise<ValidationReport> {
   const v = new CTFValidator({ keepDescriptions: false, ...opts });
-  const lines = await readCTFValues(
-    path,
-    (value, line) => v.push(value, line),
-    (l) => (l.issue ? v.pushIssue(l.issue) : v.push(l.value, l.line)),
-  );
+  const lines = await readByteLines(path, (buf, start, end, line, terminated) => {
+    const c = terminated ? buf[start + 9] : undefined; // the first letter of the type in {"type":"…
+    const fast =
+      c === 0x73 // s: step or status
+        ? buf[start + 11] === 0x65 // e: step
+          ? matchStep(buf, start, end)
+          : matchStatus(buf, start, end)
+        : c === 0x71 && matchQ(buf, start, end)
+          ? qEvent()
+          : null;
+    if (fast) {
+      v.push(fast, line, true);
+      return;
+    }
+    const value = parseLine(buf.toString("utf8", start, end), line, terminated);
+    if (value instanceof BadLine) v.pushIssue(value.issue);
+    else v.push(value, line);
+  });
   return report(v, lines);
 }
 
