@@ -1,27 +1,14 @@
 import { readFileSync } from "node:fs";
-import {
-  type DaemonOptions,
-  FabricClient,
-  FabricDaemon,
-  FabricError,
-  fabricPaths,
-  isFabricError,
-  issueToken,
-  parseHostPort,
-  prettyJson,
-  readPrivateKeyFile,
-  type ShmServeMode,
-} from "@rtt/fabric";
+import type { DaemonOptions, ShmServeMode } from "@rtt/fabric";
 import { type Command, Option } from "commander";
 import { CliExit, keepRunningWhenStdoutCloses } from "../lib/exit.js";
+import { loadFabric } from "../lib/fabric.js";
 
-async function fabric<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (e) {
-    if (isFabricError(e)) throw new CliExit(e.exitCode, e.message);
-    throw e;
-  }
+type Fabric = Awaited<ReturnType<typeof loadFabric>>;
+
+/** Runs an action with @rtt/fabric loaded on use (lib/fabric.ts); its errors exit through bin/rtt.ts. */
+async function fabric<T>(action: (f: Fabric) => Promise<T>): Promise<T> {
+  return action(await loadFabric());
 }
 
 const rootOption = () => new Option("--root <dir>", "fabric root").default(".rtt");
@@ -87,7 +74,7 @@ Examples:
       "local development only: route operations need no capability token (logged); default: open/tx/shm_open need one",
     )
     .action((opts: UpOpts) =>
-      fabric(async () => {
+      fabric(async ({ FabricDaemon, FabricError, parseHostPort }) => {
         keepRunningWhenStdoutCloses();
         const o: DaemonOptions = {
           root: opts.root,
@@ -136,7 +123,7 @@ Examples:
     .addOption(socketOption())
     .option("--json", "print the status as JSON")
     .action((opts: { root: string; socket?: string; json?: boolean }) =>
-      fabric(async () => {
+      fabric(async ({ FabricClient, fabricPaths, prettyJson }) => {
         const c = await FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
         try {
           const s = await c.control<Status>("status", {}, { timeoutMs: 10_000 });
@@ -175,61 +162,71 @@ Examples:
           scope?: string[];
         },
       ) =>
-        fabric(async () => {
-          let body: Uint8Array;
-          try {
-            body = Buffer.from(JSON.stringify(JSON.parse(opts.json)));
-          } catch (e) {
-            throw new CliExit(1, `--json: ${(e as Error).message}`);
-          }
-          const timeoutMs = int("--timeout", opts.timeout, 1) as number;
-          if (opts.token && opts.key) throw new CliExit(1, "--token and --key: give one");
-          let token: { verb?: unknown } | undefined;
-          if (opts.token) {
+        fabric(
+          async ({
+            FabricClient,
+            FabricError,
+            fabricPaths,
+            issueToken,
+            parseHostPort,
+            prettyJson,
+            readPrivateKeyFile,
+          }) => {
+            let body: Uint8Array;
             try {
-              token = JSON.parse(readFileSync(opts.token, "utf8")) as { verb?: unknown };
+              body = Buffer.from(JSON.stringify(JSON.parse(opts.json)));
             } catch (e) {
-              throw new CliExit(1, `--token ${opts.token}: ${(e as Error).message}`);
+              throw new CliExit(1, `--json: ${(e as Error).message}`);
             }
-          } else if (opts.key)
-            token = issueToken(
-              { saddr: symbol, verb: opts.lane === "shm" ? "open" : "tx", scopes: opts.scope ?? [], ttlMs: 60_000 },
-              readPrivateKeyFile(opts.key),
-            );
-          // One token check per operation: `tx` allows this one call, `open` the connection (SHM lanes need open).
-          const verb = token?.verb === "open" || opts.lane === "shm" ? "open" : "tx";
-          const c = await FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
-          let answer: Uint8Array;
-          try {
-            if (opts.lane === "shm") {
-              const lane = await c.openShm({ symbol, ...(token ? { token } : {}) });
-              answer = await lane.call(body, { timeoutMs });
-              await lane.close();
-            } else if (opts.lane === "tcp") {
-              const addr = opts.tcp ? parseHostPort(opts.tcp) : (await c.control<Status>("status")).daemon.tcp;
-              if (!addr)
-                throw new FabricError("RTT_FABRIC_DAEMON", "the daemon serves no TCP lane (rtt fabric up --tcp …)");
-              const t = await FabricClient.tcp(addr.host, addr.port);
+            const timeoutMs = int("--timeout", opts.timeout, 1) as number;
+            if (opts.token && opts.key) throw new CliExit(1, "--token and --key: give one");
+            let token: { verb?: unknown } | undefined;
+            if (opts.token) {
               try {
-                const route = await t.grant(verb, symbol, token);
-                answer = await t.call(route.route_id, body, { timeoutMs });
-              } finally {
-                t.close();
+                token = JSON.parse(readFileSync(opts.token, "utf8")) as { verb?: unknown };
+              } catch (e) {
+                throw new CliExit(1, `--token ${opts.token}: ${(e as Error).message}`);
               }
-            } else {
-              const route = await c.grant(verb, symbol, token);
-              answer = await c.call(route.route_id, body, { timeoutMs });
+            } else if (opts.key)
+              token = issueToken(
+                { saddr: symbol, verb: opts.lane === "shm" ? "open" : "tx", scopes: opts.scope ?? [], ttlMs: 60_000 },
+                readPrivateKeyFile(opts.key),
+              );
+            // One token check per operation: `tx` allows this one call, `open` the connection (SHM lanes need open).
+            const verb = token?.verb === "open" || opts.lane === "shm" ? "open" : "tx";
+            const c = await FabricClient.uds(opts.socket ?? fabricPaths(opts.root).socket);
+            let answer: Uint8Array;
+            try {
+              if (opts.lane === "shm") {
+                const lane = await c.openShm({ symbol, ...(token ? { token } : {}) });
+                answer = await lane.call(body, { timeoutMs });
+                await lane.close();
+              } else if (opts.lane === "tcp") {
+                const addr = opts.tcp ? parseHostPort(opts.tcp) : (await c.control<Status>("status")).daemon.tcp;
+                if (!addr)
+                  throw new FabricError("RTT_FABRIC_DAEMON", "the daemon serves no TCP lane (rtt fabric up --tcp …)");
+                const t = await FabricClient.tcp(addr.host, addr.port);
+                try {
+                  const route = await t.grant(verb, symbol, token);
+                  answer = await t.call(route.route_id, body, { timeoutMs });
+                } finally {
+                  t.close();
+                }
+              } else {
+                const route = await c.grant(verb, symbol, token);
+                answer = await c.call(route.route_id, body, { timeoutMs });
+              }
+            } finally {
+              c.close();
             }
-          } finally {
-            c.close();
-          }
-          const text = Buffer.from(answer).toString("utf8");
-          try {
-            process.stdout.write(prettyJson(JSON.parse(text)));
-          } catch {
-            process.stdout.write(`${text}\n`);
-          }
-        }),
+            const text = Buffer.from(answer).toString("utf8");
+            try {
+              process.stdout.write(prettyJson(JSON.parse(text)));
+            } catch {
+              process.stdout.write(`${text}\n`);
+            }
+          },
+        ),
     );
 }
 
