@@ -4,6 +4,7 @@ export { writeFileAtomic } from "./atomic.js";
 export * from "./autotune/index.js";
 export { canonicalBytes, canonicalText, HASH_RE, hashOf, sha256Hex } from "./canonical.js";
 export * from "./caps/index.js";
+export * from "./cluster/index.js";
 export { crc32c } from "./crc32c.js";
 export * from "./daemon/index.js";
 export { FABRIC_ERRORS, FabricError, type FabricErrorCode, isFabricError } from "./errors.js";
@@ -118,4 +119,3 @@ export { encodeRecord as encodeWalRecord, MAGIC as WAL_MAGIC, type RecordType as
 export { leafHash, treeRoot, verifyInclusion } from "./wal/merkle.js";
 export { type Checkpoint, type InclusionProof, PlanLog, type PlanState, verifyProof } from "./wal/plan-log.js";
 export { scanWal, Wal, type WalRecord, type WalScan } from "./wal/wal.js";
-export * from "./cluster/index.js";
