@@ -223,7 +223,8 @@ export class SegmentRunner {
       let jitter = 0;
       for (let j = 0; j < jitters.length; j++) {
         const d = jitters[j]!;
-        if (t >= d.from && t < d.to && sensorRng.next() < d.probability) jitter += (sensorRng.next() < 0.5 ? -1 : 1) * d.amplitude;
+        if (t >= d.from && t < d.to && sensorRng.next() < d.probability)
+          jitter += (sensorRng.next() < 0.5 ? -1 : 1) * d.amplitude;
       }
       let fault = -1;
       for (let j = 0; j < emitterFaults.length; j++) {
