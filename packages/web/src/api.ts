@@ -268,7 +268,7 @@ export async function segmentAnomalies(
     if (!res.truncated || res.events.length === 0 || anomalies.length >= seg.anomaly_count) {
       return { anomalies, complete: true };
     }
-    const lastT = res.events[res.events.length - 1].t;
+    const lastT = res.events[res.events.length - 1]!.t; // not empty: returned above
     if (from_t !== undefined && lastT <= from_t) break;
     from_t = lastT;
   }
