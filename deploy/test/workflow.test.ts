@@ -265,8 +265,10 @@ describe("the seed's conformance workflow template (.github/workflows/rtt-inside
         console.warn("go not installed (.ci/run installs golang-go): the workflow's Go steps not run here");
         ctx.skip();
       }
-      const impl = join(work, "go");
+      // The Go example's test reads ../../reference_samples.json (spec/v1's): the copy keeps that layout.
+      const impl = join(work, "examples", "go");
       cpSync(join(ROOT, wf.env.IMPL_DIR!), impl, { recursive: true });
+      cpSync(join(ROOT, wf.env.IMPL_DIR!, "..", "..", "reference_samples.json"), join(work, "reference_samples.json"));
       const extra = { IMPL_DIR: impl, GOFLAGS: "-mod=mod", GOCACHE: join(work, "gocache") };
       for (const name of ["Go unit tests", "Build RTT runner", "Run RTT runner and validate emitted log"]) {
         const r = bash(script(name), extra);
