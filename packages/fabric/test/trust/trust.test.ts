@@ -253,9 +253,9 @@ describe("strict mode", () => {
     const policyPath = join(dir, "policy.json");
     expect(isStrict({ policyPath })).toBe(false);
     expect(isStrict({ flag: true, policyPath })).toBe(true);
-    writeFileSync(policyPath, '{"strict": false, "acl": []}');
+    writeFileSync(policyPath, '{"strict": false, "acl": {}}');
     expect(isStrict({ policyPath })).toBe(false);
-    writeFileSync(policyPath, '{"strict": true, "acl": []}');
+    writeFileSync(policyPath, '{"strict": true, "acl": {"default": "allow"}}');
     expect(isStrict({ policyPath })).toBe(true);
     expect(isStrict({ flag: false, policyPath })).toBe(true);
     writeFileSync(policyPath, '{"strict": "yes"}');
