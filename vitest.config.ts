@@ -34,8 +34,6 @@ const INTEGRATION = [
   "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
   "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "packages/fabric/test/daemon/**/*.test.ts", // `rtt fabric up` as a child process, drivers, SHM lanes
-  "packages/fabric/test/registry/sigkill.test.ts", // `rtt registry ingest` SIGKILLed mid-run
-  "packages/fabric/test/registry/cli.test.ts", // the built `rtt registry` as a child process
   "packages/fabric/test/reconcile/kill.test.ts", // a child applying plans SIGKILLed at random moments (built package)
   "packages/fabric/test/cluster/**/*.test.ts", // a three-server nats-server JetStream cluster, nodes SIGKILLed mid-apply
   "packages/fabric/test/autotune/live.test.ts", // an echo worker (built package), /dev/shm rings, the built CLI
