@@ -1,4 +1,5 @@
 import { type AjvMode, createAjv, type ErrorObject, type ValidateFunction } from "./ajv.js";
+import { describeValue } from "./describe.js";
 import { escapePointer } from "./json-guard.js";
 import { profileV2, schemaV1, schemaV2 } from "./spec.js";
 import type { SpecVersion, ValidationIssue } from "./types.js";
@@ -98,14 +99,6 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   });
 }
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
-
 function toIssue(e: ErrorObject, code: string): ValidationIssue {
   const p = e.params as Record<string, unknown>;
   const path = e.instancePath;
@@ -128,14 +121,14 @@ function toIssue(e: ErrorObject, code: string): ValidationIssue {
         ).join(", ")} allowed here)`,
       };
     case "type":
-      return { code, path, message: `expected ${p.type}, found ${describe(e.data)}` };
+      return { code, path, message: `expected ${p.type}, found ${describeValue(e.data)}` };
     case "const":
-      return { code, path, message: `expected ${JSON.stringify(p.allowedValue)}, found ${describe(e.data)}` };
+      return { code, path, message: `expected ${JSON.stringify(p.allowedValue)}, found ${describeValue(e.data)}` };
     case "enum":
       return {
         code,
         path,
-        message: `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, found ${describe(e.data)}`,
+        message: `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, found ${describeValue(e.data)}`,
       };
     case "anyOf":
       return {
@@ -144,6 +137,6 @@ function toIssue(e: ErrorObject, code: string): ValidationIssue {
         message: "expected at least one of 'samples' or 'segments' (see spec/v2/schema_changes.md)",
       };
     default:
-      return { code, path, message: `${e.message ?? "invalid"}, found ${describe(e.data)}` };
+      return { code, path, message: `${e.message ?? "invalid"}, found ${describeValue(e.data)}` };
   }
 }

@@ -1,3 +1,4 @@
+import { describeValue } from "./describe.js";
 import { computeTopLevel, isV2 } from "./session.js";
 import { segmentLabels } from "./spec.js";
 import type { Anomaly, Sample, SessionLog, ValidationIssue } from "./types.js";
@@ -87,14 +88,14 @@ export function checkSemantics(log: SessionLog, opts: SemanticOptions = {}): Sem
         warnings.push({
           code: SemanticCode.DUPLICATE_SEGMENT_ID,
           path: `${at}/segment_id`,
-          message: `segment_id ${JSON.stringify(seg.segment_id)} already used by /segments/${first}`,
+          message: `segment_id ${describeValue(seg.segment_id)} already used by /segments/${first}`,
         });
       } else seen.set(seg.segment_id, i);
       if (!vocabulary.has(seg.label)) {
         (opts.strictLabels ? errors : warnings).push({
           code: SemanticCode.UNKNOWN_SEGMENT_LABEL,
           path: `${at}/label`,
-          message: `label ${JSON.stringify(seg.label)} is not in the segment vocabulary (${[...vocabulary].join(", ")})`,
+          message: `label ${describeValue(seg.label)} is not in the segment vocabulary (${[...vocabulary].join(", ")})`,
         });
       }
       checkAnomalyRange(seg.samples, seg.anomalies, at, warnings);

@@ -1,3 +1,4 @@
+import { describeValue } from "./describe.js";
 import { checkReference } from "./reference-check.js";
 import { validateProfile, validateSchema } from "./schema.js";
 import { checkSemantics } from "./semantic.js";
@@ -28,7 +29,7 @@ export function detectSpecVersion(log: unknown): { version: SpecVersion } | { is
     issue: {
       code: "SPEC_VERSION_UNKNOWN",
       path: "/spec_version",
-      message: `unsupported spec_version: expected "v2" (or absent for v1), found ${JSON.stringify(v)}`,
+      message: `unsupported spec_version: expected "v2" (or absent for v1), found ${describeValue(v)}`,
     },
   };
 }
