@@ -3,33 +3,19 @@
 // Chromium, beside the time to merely fetch the full data (GET …/columns + JSON parse) in the same browser, same run,
 // and the time to fetch the decimated body the UI actually loads (GET …/columns?max_points=N, N sized to the plot).
 // Usage: npm run build && node bench/replay-ui/run.mjs [--samples 1000000] [--runs 5]
-import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { prng } from "../lib/prng.mjs";
+import { launchChromium, median, requireBuilt, startServer, stopServer } from "../lib/ui.mjs";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = arg("samples", 1_000_000);
 const RUNS = arg("runs", 5);
-const CHROMIUM = process.env.RTT_CHROMIUM ?? "/usr/bin/chromium";
-const CLI = join(ROOT, "packages/cli/dist/bin/rtt.js");
-for (const [f, why] of [
-  [CHROMIUM, "install chromium (apt-get install -y chromium)"],
-  [CLI, "run npm run build"],
-  [join(ROOT, "packages/web/dist/index.html"), "run npm run build"],
-]) {
-  if (!existsSync(f)) {
-    console.error(`missing ${f}: ${why}`);
-    process.exit(1);
-  }
-}
+requireBuilt();
 
 /** One v2 session, one "main" segment of N samples at 1 kHz, full-precision doubles, a few anomalies. */
 async function writeSession(file) {
@@ -68,42 +54,6 @@ async function writeSession(file) {
   await new Promise((r) => out.end(r));
 }
 
-async function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "serve",
-      "--port",
-      "0",
-      "--db",
-      join(dir, "rtt.db"),
-      "--max-body",
-      "512mb",
-      "--log-file",
-      join(dir, "feed.ndjson"),
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  const url = await new Promise((resolve, reject) => {
-    const onData = (b) => {
-      out += b.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) resolve(m[0]);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`rtt serve exited ${code}:\n${out}`)));
-  });
-  return { url, child };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 const dir = mkdtempSync(join(tmpdir(), "rtt-bench-replay-ui-"));
 let server;
 let browser;
@@ -116,7 +66,7 @@ try {
     `session: ${N.toLocaleString()} samples, ${(bytes / 1e6).toFixed(1)} MB (${((performance.now() - t) / 1000).toFixed(1)} s to generate)`,
   );
 
-  server = await startServer(dir);
+  server = await startServer(dir, ["--max-body", "512mb", "--log-file", join(dir, "feed.ndjson")]);
   t = performance.now();
   const ingest = await fetch(`${server.url}/sessions`, {
     method: "POST",
@@ -136,10 +86,7 @@ try {
     `columns: ${(colsBytes / 1e6).toFixed(1)} MB, first (cold, server builds its cache) ${coldMs.toFixed(0)} ms`,
   );
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
   // Warm-up view (not counted): finds the columns URL the UI asks for (…?max_points=N) and builds the server's
   // cache for it, as the warm-up request above did for the full body.
   let viewUrl;
@@ -254,10 +201,6 @@ try {
   console.log(JSON.stringify(summary));
 } finally {
   await browser?.close();
-  if (server) {
-    const exited = new Promise((r) => server.child.once("exit", r));
-    server.child.kill("SIGTERM");
-    await exited;
-  }
+  await stopServer(server);
   rmSync(dir, { recursive: true, force: true });
 }
