@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import type { CtfColumns, CtfRewind } from "../api.js";
 import { useLatest } from "../util.js";
+import { metricRange, stepAxis } from "./laneAxes.js";
 import { Q_LANES, STATUS_CODE_COLORS, toolColor } from "./status.js";
 
 type LaneKind = "q" | "latency" | "status" | "tool";
@@ -243,23 +244,10 @@ export function Lanes(props: {
               ? { range: [0, 1] }
               : lane.kind === "tool"
                 ? { range: [-0.6, Math.max(0.6, tools.length - 0.4)] }
-                : {
-                    range: (_u, min, max) => {
-                      const hi = Math.max(Number.isFinite(max) ? max : 1, lane.threshold ?? 0);
-                      const lo = Math.min(Number.isFinite(min) ? min : 0, 0);
-                      const pad = (hi - lo) * 0.08 || 0.1;
-                      return [lo - pad * 0.2, hi + pad];
-                    },
-                  },
+                : { range: metricRange(() => lane.threshold) },
         },
         axes: [
-          {
-            size: last ? 26 : 2,
-            stroke: "#475569",
-            grid: { stroke: "#e2e8f0" },
-            ticks: { show: last },
-            values: last ? undefined : (_u: uPlot, s: number[]) => s.map(() => ""),
-          },
+          stepAxis(last),
           {
             size: 118,
             stroke: "#475569",

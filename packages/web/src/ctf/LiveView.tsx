@@ -3,6 +3,7 @@ import uPlot from "uplot";
 import { ApiError, api, type CtfColumns } from "../api.js";
 import { href, onLinkClick, type Params, useTitle } from "../route.js";
 import { fmtNum } from "../util.js";
+import { metricRange, stepAxis } from "./laneAxes.js";
 import {
   FrameQueue,
   LIVE_LANES,
@@ -147,26 +148,10 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
         cursor: { sync: { key: sync.key }, drag: { x: false, y: false }, points: { show: false } },
         scales: {
           x: { time: false, range: () => [0, Math.max(1, model.steps - 1)] },
-          y:
-            key === "status"
-              ? { range: [-0.5, 3.5] }
-              : {
-                  range: (_u, min, max) => {
-                    const hi = Math.max(Number.isFinite(max) ? max : 1, threshold() ?? 0);
-                    const lo = Math.min(Number.isFinite(min) ? min : 0, 0);
-                    const pad = (hi - lo) * 0.08 || 0.1;
-                    return [lo - pad * 0.2, hi + pad];
-                  },
-                },
+          y: key === "status" ? { range: [-0.5, 3.5] } : { range: metricRange(threshold) },
         },
         axes: [
-          {
-            size: last ? 26 : 2,
-            stroke: "#475569",
-            grid: { stroke: "#e2e8f0" },
-            ticks: { show: last },
-            values: last ? undefined : (_u: uPlot, s: number[]) => s.map(() => ""),
-          },
+          stepAxis(last),
           {
             size: 118,
             stroke: "#475569",
