@@ -2,9 +2,7 @@ import { readFileSync } from "node:fs";
 import type { DaemonOptions, ShmServeMode } from "@rtt/fabric";
 import { type Command, Option } from "commander";
 import { CliExit, keepRunningWhenStdoutCloses } from "../lib/exit.js";
-import { loadFabric } from "../lib/fabric.js";
-
-type Fabric = Awaited<ReturnType<typeof loadFabric>>;
+import { type Fabric, loadFabric } from "../lib/fabric.js";
 
 /** Runs an action with @rtt/fabric loaded on use (lib/fabric.ts); its errors exit through bin/rtt.ts. */
 async function fabric<T>(action: (f: Fabric) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Checkpoint, InclusionProof } from "@rtt/fabric";
 import { type Command, Option } from "commander";
 import { CliExit, EXIT_INVALID } from "../lib/exit.js";
-import { FABRIC_DEFAULTS, loadFabric } from "../lib/fabric.js";
+import { FABRIC_DEFAULTS, type Fabric, loadFabric } from "../lib/fabric.js";
 
 const walOption = () => new Option("--wal <file>", "the plan WAL").default(FABRIC_DEFAULTS.wal);
 const registryOption = () =>
@@ -11,12 +11,17 @@ const registryOption = () =>
     FABRIC_DEFAULTS.registry,
   );
 
-/** A checkpoint's signature in words, or undefined when it is valid. */
-async function signatureProblem(c: Checkpoint, registry: string): Promise<string | undefined> {
-  if (c.sign === undefined) return undefined;
-  const { verifyDocument, loadTrustStore } = await loadFabric();
-  const r = verifyDocument(c, loadTrustStore(registry));
-  return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
+/**
+ * Checks checkpoint signatures against one registry's trust store (read once): the problem in words, or undefined
+ * when the checkpoint is unsigned or validly signed.
+ */
+function signatureChecker(f: Fabric, registry: string): (c: Checkpoint) => string | undefined {
+  const store = f.loadTrustStore(registry);
+  return (c) => {
+    if (c.sign === undefined) return undefined;
+    const r = f.verifyDocument(c, store);
+    return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
+  };
 }
 
 export function register(program: Command): void {
@@ -42,15 +47,11 @@ Examples:
     .addOption(registryOption())
     .option("--json", "print the report as JSON")
     .action(async (opts: { wal: string; registry: string; json?: boolean }) => {
-      const { PlanLog, prettyJson, loadTrustStore, verifyDocument } = await loadFabric();
+      const f = await loadFabric();
+      const { PlanLog, prettyJson } = f;
       const log = PlanLog.open(opts.wal, { readOnly: true });
       try {
-        const store = loadTrustStore(opts.registry);
-        const problems = log.verifyCheckpoints((c) => {
-          if (c.sign === undefined) return undefined;
-          const r = verifyDocument(c, store);
-          return r.status === "valid" ? undefined : `checkpoint signature ${r.status}: ${r.reason}`;
-        });
+        const problems = log.verifyCheckpoints(signatureChecker(f, opts.registry));
         const s = log.state;
         const report = {
           wal: opts.wal,
@@ -113,10 +114,11 @@ Examples:
     .addOption(registryOption())
     .option("--check <file>", "verify a saved proof instead (exit 0 valid, 2 not)")
     .action(async (planId: string | undefined, opts: { wal: string; registry: string; check?: string }) => {
-      const { PlanLog, parseJsonText, prettyJson, verifyProof } = await loadFabric();
+      const f = await loadFabric();
+      const { PlanLog, parseJsonText, prettyJson, verifyProof } = f;
       if (opts.check) {
         const p = parseJsonText(readFileSync(opts.check, "utf8"), opts.check) as InclusionProof;
-        const sig = p.checkpoint ? await signatureProblem(p.checkpoint, opts.registry) : undefined;
+        const sig = p.checkpoint ? signatureChecker(f, opts.registry)(p.checkpoint) : undefined;
         if (!verifyProof(p)) throw new CliExit(EXIT_INVALID, `${opts.check}: the proof does not lead to its root`);
         if (sig) throw new CliExit(EXIT_INVALID, `${opts.check}: ${sig}`);
         const signed = p.checkpoint?.sign

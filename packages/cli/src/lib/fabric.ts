@@ -7,6 +7,9 @@ import { isFabricError } from "./fabric-error.js";
  */
 export const loadFabric = () => import("@rtt/fabric");
 
+/** The loaded module, for helpers that take it from an action. */
+export type Fabric = Awaited<ReturnType<typeof loadFabric>>;
+
 /**
  * The fabric's default paths (fabricPaths() and DEFAULT_KEYS_DIR/DEFAULT_KEY_NAME in @rtt/fabric), relative to the
  * working directory, as option defaults without loading it. test/fabric-defaults.test.ts keeps them equal.
