@@ -201,14 +201,7 @@ export const planFile = (paths: FabricPaths, planId: string): string =>
  * RTT_FABRIC_NOT_FOUND: new route_ids could collide with the applied ones.
  */
 export function planInForce(paths: FabricPaths): { plan: Plan | null; plan_id: string | null; file?: string } {
-  if (!existsSync(paths.wal)) return { plan: null, plan_id: null };
-  const log = PlanLog.open(paths.wal, { readOnly: true });
-  let current: string | null;
-  try {
-    current = log.state.current;
-  } finally {
-    log.close();
-  }
+  const current = PlanLog.inForce(paths.wal);
   if (!current) return { plan: null, plan_id: null };
   const file = planFile(paths, current);
   if (!existsSync(file))

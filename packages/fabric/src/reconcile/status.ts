@@ -113,13 +113,6 @@ export function readPlanInForce(paths: ReconcilePaths = reconcilePaths()): {
   plan_id: string | null;
   plan: Plan | null;
 } {
-  if (!existsSync(paths.wal)) return { plan_id: null, plan: null };
-  const log = PlanLog.open(paths.wal, { readOnly: true });
-  let current: string | null;
-  try {
-    current = log.state.current;
-  } finally {
-    log.close();
-  }
+  const current = PlanLog.inForce(paths.wal);
   return { plan_id: current, plan: current === null ? null : loadPlan(paths.plans, current) };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { FabricError } from "../errors.js";
 import { inclusionProof, leafHash, treeRoot, verifyInclusion } from "./merkle.js";
 import { Wal, type WalRecord } from "./wal.js";
@@ -43,6 +44,17 @@ export class PlanLog {
     readonly wal: Wal,
     private readonly s: PlanState,
   ) {}
+
+  /** The plan in force according to the WAL at `path` (read-only, nothing changed), or null without one. */
+  static inForce(path: string): string | null {
+    if (!existsSync(path)) return null;
+    const log = PlanLog.open(path, { readOnly: true });
+    try {
+      return log.state.current;
+    } finally {
+      log.close();
+    }
+  }
 
   static open(path: string, opts: { readOnly?: boolean } = {}): PlanLog {
     const s: PlanState = { current: null, commits: [], pending: null };

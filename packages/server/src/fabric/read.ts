@@ -91,14 +91,8 @@ function planReader(f: Fabric, root: string) {
   return {
     paths,
     inForce(problems: string[]): string | null {
-      if (!existsSync(paths.wal)) return null;
       try {
-        const log = f.PlanLog.open(paths.wal, { readOnly: true });
-        try {
-          return log.state.current;
-        } finally {
-          log.close();
-        }
+        return f.PlanLog.inForce(paths.wal);
       } catch (e) {
         problems.push(message(e));
         return null;
