@@ -7,23 +7,17 @@ jittered exponential backoff (a random wait in [0, min(max_backoff, backoff * 2*
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import random
-import socket
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any, Dict, List, Optional
 
 from .errors import RTTError
+from .transport import DEFAULT_BASE_URL, HttpTransport
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+__all__ = ["DEFAULT_BASE_URL", "RTTClient"]
 
 
-class RTTClient:
+class RTTClient(HttpTransport):
     """Client for /api/rtt/*.
 
     base_url: default $RTT_URL, else http://127.0.0.1:8080
@@ -45,13 +39,8 @@ class RTTClient:
         max_backoff: float = 5.0,
         logger: Any = None,
     ) -> None:
+        super().__init__(base_url, token, timeout, retries, backoff, max_backoff)
         self.logger = logger
-        self.base_url = (base_url or os.environ.get("RTT_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.token = token if token is not None else (os.environ.get("RTT_TOKEN") or None)
-        self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = backoff
-        self.max_backoff = max_backoff
 
     # --- the API -------------------------------------------------------------------------
 
@@ -105,48 +94,19 @@ class RTTClient:
     # --- transport -----------------------------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
-        last: Optional[RTTError] = None
-        for attempt in range(self.retries + 1):
-            if attempt > 0:
-                time.sleep(random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1))))
-            try:
-                return self._once(method, path, body, attempt + 1)
-            except RTTError as err:
-                if not err.retryable:
-                    raise
-                last = err
-        assert last is not None
-        raise last
+        """One call of the API: ``body`` sent as JSON; retried as the class says."""
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        return self._send(method, path, data, "application/json", _api_error)
 
-    def _once(self, method: str, path: str, body: Any, attempt: int) -> Any:
-        headers = {"accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["content-type"] = "application/json"
-        if self.token:
-            headers["authorization"] = "Bearer " + self.token
-        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                text = res.read().decode("utf-8")
-                return json.loads(text) if text else None
-        except urllib.error.HTTPError as err:
-            raw = err.read().decode("utf-8", "replace")
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = {}
-            parsed = parsed if isinstance(parsed, dict) else {}
-            details = parsed.get("details") if isinstance(parsed.get("details"), list) else []
-            where = "; ".join(f"{d.get('path') or 'body'}: {d.get('message')}" for d in details)
-            message = f"RTT {method} {path}: {err.code} {parsed.get('error') or raw[:200] or err.reason}"
-            raise RTTError(message + (f" ({where})" if where else ""), "http", err.code, details, attempt) from None
-        except (socket.timeout, TimeoutError) as err:
-            raise RTTError(f"RTT {method} {path}: no answer within {self.timeout} s", "timeout", None, [], attempt) from err
-        except urllib.error.URLError as err:
-            timed_out = isinstance(err.reason, (socket.timeout, TimeoutError))
-            kind = "timeout" if timed_out else "network"
-            raise RTTError(f"RTT {method} {path}: {err.reason}", kind, None, [], attempt) from err
-        except (http.client.HTTPException, ConnectionError, OSError) as err:
-            raise RTTError(f"RTT {method} {path}: {err}", "network", None, [], attempt) from err
+
+def _api_error(method: str, path: str, status: int, raw: str, attempt: int) -> RTTError:
+    """The API's error answer ``{error, details: [{path, message}]}`` as an RTTError naming the fields."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = {}
+    parsed = parsed if isinstance(parsed, dict) else {}
+    details = parsed.get("details") if isinstance(parsed.get("details"), list) else []
+    where = "; ".join(f"{d.get('path') or 'body'}: {d.get('message')}" for d in details)
+    message = f"RTT {method} {path}: {status} {parsed.get('error') or raw[:200]}"
+    return RTTError(message + (f" ({where})" if where else ""), "http", status, details, attempt)

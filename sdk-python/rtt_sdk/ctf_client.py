@@ -15,22 +15,16 @@ step's q and status as the seed's ``{step, q, status}`` update. Standard library
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import random
-import socket
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
 from . import websocket
-from .client import DEFAULT_BASE_URL
 from .ctf import Q_METRICS, dumps
 from .errors import RTTError
+from .transport import HttpTransport
 
 __all__ = ["CTFClient", "CTFError", "HTTPSink", "LiveSink", "LiveStream"]
 
@@ -87,11 +81,21 @@ def _ndjson(events: Events) -> bytes:
     return text.encode("utf-8")
 
 
+def _ctf_error(method: str, path: str, status: int, text: str, attempt: int) -> CTFError:
+    """The CTF routes' error answer ``{code, error, issues, accepted, body_line}`` as a CTFError."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    parsed = parsed if isinstance(parsed, dict) else {"error": text[:200]}
+    return CTFError(f"RTT {method} {path}: {status} {CTFError.describe(parsed)}", status, parsed, attempt)
+
+
 def _quote_id(trace_id: str) -> str:
     return urllib.parse.quote(trace_id, safe="")
 
 
-class CTFClient:
+class CTFClient(HttpTransport):
     """The CTF routes of ``rtt serve``.
 
     base_url: default $RTT_URL, else http://127.0.0.1:8080
@@ -110,12 +114,7 @@ class CTFClient:
         backoff: float = 0.2,
         max_backoff: float = 5.0,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("RTT_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.token = token if token is not None else (os.environ.get("RTT_TOKEN") or None)
-        self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        super().__init__(base_url, token, timeout, retries, backoff, max_backoff)
 
     # --- HTTP -----------------------------------------------------------------------------------------------------
 
@@ -151,48 +150,7 @@ class CTFClient:
         return self._request("GET", f"/ctf/{_quote_id(trace_id)}/raw", raw=True)
 
     def _request(self, method: str, path: str, body: Optional[bytes] = None, retry: bool = True, raw: bool = False) -> Any:
-        attempts = self.retries + 1 if retry else 1
-        last: Optional[RTTError] = None
-        for attempt in range(attempts):
-            if attempt > 0:
-                time.sleep(random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1))))
-            try:
-                return self._once(method, path, body, attempt + 1, raw)
-            except RTTError as err:
-                if not err.retryable:
-                    raise
-                last = err
-        assert last is not None
-        raise last
-
-    def _once(self, method: str, path: str, body: Optional[bytes], attempt: int, raw: bool) -> Any:
-        headers = {"accept": "application/json"}
-        if body is not None:
-            headers["content-type"] = "application/x-ndjson"
-        if self.token:
-            headers["authorization"] = "Bearer " + self.token
-        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                text = res.read().decode("utf-8")
-                if raw:
-                    return text
-                return json.loads(text) if text else None
-        except urllib.error.HTTPError as err:
-            text = err.read().decode("utf-8", "replace")
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            parsed = parsed if isinstance(parsed, dict) else {"error": text[:200] or err.reason}
-            raise CTFError(f"RTT {method} {path}: {err.code} {CTFError.describe(parsed)}", err.code, parsed, attempt) from None
-        except (socket.timeout, TimeoutError) as err:
-            raise RTTError(f"RTT {method} {path}: no answer within {self.timeout} s", "timeout", None, [], attempt) from err
-        except urllib.error.URLError as err:
-            kind = "timeout" if isinstance(err.reason, (socket.timeout, TimeoutError)) else "network"
-            raise RTTError(f"RTT {method} {path}: {err.reason}", kind, None, [], attempt) from err
-        except (http.client.HTTPException, ConnectionError, OSError) as err:
-            raise RTTError(f"RTT {method} {path}: {err}", "network", None, [], attempt) from err
+        return self._send(method, path, body, "application/x-ndjson", _ctf_error, retry=retry, raw=raw)
 
     # --- the live socket ------------------------------------------------------------------------------------------
 
