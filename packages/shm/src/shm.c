@@ -154,21 +154,35 @@ static int wait_result(long r) {
   return 0;  // EINTR: report as woken; callers re-check the word anyway
 }
 
-// wait(buffer, byteOffset, expected, timeoutMicros) → 0 | 1 | 2. Blocks the calling thread: use it in a worker.
-static napi_value Wait(napi_env env, napi_callback_info info) {
+// The arguments wait and waitAsync share: (buffer, byteOffset, expected, timeoutMicros). Returns the futex word, or
+// NULL with a JS exception pending; the buffer itself goes to *buffer (waitAsync keeps it referenced).
+static int32_t* wait_args(napi_env env, napi_callback_info info, const char* usage, napi_value* buffer,
+                          int32_t* expected, int64_t* timeout) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4) {
-    napi_throw_type_error(env, "RTT_SHM_ARG", "wait(buffer, byteOffset, expected, timeoutMicros)");
+    napi_throw_type_error(env, "RTT_SHM_ARG", usage);
     return NULL;
   }
   int32_t* w = word_at(env, argv[0], argv[1]);
   if (!w) return NULL;
+  // Not numbers (a missing argument arrives as undefined through the TypeScript wrapper): say what the call takes.
+  if (napi_get_value_int32(env, argv[2], expected) != napi_ok || napi_get_value_int64(env, argv[3], timeout) != napi_ok) {
+    napi_throw_type_error(env, "RTT_SHM_ARG", usage);
+    return NULL;
+  }
+  *buffer = argv[0];
+  return w;
+}
+
+// wait(buffer, byteOffset, expected, timeoutMicros) → 0 | 1 | 2. Blocks the calling thread: use it in a worker.
+static napi_value Wait(napi_env env, napi_callback_info info) {
+  napi_value buffer;
   int32_t expected = 0;
   int64_t timeout = -1;
-  CHECK(env, napi_get_value_int32(env, argv[2], &expected));
-  CHECK(env, napi_get_value_int64(env, argv[3], &timeout));
+  int32_t* w = wait_args(env, info, "wait(buffer, byteOffset, expected, timeoutMicros)", &buffer, &expected, &timeout);
+  if (!w) return NULL;
   int r = wait_result(futex_wait(w, expected, timeout));
   napi_value out;
   CHECK(env, napi_create_int32(env, r, &out));
@@ -204,27 +218,24 @@ static void wait_complete(napi_env env, napi_status status, void* data) {
 // waitAsync(buffer, byteOffset, expected, timeoutMicros) → Promise<0 | 1 | 2>: parks a libuv thread-pool thread on
 // the futex so the event loop keeps running. A finite timeout is required: a pool thread must never sleep forever.
 static napi_value WaitAsync(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) {
-    napi_throw_type_error(env, "RTT_SHM_ARG", "waitAsync(buffer, byteOffset, expected, timeoutMicros)");
-    return NULL;
-  }
-  int32_t* w = word_at(env, argv[0], argv[1]);
+  napi_value buffer;
+  int32_t expected = 0;
+  int64_t timeout = -1;
+  int32_t* w =
+      wait_args(env, info, "waitAsync(buffer, byteOffset, expected, timeoutMicros)", &buffer, &expected, &timeout);
   if (!w) return NULL;
-  wait_job_t* j = calloc(1, sizeof *j);
-  j->word = w;
-  CHECK(env, napi_get_value_int32(env, argv[2], &j->expected));
-  CHECK(env, napi_get_value_int64(env, argv[3], &j->timeout));
-  if (j->timeout < 0 || j->timeout > 60LL * 1000000) {
-    free(j);
+  if (timeout < 0 || timeout > 60LL * 1000000) {
     napi_throw_range_error(env, "RTT_SHM_ARG", "waitAsync needs a timeout between 0 and 60 s");
     return NULL;
   }
+  wait_job_t* j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, "waitAsync", ENOMEM);
+  j->word = w;
+  j->expected = expected;
+  j->timeout = timeout;
   napi_value promise, name;
   CHECK(env, napi_create_promise(env, &j->deferred, &promise));
-  CHECK(env, napi_create_reference(env, argv[0], 1, &j->keep));
+  CHECK(env, napi_create_reference(env, buffer, 1, &j->keep));
   CHECK(env, napi_create_string_utf8(env, "rtt-shm-wait", NAPI_AUTO_LENGTH, &name));
   CHECK(env, napi_create_async_work(env, NULL, name, wait_execute, wait_complete, j, &j->work));
   CHECK(env, napi_queue_async_work(env, j->work));

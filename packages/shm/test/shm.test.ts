@@ -79,6 +79,10 @@ describe("@rtt/shm", () => {
     const buf = shm.create(fresh(), 64);
     expect(() => shm.wake(buf, 62, 1)).toThrow(/4-byte aligned offset inside/);
     expect(() => shm.waitAsync(buf, 0, 0, -1)).toThrow(/timeout between/);
+    // Both waits parse their arguments in one place: the usage names the call that was made.
+    expect(() => (shm.wait as (...a: unknown[]) => number)(buf, 0, 0)).toThrow(/^wait\(buffer, byteOffset/);
+    expect(() => (shm.waitAsync as (...a: unknown[]) => unknown)(buf, 0)).toThrow(/^waitAsync\(buffer/);
+    expect(() => shm.wait(buf, 61, 0, 0)).toThrow(/4-byte aligned offset inside/);
     expect(() => shm.open("/rtt-does-not-exist", 64)).toThrow(/No such file/);
   });
 });
