@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import { api, type CtfDiffRow, type CtfDiffStep, type CtfDiffView } from "../api.js";
+import { laneWidth, mountLaneStack } from "../plotStack.js";
 import { useQuery } from "../query.js";
 import { href, navigate, onLinkClick, type Params, update, useTitle } from "../route.js";
 import { ErrorBox, fmtNum, Loading } from "../util.js";
@@ -157,7 +158,7 @@ function DeltaLanes({ d }: { d: CtfDiffView }) {
     const x = d.deltas.index;
     const divAt = d.diff.divergence?.index ?? null;
     const sync = uPlot.sync("ctf-diff");
-    const width = Math.max(320, el.clientWidth - 8);
+    const width = laneWidth(el);
     const created: uPlot[] = [];
     Q_LANES.forEach((lane, li) => {
       const last = li === Q_LANES.length - 1;
@@ -255,18 +256,9 @@ function DeltaLanes({ d }: { d: CtfDiffView }) {
       created.push(u);
     });
     el.dataset.drawn = "true";
-    const ro = new ResizeObserver(() => {
-      const w2 = Math.max(320, el.clientWidth - 8);
-      for (const u of created) if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: u.height });
-    });
-    ro.observe(el);
+    const teardown = mountLaneStack(el, sync, () => created);
     return () => {
-      ro.disconnect();
-      for (const u of created) {
-        sync.unsub(u);
-        u.destroy();
-      }
-      el.replaceChildren();
+      teardown();
       el.dataset.drawn = "false";
     };
   }, [d]);

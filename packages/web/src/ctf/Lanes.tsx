@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import type { CtfColumns, CtfRewind } from "../api.js";
+import { laneWidth, mountLaneStack, placeHead } from "../plotStack.js";
 import { useLatest } from "../util.js";
 import { metricRange, stepAxis } from "./laneAxes.js";
 import { Q_LANES, STATUS_CODE_COLORS, toolColor } from "./status.js";
@@ -73,13 +74,6 @@ function fillSpans(ctx: CanvasRenderingContext2D, spans: Array<[number, number]>
   ctx.fill();
 }
 
-function placeHead(u: uPlot, head: HTMLDivElement | undefined, x: number): void {
-  if (!head) return;
-  const px = u.valToPos(x, "x");
-  head.style.transform = `translateX(${px}px)`;
-  head.style.display = Number.isFinite(px) && px >= 0 && px <= u.over.clientWidth ? "block" : "none";
-}
-
 /**
  * The trace's waveforms: one uPlot lane per Q-metric (the corridor_spec threshold drawn as a band, the steps over it
  * shaded), a status enum lane, a tool lane and a latency lane, on one x axis (step position) with one shared
@@ -104,7 +98,7 @@ export function Lanes(props: {
   useEffect(() => {
     const el = host.current!;
     el.dataset.drawn = "false";
-    const width = Math.max(320, el.clientWidth - 8);
+    const width = laneWidth(el);
     const sync = uPlot.sync(`ctf-${columns.id}`);
     // Every column of the body has one value per point of `ord` (n of them); the drawing passes read points i < n
     // and assert it (hot paths: no per-point checks).
@@ -306,18 +300,9 @@ export function Lanes(props: {
     });
     plots.current = created;
     heads.current = createdHeads;
-    const ro = new ResizeObserver(() => {
-      const w2 = Math.max(320, el.clientWidth - 8);
-      for (const u of created) if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: u.height });
-    });
-    ro.observe(el);
+    const teardown = mountLaneStack(el, sync, () => created);
     return () => {
-      ro.disconnect();
-      for (const u of created) {
-        sync.unsub(u);
-        u.destroy();
-      }
-      el.replaceChildren();
+      teardown();
       plots.current = [];
       heads.current = [];
     };

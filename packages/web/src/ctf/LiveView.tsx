@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import { ApiError, api, type CtfColumns } from "../api.js";
+import { laneWidth, mountLaneStack } from "../plotStack.js";
 import { href, onLinkClick, type Params, useTitle } from "../route.js";
 import { fmtNum } from "../util.js";
 import { metricRange, stepAxis } from "./laneAxes.js";
@@ -122,7 +123,7 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
 
     // One uPlot per lane on a shared x (step position) and cursor.
     const sync = uPlot.sync(`ctf-live-${id}`);
-    const width = () => Math.max(320, el.clientWidth - 8);
+    const width = () => laneWidth(el);
     const plots = new Map<LiveLaneKey, { u: uPlot; wrap: HTMLDivElement }>();
     LIVE_LANES.forEach((key, li) => {
       const meta = LANE_META[key];
@@ -216,11 +217,10 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
       sync.sub(u);
       plots.set(key, { u, wrap });
     });
-    const ro = new ResizeObserver(() => {
-      const w2 = width();
-      for (const { u } of plots.values()) if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: u.height });
-    });
-    ro.observe(el);
+    const lanes = function* () {
+      for (const { u } of plots.values()) yield u;
+    };
+    const teardownLanes = mountLaneStack(el, sync, lanes);
 
     const render = () => {
       lastRender = performance.now();
@@ -418,12 +418,7 @@ function LiveMonitor({ id, cap }: { id: string; cap: number }) {
       clearTimeout(verifyTimer);
       abort?.abort();
       ws?.close();
-      ro.disconnect();
-      for (const { u } of plots.values()) {
-        sync.unsub(u);
-        u.destroy();
-      }
-      el.replaceChildren();
+      teardownLanes();
     };
   }, [id, cap]);
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import type { Anomaly, Columns, Note } from "../api.js";
+import { laneWidth, mountLaneStack, placeHead } from "../plotStack.js";
 import { sevColor, useLatest } from "../util.js";
 
 export interface Band {
@@ -25,14 +26,6 @@ const SERIES = [
   { key: "Q", label: "Q(t)", color: "#7c3aed" },
   { key: "R", label: "R(t)", color: "#c2410c" },
 ] as const;
-
-/** Moves a plot's playhead line to t, hidden when t is outside the visible x range. */
-function placeHead(u: uPlot, head: HTMLDivElement | undefined, t: number): void {
-  if (!head) return;
-  const x = u.valToPos(t, "x");
-  head.style.transform = `translateX(${x}px)`;
-  head.style.display = Number.isFinite(x) && x >= 0 && x <= u.over.clientWidth ? "block" : "none";
-}
 
 /** The visible x range after a zoom. */
 export interface XRange {
@@ -81,7 +74,7 @@ export function Plots(props: {
   // Rebuilt only when the data changes; everything else is read through refs.
   useEffect(() => {
     const el = host.current!;
-    const width = Math.max(320, el.clientWidth - 8);
+    const width = laneWidth(el);
     const sync = uPlot.sync(`rtt-${columns.segment_id}`);
     zoom.current = null;
     setZoomed(false);
@@ -250,20 +243,14 @@ export function Plots(props: {
       });
     };
 
-    const ro = new ResizeObserver(() => {
-      const w2 = Math.max(320, el.clientWidth - 8);
-      created.forEach((u, i) => {
-        if (Math.abs(u.width - w2) > 1) u.setSize({ width: w2, height: heightOf(i) });
-      });
-    });
-    ro.observe(el);
+    const teardown = mountLaneStack(
+      el,
+      sync,
+      () => created,
+      (_, i) => heightOf(i),
+    );
     return () => {
-      ro.disconnect();
-      for (const u of created) {
-        sync.unsub(u);
-        u.destroy();
-      }
-      el.replaceChildren();
+      teardown();
       plots.current = [];
       heads.current = [];
     };
