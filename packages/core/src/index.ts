@@ -66,6 +66,7 @@ export {
   type ObjectiveResult,
 } from "./sim/curriculum.js";
 export { extractInputs, parseRecordedInputs, type RecordedInput } from "./sim/inputs.js";
+export { sessionLogBuffer, sessionLogChunks, writeSessionLog } from "./sim/logWriter.js";
 export {
   bandOf,
   initialMastery,

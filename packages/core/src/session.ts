@@ -1,3 +1,4 @@
+import { sampleCountOf } from "./sim/columnSegment.js";
 import type { Anomaly, Sample, Segment, SessionLog, SessionLogV2 } from "./types.js";
 
 export const ENGINE_VERSION = "RTT-2.0.0";
@@ -25,7 +26,7 @@ export function computeTopLevel(log: SessionLog): TopLevelCounts {
   let anomalyCount = log.anomalies?.length ?? 0;
   const segments = isV2(log) ? (log.segments ?? []) : [];
   for (const seg of segments) {
-    sampleCount += seg.samples?.length ?? 0;
+    sampleCount += sampleCountOf(seg); // a simulated segment's samples may still be columns: count, don't build
     anomalyCount += seg.anomalies?.length ?? 0;
   }
   return {

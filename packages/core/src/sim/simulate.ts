@@ -1,6 +1,6 @@
 import { buildSessionV2 } from "../session.js";
 import type { Anomaly, Mode, Segment, SessionLogV2 } from "../types.js";
-import { samplesOf } from "./columns.js";
+import { columnSegment } from "./columnSegment.js";
 import { runAnomaliesOf } from "./detectors/run.js";
 import { compileEnvironment } from "./environment.js";
 import { InputReplayer, type RecordedInput } from "./inputs.js";
@@ -126,9 +126,13 @@ export function simulateScenario(def: ScenarioDef, opts: Omit<SimulateOptions, "
     const anomalies = [...r.anomalies, ...runAnomalies[i]!].sort((a, b) => a.t - b.t); // one entry per segment
     all.push(...anomalies);
     const set = extensions.includes("SET") ? setColumns(r.cols, setCtx, sums) : undefined;
-    const samples = samplesOf(r.cols, withU, set);
     const meta = { start: r.start, dt: r.def.dt, steps: r.steps };
-    return { segment_id: r.def.segment_id, label: r.def.label, meta, samples, anomalies };
+    // The samples stay in their columns until read (columnSegment.ts); logWriter.ts serialises them from there.
+    return columnSegment(
+      { segment_id: r.def.segment_id, label: r.def.label, meta },
+      { cols: r.cols, withU, set },
+      anomalies,
+    );
   });
 
   const scores = scoreColumns(
