@@ -207,7 +207,7 @@ export class Reconciler {
       }));
     result.ms.verify = performance.now() - t2;
     if (why !== undefined) {
-      await this.revert(base, `verify failed: ${why}`);
+      await this.revert(base, `verify failed: ${why}`, { decided: true });
       throw new FabricError("RTT_FABRIC_VERIFY_FAILED", `${why}; rolled back to ${name(base)}`, plan.plan_id);
     }
     result.outcome = "committed";
@@ -237,24 +237,41 @@ export class Reconciler {
     return { from: current, to, routes: this.inForce.routes.length, record, reason };
   }
 
-  /** Makes `to` the plan in force again: vote, rollback record (the decision), participants switch, post-conditions. */
-  private async revert(to: string | null, reason: string): Promise<number> {
+  /**
+   * Makes `to` the plan in force again. A rollback someone asks for is a transition like any other: participants
+   * vote on the old table, and only then is the rollback record written (a no leaves the plan in force). After a
+   * failed VERIFY the decision is already made (`decided`): the rollback record is written first, so a kill during
+   * the participants' switch leaves the base in force and the next open re-drives them to it — before, a kill
+   * between VERIFY and the record left the failed plan in force.
+   */
+  private async revert(to: string | null, reason: string, opts: { decided?: boolean } = {}): Promise<number> {
     const from = this.log.state.current as string;
     const target = to === null ? null : loadPlan(this.paths.plans, to, this.storedHash(to));
     const t: Transition = { kind: "rollback", plan_id: to, from, routes: target?.routes ?? [] };
+    const record = () => {
+      crashPoint("before-rollback-record");
+      const seq = this.log.rollback(from, to, reason).seq;
+      this.inForce = { plan_id: to, routes: [...t.routes], base: target?.inputs.base ?? null };
+      crashPoint("after-rollback-record");
+      return seq;
+    };
+    const seq = opts.decided ? record() : undefined;
     const nack = await this.vote(t);
     if (nack) {
       await this.abortAll(t);
+      if (seq !== undefined)
+        throw new FabricError(
+          "RTT_FABRIC_VERIFY_FAILED",
+          `rolled back to ${name(to)} in the WAL (${reason}), but ${nack}; the next apply or \`rtt plan recover\` re-drives it`,
+          from,
+        );
       throw new FabricError(
         "RTT_FABRIC_NACK",
         `cannot roll back to ${name(to)}: ${nack}; ${name(from)} stays in force (${reason})`,
         from,
       );
     }
-    crashPoint("before-rollback-record");
-    const seq = this.log.rollback(from, to, reason).seq;
-    this.inForce = { plan_id: to, routes: [...t.routes], base: target?.inputs.base ?? null };
-    crashPoint("after-rollback-record");
+    const decision = seq ?? record();
     const why =
       (await this.commitAll(t)) ??
       (await runVerifiers([postconditions], { transition: t, participants: this.participants }));
@@ -264,7 +281,7 @@ export class Reconciler {
         `rolled back to ${name(to)} (${reason}), but ${why}; the next apply or \`rtt plan recover\` re-drives it`,
         from,
       );
-    return seq;
+    return decision;
   }
 
   /** Asks every participant to prepare; the first no (or throw) as "participant <name>: <reason>", else undefined. */

@@ -208,6 +208,36 @@ describe("apply: PREPARE → COMMIT → VERIFY", () => {
     expect((await applied(paths, p2)).outcome).toBe("committed");
   });
 
+  it("after a failed VERIFY the rollback record comes before the participants switch: a refusal leaves the base in force, re-driven on open", async () => {
+    const paths = fresh();
+    const p1 = makePlan(null, routes(2));
+    await applied(paths, p1);
+    const p2 = makePlan(p1, routes(3));
+    // What the WAL held when each participant was asked to stage the rollback.
+    const seenAtVote: string[][] = [];
+    class RefusesRollback extends LocalParticipant {
+      override async prepare(t: Transition): Promise<Vote> {
+        if (t.kind !== "rollback") return super.prepare(t);
+        seenAtVote.push(walTypes(paths));
+        return { ok: false, reason: "busy" };
+      }
+    }
+    const slo: Verifier = { name: "slo", check: () => "p99 over budget" };
+    const e = await fails(
+      () => applied(paths, p2, { participants: [new RefusesRollback(paths.table)], verifiers: [slo] }),
+      "RTT_FABRIC_VERIFY_FAILED",
+    );
+    expect(e.message).toContain(`rolled back to ${p1.plan_id} in the WAL (verify failed: slo: p99 over budget)`);
+    expect(seenAtVote).toEqual([["prepare", "commit", "prepare", "commit", "rollback"]]);
+    // The failed plan is not in force even though the table still serves it; the next open brings the table back.
+    expect(readTable(paths.table)?.plan_id).toBe(p2.plan_id);
+    const r = await Reconciler.open({ paths });
+    expect(r.state.current).toBe(p1.plan_id);
+    expect(r.recovery.redriven).toEqual(["local"]);
+    r.close();
+    expect(readTable(paths.table)).toEqual({ plan_id: p1.plan_id, routes: p1.routes });
+  });
+
   it("a participant that fails to commit fails the post-conditions: rolled back", async () => {
     const paths = fresh();
     const p1 = makePlan(null, routes(1));
