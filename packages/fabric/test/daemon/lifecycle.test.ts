@@ -7,7 +7,7 @@ import { json, project, RTT, route, startDaemon } from "./harness.js";
 
 // Shutdown drains calls in flight; a stale socket file is replaced; a live daemon is never taken over.
 const p = project([route(1, "rtt://app/slow", "rtt://svc/slow")], {
-  "rtt://svc/slow": { builtin: "echo", delay_ms: 400 },
+  "rtt://svc/slow": { builtin: "echo", delay_ms: 1500 }, // long enough to still be in flight on a loaded machine
 });
 afterAll(() => p.cleanup());
 
@@ -20,7 +20,12 @@ describe("fabric daemon lifecycle (integration)", () => {
     expect(readdirSync("/dev/shm").filter((n) => n.startsWith(`rtt-${d.pid}-`))).toHaveLength(2);
     const calls = Array.from({ length: 20 }, (_, i) => c.call(1, json({ i })));
     const viaShm = lane.call(json("shm"));
-    await sleep(100);
+    // Until the daemon holds all 21 (a fixed sleep was too short on a loaded machine: calls still on their way were
+    // refused after SIGTERM, or the log counted fewer).
+    const probe = await FabricClient.uds(p.socket);
+    const until = Date.now() + 20_000;
+    while ((await probe.control<any>("status")).daemon.inflight < 21 && Date.now() < until) await sleep(10);
+    probe.close();
     const code = d.stop("SIGTERM");
     const answers = await Promise.allSettled([...calls, viaShm]);
     expect(answers.filter((a) => a.status === "rejected")).toEqual([]);
