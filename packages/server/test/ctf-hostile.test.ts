@@ -58,6 +58,12 @@ function connect(path: string): Promise<Socket> {
 const within = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms))]);
 const settle = () => new Promise((r) => setTimeout(r, 100));
+/** Until a viewer has heard `n` messages (a fixed wait was too short on a loaded machine), then a settle for extras. */
+async function heard(viewer: Socket, n: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (viewer.messages.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  await settle();
+}
 
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "rtt-ctf-hostile-"));
@@ -90,7 +96,7 @@ describe("deeply nested events", () => {
     writeFileSync(join(dataDir, "ctf", "old.ctf"), `${ndjson(events.slice(0, 2))}${deepLine(events[2], 20_000)}`);
     await start();
     const viewer = await connect("/ctf/old/live");
-    await settle();
+    await heard(viewer, 2);
     expect(viewer.ws.readyState).toBe(WebSocket.OPEN);
     expect(viewer.messages.map((m) => m.event)).toEqual(events.slice(0, 2));
     const doc = await fetch(`${base}/api/corridor/old`);
@@ -159,7 +165,7 @@ describe("a live append that fails after validation", () => {
     expect((await post("/ctf/retry/events", ndjson(events.slice(2)))).status).toBe(200);
 
     expect(readFileSync(join(dataDir, "ctf", "retry.ctf"), "utf8")).toBe(ndjson(events));
-    await settle();
+    await heard(viewer, events.length);
     expect(viewer.messages.map((m) => m.seq)).toEqual(events.map((_, i) => i));
     expect(viewer.messages.map((m) => m.event)).toEqual(events);
     viewer.ws.close();
