@@ -1,25 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalText, FabricError, hashOf, parseJsonText, readJsonFile, writeFileAtomic } from "@rtt/fabric";
+import { canonicalText, hashOf, parseJsonText, readJsonFile, writeFileAtomic } from "@rtt/fabric";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { expectFabricError } from "./fabric-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-fabric-foundation-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Throws unless `fn` throws a FabricError with this code whose message contains `text`. */
-function expectFabricError(fn: () => unknown, code: string, text: string) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FabricError);
-    expect((e as FabricError).code).toBe(code);
-    expect((e as Error).message).toContain(text);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe("canonical JSON (RFC 8785)", () => {
   it("matches the RFC's own example (appendix, 'primitive data types')", () => {

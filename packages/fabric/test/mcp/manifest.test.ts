@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   encodeToolName,
-  FabricError,
   hashOf,
   ingestMcp,
   manifestVersion,
@@ -18,21 +17,10 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { gc } from "../../src/registry/gc.js";
 import { verifyRegistry } from "../../src/registry/verify.js";
+import { rejectsFabricError } from "../fabric-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-fabric-mcp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function expectFabricError(p: Promise<unknown> | (() => unknown), code: string, text: string) {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(FabricError);
-    expect((e as FabricError).code).toBe(code);
-    expect((e as Error).message).toContain(text);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 const SYMBOL_RE = /^rtt:\/\/[a-z0-9][a-z0-9._-]*(\/[A-Za-z0-9._~%-]+)+$/;
 const ID_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -47,7 +35,7 @@ describe("server names", () => {
   });
 
   it("refuses a name with nothing usable in it", async () => {
-    await expectFabricError(() => normalizeServerName("!!!"), "RTT_FABRIC_USAGE", "--name");
+    await rejectsFabricError(() => normalizeServerName("!!!"), "RTT_FABRIC_USAGE", "--name");
   });
 
   it("always gives an id (property)", () => {
@@ -115,10 +103,10 @@ describe("tool lists", () => {
   });
 
   it("refuses what is not a tool list, naming the tool", async () => {
-    await expectFabricError(() => toolsFromList({ tool: [] }, "f.json"), "RTT_FABRIC_INVALID", "f.json");
-    await expectFabricError(() => toolsFromList([tool, { name: "" }], "f"), "RTT_FABRIC_INVALID", "tools[1]");
-    await expectFabricError(() => toolsFromList([tool, tool], "f"), "RTT_FABRIC_INVALID", "listed twice");
-    await expectFabricError(
+    await rejectsFabricError(() => toolsFromList({ tool: [] }, "f.json"), "RTT_FABRIC_INVALID", "f.json");
+    await rejectsFabricError(() => toolsFromList([tool, { name: "" }], "f"), "RTT_FABRIC_INVALID", "tools[1]");
+    await rejectsFabricError(() => toolsFromList([tool, tool], "f"), "RTT_FABRIC_INVALID", "listed twice");
+    await rejectsFabricError(
       () => toolsFromList([{ name: "x", inputSchema: "object" }], "f"),
       "RTT_FABRIC_INVALID",
       "JSON Schema",
@@ -192,7 +180,7 @@ describe("--from tools.json", () => {
   it("needs --name when the file name names no server", async () => {
     const bare = join(dir, "tools.json");
     writeFileSync(bare, JSON.stringify(tools));
-    await expectFabricError(ingestMcp({ from: bare, root }), "RTT_FABRIC_USAGE", "--name");
+    await rejectsFabricError(ingestMcp({ from: bare, root }), "RTT_FABRIC_USAGE", "--name");
     expect((await ingestMcp({ from: bare, name: "Other Server", root })).server).toBe("other-server");
   });
 
@@ -225,7 +213,7 @@ describe("--from tools.json", () => {
   it("refuses guarded JSON (a __proto__ key) and writes nothing", async () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, '{"tools":[{"name":"x","inputSchema":{"__proto__":{}}}]}');
-    await expectFabricError(ingestMcp({ from: bad, root }), "RTT_FABRIC_NOT_JSON", "__proto__");
+    await rejectsFabricError(ingestMcp({ from: bad, root }), "RTT_FABRIC_NOT_JSON", "__proto__");
     expect(() => statSync(join(root, "manifests", "mcp.bad.json"))).toThrow();
   });
 

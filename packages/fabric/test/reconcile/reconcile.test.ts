@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FabricError } from "../../src/errors.js";
 import { prettyJson } from "../../src/json-file.js";
 import type { Plan } from "../../src/planner/types.js";
 import { applyPlanFile } from "../../src/reconcile/apply-file.js";
@@ -16,6 +15,7 @@ import type { Verifier } from "../../src/reconcile/verify.js";
 import { generateKeyPair, writeKeyPair } from "../../src/trust/keys.js";
 import { trustKey } from "../../src/trust/store.js";
 import { PlanLog } from "../../src/wal/plan-log.js";
+import { rejectsFabricError } from "../fabric-error.js";
 import { makePlan, route, routes } from "./plans.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-reconcile-"));
@@ -32,16 +32,7 @@ async function applied(paths: ReconcilePaths, plan: Plan, extra: Partial<Paramet
   }
 }
 
-async function fails(fn: () => Promise<unknown>, code: string): Promise<FabricError> {
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FabricError);
-    expect((e as FabricError).code, (e as Error).message).toBe(code);
-    return e as FabricError;
-  }
-  throw new Error(`expected ${code}`);
-}
+const fails = (fn: () => Promise<unknown>, code: string) => rejectsFabricError(fn, code);
 
 const walTypes = (paths: ReconcilePaths) => {
   const log = PlanLog.open(paths.wal, { readOnly: true });

@@ -16,7 +16,6 @@ import {
   buildView,
   canonicalText,
   diffView,
-  FabricError,
   formatViewDiff,
   generateKeyPair,
   hashOf,
@@ -35,6 +34,7 @@ import {
 } from "@rtt/fabric";
 import { applyPatch } from "rfc6902";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { expectFabricError } from "../fabric-error.js";
 
 const top = mkdtempSync(join(tmpdir(), "rtt-fabric-views-"));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
@@ -73,18 +73,6 @@ function seedProject() {
     tools: [{ name: "read", $delete: true }, { name: "bash" }],
   });
   put("overlays/env/prod/_global.patch.json", { temperature: 0, instructions: "Summarize the input. Be brief." });
-}
-
-function expectFabricError(fn: () => unknown, code: string, text: string) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FabricError);
-    expect((e as FabricError).code).toBe(code);
-    expect((e as Error).message).toContain(text);
-    return;
-  }
-  throw new Error(`expected ${code}`);
 }
 
 /** Every file under dir with its bytes and mtime: a build that should change nothing must leave this equal. */

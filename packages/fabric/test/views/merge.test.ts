@@ -1,18 +1,7 @@
 import { canonicalText, FabricError, hashOf, MERGE_KEYS, mergePatch } from "@rtt/fabric";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-
-function expectFabricError(fn: () => unknown, code: string, text: string) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FabricError);
-    expect((e as FabricError).code).toBe(code);
-    expect((e as Error).message).toContain(text);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
+import { expectFabricError } from "../fabric-error.js";
 
 describe("RFC 7396 merge patch: the RFC's appendix A vectors", () => {
   // Appendix A of RFC 7396, in its order. None has an array of named objects, so the keyed merge never applies.
