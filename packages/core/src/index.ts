@@ -24,10 +24,13 @@ export {
   exceedsDepth,
   findDuplicateKey,
   findNonFinite,
+  inspectParsed,
   type JsonProblem,
   type JsonScan,
   jsonProblem,
   MAX_JSON_DEPTH,
+  mayRepeatKey,
+  type ParsedShape,
   scanJson,
   unescapePointer,
 } from "./json-guard.js";

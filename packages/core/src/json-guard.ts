@@ -183,17 +183,63 @@ function members(v: object, levels: number): number {
   return n;
 }
 
-/** ':' characters in keys and string values of a parsed value (depth already bounded by `countMembers`). */
-function stringColons(v: unknown): number {
-  if (typeof v === "string") return countChar(v, ":");
-  if (v === null || typeof v !== "object") return 0;
-  let n = 0;
+/** What one walk of a parsed value tells about it and the text it was parsed from (see `inspectParsed`). */
+export interface ParsedShape {
+  /** Members (key/value pairs) of every object; -1 when the value nests deeper than the limit. */
+  members: number;
+  /** ':' characters in its keys and string values (counted up to where the walk stopped). */
+  stringColons: number;
+  /** Some number is not finite: a literal beyond double range (`1e999`) parsed to ±Infinity. */
+  nonFinite: boolean;
+}
+
+/**
+ * One bounded walk of a value `JSON.parse` made: its members, the colons inside its strings and whether a number is
+ * not finite — what a byte scan of the text would otherwise be needed for (`jsonProblem`, and POST /sessions
+ * after its parse). The recursion is bounded by `max` (the value itself is level 1, as in `scanJson`).
+ */
+export function inspectParsed(v: unknown, max = MAX_JSON_DEPTH): ParsedShape {
+  const shape: ParsedShape = { members: 0, stringColons: 0, nonFinite: false };
+  if (typeof v === "string") shape.stringColons = countChar(v, ":");
+  else if (typeof v === "number") shape.nonFinite = !Number.isFinite(v);
+  else if (v !== null && typeof v === "object" && !inspect(v, max, shape)) shape.members = -1;
+  return shape;
+}
+
+/** Adds `v`'s counts to `shape`; false when it nests deeper than `levels`. */
+function inspect(v: object, levels: number, shape: ParsedShape): boolean {
+  if (levels <= 0) return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) n += stringColons(v[i]);
-    return n;
+    for (let i = 0; i < v.length; i++) if (!inspectMember(v[i], levels, shape)) return false;
+    return true;
   }
-  for (const k in v) n += countChar(k, ":") + stringColons((v as Record<string, unknown>)[k]);
-  return n;
+  for (const k in v) {
+    shape.members++;
+    if (k.includes(":")) shape.stringColons += countChar(k, ":");
+    if (!inspectMember((v as Record<string, unknown>)[k], levels, shape)) return false;
+  }
+  return true;
+}
+
+function inspectMember(x: unknown, levels: number, shape: ParsedShape): boolean {
+  if (typeof x === "number") {
+    if (!Number.isFinite(x)) shape.nonFinite = true;
+  } else if (typeof x === "string") {
+    if (x.includes(":")) shape.stringColons += countChar(x, ":");
+  } else if (x !== null && typeof x === "object") return inspect(x, levels - 1, shape);
+  return true;
+}
+
+/**
+ * Whether `text` may repeat a key, from its parsed value's shape: every member was written with one colon outside
+ * strings, so when the text's colons less those inside strings equal the members, no key was repeated (JSON.parse
+ * keeps only the last value of a repeated key). A colon written as an escape (`\u003a`) is in a parsed string but
+ * not in the text, so then the answer is "maybe" and `findDuplicateKey` decides.
+ */
+export function mayRepeatKey(text: string, shape: ParsedShape): boolean {
+  const colons = countChar(text, ":");
+  if (colons === shape.members) return false;
+  return colons - shape.stringColons !== shape.members || /\\u003a/i.test(text);
 }
 
 function countChar(s: string, c: string): number {
@@ -271,17 +317,12 @@ export const duplicateKeyMessage = (d: { key: string; path: string }) =>
 /**
  * Checks a value `JSON.parse` just made from `text` (one CTF line, typically) for what a byte scan would refuse
  * before parsing: nesting deeper than `max` and repeated keys. Cheap when neither is there: one bounded walk
- * counting members, compared with the colons in the text (every member has one, so equal counts mean no key
- * was repeated). Colons inside strings make the counts differ; those are counted from the parsed strings (the
- * text's own, unless a colon was written as an escape) before the exact search.
+ * (`inspectParsed`) and one count of the text's colons (`mayRepeatKey`) before the exact search.
  */
 export function jsonProblem(text: string, value: unknown, max = MAX_JSON_DEPTH): JsonProblem | undefined {
   if (value === null || typeof value !== "object") return undefined;
-  const m = members(value, max);
-  if (m < 0) return { code: "too_deep", path: "", message: `JSON nested deeper than ${max} levels` };
-  const colons = countChar(text, ":");
-  if (colons === m) return undefined;
-  if (colons - stringColons(value) === m && !/\\u003a/i.test(text)) return undefined;
-  const dup = findDuplicateKey(text);
+  const shape = inspectParsed(value, max);
+  if (shape.members < 0) return { code: "too_deep", path: "", message: `JSON nested deeper than ${max} levels` };
+  const dup = mayRepeatKey(text, shape) ? findDuplicateKey(text) : undefined;
   return dup ? { code: "duplicate_key", path: dup.path, message: duplicateKeyMessage(dup) } : undefined;
 }

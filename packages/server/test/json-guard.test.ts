@@ -1,7 +1,16 @@
-import { countMembers, findDuplicateKey, findNonFinite, jsonProblem, MAX_JSON_DEPTH, scanJson } from "@rtt/core";
+import {
+  countMembers,
+  findDuplicateKey,
+  findNonFinite,
+  inspectParsed,
+  jsonProblem,
+  MAX_JSON_DEPTH,
+  mayRepeatKey,
+  scanJson,
+} from "@rtt/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { prepareSession } from "../src/ingest/prepare.js";
+import { PARSE_FIRST_BYTES, prepareSession } from "../src/ingest/prepare.js";
 import { json, makeV2 } from "./support/fixtures.js";
 
 const scan = (s: string) => scanJson(Buffer.from(s));
@@ -49,6 +58,7 @@ describe("scanJson", () => {
         const text = `{"v":[${lits.join(`,${ws}`)}]}`;
         const value = JSON.parse(text);
         if (findNonFinite(value) !== undefined) expect(scan(text).mayOverflow).toBe(true);
+        expect(inspectParsed(value).nonFinite).toBe(findNonFinite(value) !== undefined);
       }),
       { numRuns: 3000 },
     );
@@ -117,6 +127,10 @@ describe("duplicate keys", () => {
         if (expected !== undefined) expect(problem?.code).toBe("duplicate_key");
         // The byte scan agrees: more pairs written than members parsed iff a key repeated.
         expect(scan(text).pairs > countMembers(value), text).toBe(expected !== undefined);
+        // So does the walk of the parsed value, which may only say "maybe" where a colon was written escaped.
+        const shape = inspectParsed(value);
+        expect(shape.members).toBe(countMembers(value));
+        if (expected !== undefined || !escaped) expect(mayRepeatKey(text, shape), text).toBe(expected !== undefined);
       }),
       { numRuns: 3000 },
     );
@@ -130,5 +144,40 @@ describe("duplicate keys", () => {
     expect(r.error).toBe('duplicate key "C" at /segments/0/samples/0/C');
     expect(r.details).toEqual([{ path: "/segments/0/samples/0/C", message: 'duplicate key "C"' }]);
     expect(prepareSession(Buffer.from(json(makeV2("DUP-2")))).ok).toBe(true);
+  });
+});
+
+describe("POST /sessions's preparation, parsed first or scanned first", () => {
+  const deep = `${"[".repeat(MAX_JSON_DEPTH + 1)}${"]".repeat(MAX_JSON_DEPTH + 1)}`;
+  /** The body padded with trailing spaces to either side of PARSE_FIRST_BYTES (JSON allows them). */
+  const sized = (body: string, large: boolean) =>
+    Buffer.from(large ? body.padEnd(PARSE_FIRST_BYTES + 1, " ") : body, "utf8");
+  const error = (body: Buffer) => {
+    const r = prepareSession(body);
+    return r.ok ? "accepted" : r.error;
+  };
+
+  it("refuses nesting first, at the same byte, whatever else is wrong with the body", () => {
+    const at = (byte: number) => `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${byte})`;
+    for (const large of [false, true]) {
+      expect(error(sized(deep, large))).toBe(at(MAX_JSON_DEPTH));
+      expect(error(sized(`${deep},`, large))).toBe(at(MAX_JSON_DEPTH)); // not JSON either
+      expect(error(Buffer.concat([sized(deep, large), Buffer.from([0xff])]))).toBe(at(MAX_JSON_DEPTH)); // nor UTF-8
+      const repeated = `{"a":1,"a":${deep}}`; // and a repeated key
+      expect(error(sized(repeated, large))).toBe(at(scan(repeated).deepAt));
+    }
+  });
+
+  it("gives the same verdicts on repeated keys and non-finite numbers", () => {
+    const valid = json(makeV2("SIZE-1"));
+    const cases = [
+      valid,
+      valid.replace('"C":0.1,', '"C":0.1,"C":0.2,'),
+      valid.replace('"C":0.1,', '"C":1e999,'),
+      valid.replace('"scenario":', '"note":"a\\u003ab","scenario":'),
+    ];
+    for (const body of cases) expect(error(sized(body, true)), body.slice(0, 40)).toBe(error(sized(body, false)));
+    expect(error(sized(cases[1]!, false))).toMatch(/^duplicate key "C"/);
+    expect(error(sized(cases[2]!, false))).toBe("session log does not match the schema");
   });
 });

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import {
-  countMembers,
   describeParseError,
   duplicateKeyMessage,
   findDuplicateKey,
   findNonFinite,
+  inspectParsed,
   MAX_JSON_DEPTH,
+  mayRepeatKey,
   type SessionLog,
   scanJson,
   summarizeSession,
@@ -47,31 +48,49 @@ const reject = (reason: RejectReason, error: string, details: ErrorDetail[] = []
   details,
 });
 
+/**
+ * Bodies up to this size are parsed before their depth is known: JSON.parse is iterative and its cost is bounded
+ * by the size (32 KiB nested to the end: ~2 ms, against ~0.2 ms for a session log of that size), so the depth is read off the walk after the parse and the
+ * byte scan runs only to word a refusal. Larger ones are scanned first: nesting is what makes JSON.parse slow
+ * (millions of levels take seconds), and the scan is cheap next to their parse.
+ */
+export const PARSE_FIRST_BYTES = 32 * 1024;
+
+/** The refusal of a body nested deeper than MAX_JSON_DEPTH, located by the byte scan; undefined if it is not. */
+function tooDeep(raw: Buffer): PrepareResult | undefined {
+  const at = scanJson(raw).deepAt;
+  return at < 0 ? undefined : reject("bad_json", `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${at})`);
+}
+
 /** Raw bytes → parsed, validated (schema + semantics + storage rules), derived session — or a located rejection. */
 export function prepareSession(raw: Buffer): PrepareResult {
   if (isBlank(raw)) return reject("bad_json", "empty body");
-  const scan = scanJson(raw);
-  if (scan.deepAt >= 0)
-    return reject("bad_json", `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${scan.deepAt})`);
+  if (raw.length > PARSE_FIRST_BYTES) {
+    const deep = tooDeep(raw);
+    if (deep) return deep;
+  }
+  // Depth is checked before any other problem of the body, so its refusal is the same either way.
   let text: string;
   try {
     text = utf8.decode(raw);
   } catch {
-    return reject("bad_json", "body is not valid UTF-8");
+    return tooDeep(raw) ?? reject("bad_json", "body is not valid UTF-8");
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return reject("bad_json", describeParseError(e, text.length));
+    return tooDeep(raw) ?? reject("bad_json", describeParseError(e, text.length));
   }
-  // Every member was written with one colon outside strings: fewer members means JSON.parse dropped a repeat.
-  const dup = countMembers(value) === scan.pairs ? undefined : findDuplicateKey(text);
+  // One bounded walk of the parsed value stands in for a byte scan: depth, members, colons in strings, non-finite.
+  const shape = inspectParsed(value);
+  if (shape.members < 0) return tooDeep(raw) ?? reject("bad_json", `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const dup = mayRepeatKey(text, shape) ? findDuplicateKey(text) : undefined;
   if (dup)
     return reject("bad_json", duplicateKeyMessage(dup), [
       { path: dup.path, message: `duplicate key ${JSON.stringify(dup.key)}` },
     ]);
-  const nonFinite = scan.mayOverflow ? findNonFinite(value) : undefined;
+  const nonFinite = shape.nonFinite ? findNonFinite(value) : undefined;
   if (nonFinite !== undefined)
     return reject("schema", "session log does not match the schema", [
       { path: nonFinite, message: "number out of range (not a finite double)" },
