@@ -51,11 +51,12 @@ export class PreparePool {
 
   private spawn(url: URL, execArgv?: string[]): void {
     const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
-    slot.worker.on("message", (m: { id: number; results: Array<PreparedWire | null> }) => {
+    // `results`: the worker's JSON text of one PreparedWire (or null) per body (see prepare-worker.ts).
+    slot.worker.on("message", (m: { id: number; results: string }) => {
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) slot.worker.unref();
-      p?.resolve(m.results);
+      p?.resolve(JSON.parse(m.results) as Array<PreparedWire | null>);
     });
     const fail = () => {
       const i = this.slots.indexOf(slot);

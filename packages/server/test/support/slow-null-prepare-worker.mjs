@@ -3,5 +3,5 @@
 import { parentPort } from "node:worker_threads";
 
 parentPort.on("message", (m) =>
-  setTimeout(() => parentPort.postMessage({ id: m.id, results: m.bodies.map(() => null) }), 300),
+  setTimeout(() => parentPort.postMessage({ id: m.id, results: JSON.stringify(m.bodies.map(() => null)) }), 300),
 );
