@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { packItems } from "./ingest-message.js";
 import { StoreClosedError } from "./sqlite.js";
 import {
   type Facets,
@@ -96,17 +97,22 @@ export class ThreadedSqliteStore implements SessionStore {
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.post<T>({ method, args });
+  }
+
+  private post<T>(message: { method: string; args: unknown[] }, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.closed) return Promise.reject(this.failure ?? new StoreClosedError());
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args });
+      this.worker.postMessage({ id, ...message }, transfer);
     });
   }
 
   /** The worker writes groups in the order they are posted, so a group is sequenced once it is posted. */
   async ingest(items: IngestItem[], opts: IngestOptions = {}): Promise<IngestOutcome[]> {
-    const result = this.call<IngestOutcome[]>("ingest", items);
+    const packed = packItems(items);
+    const result = this.post<IngestOutcome[]>({ method: "ingest", args: [packed] }, [packed.documents]);
     opts.sequenced?.();
     const out = await result;
     for (const o of out) if (o.status === "exists") o.stored = asBuffer(o.stored);

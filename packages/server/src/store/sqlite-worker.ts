@@ -1,10 +1,12 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { type PackedItems, unpackItems } from "./ingest-message.js";
 import { SqliteStore } from "./sqlite.js";
 import type { IngestItem, MasteryRule } from "./types.js";
 
 /**
- * Worker thread owning the SQLite connection (see sqlite-threaded.ts). Messages: {id, method, args};
- * replies: {id, result} or {id, error}. Posts {ready} (or {ready: false, error}) once the database is open.
+ * Worker thread owning the SQLite connection (see sqlite-threaded.ts). Messages: {id, method, args} (an ingest
+ * group's one argument packed, see ingest-message.ts); replies: {id, result} or {id, error}. Posts {ready} (or
+ * {ready: false, error}) once the database is open.
  * Ingest groups that queued up while the previous transaction was committing are written together in one
  * transaction (one fsync), each still answered on its own.
  */
@@ -32,14 +34,9 @@ interface Message {
 /** Most sessions written in one merged transaction. */
 const MAX_MERGED_ITEMS = 1024;
 
-const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const errorOf = (e: unknown) => ({ name: (e as Error).name, message: (e as Error).message });
 
-function ingestItems(msg: Message): IngestItem[] {
-  const items = msg.args[0] as IngestItem[];
-  for (const it of items) it.document = asBuffer(it.document as Uint8Array);
-  return items;
-}
+const ingestItems = (msg: Message): IngestItem[] => unpackItems(msg.args[0] as PackedItems);
 
 async function handle(msg: Message): Promise<void> {
   try {
@@ -53,7 +50,7 @@ async function handle(msg: Message): Promise<void> {
 port.on("message", async (first: Message) => {
   if (first.method !== "ingest") return handle(first);
   const group: Message[] = [first];
-  let size = (first.args[0] as IngestItem[]).length;
+  let size = (first.args[0] as PackedItems).lengths.length;
   let after: Message | undefined;
   while (size < MAX_MERGED_ITEMS) {
     const next = receiveMessageOnPort(port)?.message as Message | undefined;
@@ -63,7 +60,7 @@ port.on("message", async (first: Message) => {
       break;
     }
     group.push(next);
-    size += (next.args[0] as IngestItem[]).length;
+    size += (next.args[0] as PackedItems).lengths.length;
   }
   let results: ReturnType<SqliteStore["ingestGroups"]>;
   try {
