@@ -59,11 +59,12 @@ export class SessionEmitter {
     const doc = p.log as Record<string, unknown>;
     const extra: Record<string, unknown> = { ...p.derived.missingTopLevel };
     if (doc.mastery_level === undefined && mastery) extra.mastery_level = mastery.state.level;
-    let text = sessionLine(p.raw, extra, doc);
+    const line = sessionLine(p.raw, extra, doc);
     const c = p.derived.columns;
     const level = c.mastery_level ?? mastery?.state.level;
+    let anomalies = "";
     for (const a of p.derived.anomalies) {
-      text += `${JSON.stringify({
+      anomalies += `${JSON.stringify({
         event: "anomaly",
         session_id: c.session_id,
         segment_id: a.segment_id,
@@ -81,7 +82,11 @@ export class SessionEmitter {
         difficulty: c.difficulty,
       })}\n`;
     }
-    this.out.write(text);
+    // The pieces go out in one write (writev) once uncorked.
+    this.out.cork();
+    for (const piece of line) this.out.write(piece);
+    if (anomalies) this.out.write(anomalies);
+    this.out.uncork();
   }
 
   close(): Promise<void> {
@@ -92,16 +97,32 @@ export class SessionEmitter {
 }
 
 /**
- * The session as one line. A compact document (no line breaks) is kept verbatim and the missing fields are
- * spliced in after its opening brace; a pretty-printed one is re-serialized.
+ * The session as one line, in pieces to write one after the other. A compact document (no line breaks) is its
+ * own bytes — never decoded and encoded again — with the missing fields spliced in after its opening brace; a
+ * pretty-printed one is re-serialized.
  */
-export function sessionLine(raw: Buffer, extra: Record<string, unknown>, doc: Record<string, unknown>): string {
+export function sessionLine(
+  raw: Buffer,
+  extra: Record<string, unknown>,
+  doc: Record<string, unknown>,
+): Array<string | Buffer> {
   const keys = Object.keys(extra);
   if (raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) < 0) {
-    const text = raw.toString("utf8").trim();
-    if (keys.length === 0) return `${text}\n`;
+    const text = trimJson(raw); // starts with "{": the document is an object
+    if (keys.length === 0) return [text, "\n"];
     const head = JSON.stringify(extra).slice(1, -1);
-    return `{${head},${text.slice(1)}\n`;
+    return [`{${head},`, text.subarray(1), "\n"];
   }
-  return `${JSON.stringify(keys.length ? { ...extra, ...doc } : doc)}\n`;
+  return [`${JSON.stringify(keys.length ? { ...extra, ...doc } : doc)}\n`];
 }
+
+/** The bytes of a JSON document without the byte order mark and the blanks JSON allows around it. */
+function trimJson(raw: Buffer): Buffer {
+  let start = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  let end = raw.length;
+  while (start < end && isBlank(raw[start]!)) start++;
+  while (end > start && isBlank(raw[end - 1]!)) end--;
+  return raw.subarray(start, end);
+}
+
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;

@@ -75,3 +75,37 @@ describe("the Loki feed when its reader stalls", () => {
     );
   });
 });
+
+describe("the Loki feed's lines", () => {
+  /** Everything the emitter writes for one accepted session, as text. */
+  function emitted(body: Buffer | string) {
+    const r = prepareSession(Buffer.from(body));
+    if (!r.ok) throw new Error(r.error);
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        chunks.push(Buffer.from(chunk));
+        done();
+      },
+    });
+    new SessionEmitter(out).accepted(r.session, { state: { operator_id: "o", level: 3, xp: 1 }, delta: 1, reason: "" });
+    return Buffer.concat(chunks).toString().split("\n");
+  }
+  const log = makeV2("LINE-1", { anomalies: [[0.5, "DECOHERENCE_SPIKE", 3]] });
+  const compact = json(log);
+
+  it("keeps a compact document's bytes, with the fields it lacked spliced in, then one line per anomaly", () => {
+    const [line, anomaly, end] = emitted(compact);
+    expect(line!.startsWith('{"mastery_level":3,')).toBe(true);
+    expect(line!.endsWith(`,${compact.slice(1)}`)).toBe(true);
+    expect(JSON.parse(line!)).toMatchObject({ ...log, mastery_level: 3 });
+    expect(JSON.parse(anomaly!)).toMatchObject({ event: "anomaly", session_id: "LINE-1", type: "DECOHERENCE_SPIKE" });
+    expect(end).toBe("");
+  });
+
+  it("writes the same line for the same document with a byte order mark and blanks around it, or pretty-printed", () => {
+    const [line] = emitted(compact);
+    expect(emitted(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(` \t${compact}\t `)]))[0]).toBe(line);
+    expect(JSON.parse(emitted(JSON.stringify(log, null, 2))[0]!)).toEqual(JSON.parse(line!));
+  });
+});
