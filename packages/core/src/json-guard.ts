@@ -239,7 +239,7 @@ function inspectMember(x: unknown, levels: number, shape: ParsedShape): boolean 
 export function mayRepeatKey(text: string, shape: ParsedShape): boolean {
   const colons = countChar(text, ":");
   if (colons === shape.members) return false;
-  return colons - shape.stringColons !== shape.members || /\\u003a/i.test(text);
+  return colons - shape.stringColons !== shape.members || text.includes("\\u003a") || text.includes("\\u003A");
 }
 
 function countChar(s: string, c: string): number {
