@@ -1,7 +1,17 @@
 import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
-import { type DiffSide, type PackedSide, packSide, sideFromLineage, type TraceFacts, unpackSide } from "./diff.js";
-import { isQLine, isStatusLine, matchQ, matchStep, Q_VALUES, readByteLines } from "./fast-lines.js";
+import { type DiffSide, type TraceFacts, unpackSide } from "./diff.js";
+import {
+  isStatusLine,
+  matchQ,
+  matchStep,
+  Q_VALUES,
+  readByteLines,
+  STEP_FIELDS,
+  scannedStep,
+  scanStep,
+} from "./fast-lines.js";
+import { type PackedSide, packSide, ScannedSteps } from "./packed-side.js";
 import { BadLine, parseCTFRawLines, parseLine } from "./reader.js";
 import type { StepNode } from "./step-tree.js";
 import { type CorridorStatus, type CTFIssue, Q_METRICS, type QEvent, type StatusEvent } from "./types.js";
@@ -27,8 +37,8 @@ export async function loadDiffSide(path: string): Promise<DiffSide> {
   return side.finish();
 }
 
-/** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide), or as arrays if too long. */
-export async function loadPackedDiffSide(path: string): Promise<PackedSide | DiffSide> {
+/** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide). */
+export async function loadPackedDiffSide(path: string): Promise<PackedSide> {
   const side = new SideLoader();
   await readByteLines(path, side.onBytes);
   return side.finish(true);
@@ -44,8 +54,13 @@ export function loadDiffSideText(text: string): DiffSide {
 class SideLoader {
   private readonly v = new CTFValidator({ ...DIFF_LOAD_OPTIONS, checkFinalStatus: false });
   private lastStatus: string | null = null;
-  private lastStatusBytes: { buf: Buffer; start: number; end: number } | null = null;
+  /** The last status line read as bytes (fields, not an object: there is one per step). */
+  private lastStatusBuf: Buffer | null = null;
+  private lastStatusStart = 0;
+  private lastStatusEnd = 0;
   private rewinds = 0;
+  /** The text and tool of each step read by scanStep (such a step's event carries no text). */
+  private readonly scannedSteps = new ScannedSteps();
   /**
    * q values of q lines read without an object (fast-lines.ts), five per step by its `ord`; a step whose `q` is set
    * was described last by a parsed q event, one whose `q` is unset by these values (NaN: none).
@@ -55,30 +70,51 @@ class SideLoader {
   readonly onRaw = (raw: string, line: number, terminated: boolean): void => {
     if (raw.startsWith(STATUS_PREFIX)) {
       this.lastStatus = raw;
-      this.lastStatusBytes = null;
+      this.lastStatusBuf = null;
       return;
     }
     this.parsed(parseLine(raw, line, terminated, "last line is incomplete"), line);
   };
 
   readonly onBytes = (buf: Buffer, start: number, end: number, line: number, terminated: boolean): void => {
-    if (isStatusLine(buf, start)) {
-      this.lastStatusBytes = { buf, start, end };
+    // Which matcher to try, by the type's first letters in {"type":"…; each matcher checks the whole line.
+    const c = buf[start + 9];
+    const step = c === 0x73 && buf[start + 11] === 0x65;
+    if (c === 0x73 && !step && isStatusLine(buf, start)) {
+      this.lastStatusBuf = buf;
+      this.lastStatusStart = start;
+      this.lastStatusEnd = end;
       this.lastStatus = null;
       return;
     }
-    if (terminated && isQLine(buf, start) && matchQ(buf, start, end)) {
+    if (terminated && c === 0x71 && matchQ(buf, start, end)) {
       const node = this.v.pushQValues(Q_VALUES[0] as number, line);
       if (node) this.keepQ(node);
       return;
     }
-    const step = terminated ? matchStep(buf, start, end) : null;
-    if (step) {
-      this.v.push(step, line);
+    if (terminated && step && scanStep(buf, start, end)) {
+      this.scanned(buf, start, end, line);
       return;
     }
     this.parsed(parseLine(buf.toString("utf8", start, end), line, terminated, "last line is incomplete"), line);
   };
+
+  /**
+   * The step line scanStep matched last, replayed without decoding its action and observation: the replay reads
+   * no step text (it tracks no metrics), so the event gets empty ones and the bytes are kept for packSide.
+   */
+  private scanned(buf: Buffer, start: number, end: number, line: number): void {
+    const f = STEP_FIELDS;
+    const st = this.v.state;
+    const ord = st?.nodes.length ?? 0;
+    if (!this.scannedSteps.fits(f.actionTo - f.actionFrom + f.observationTo - f.observationFrom)) {
+      this.v.push(matchStep(buf, start, end), line, true); // past 2 GiB of step text: decoded after all
+      return;
+    }
+    this.v.push(scannedStep("", ""), line, true);
+    if (st && st.nodes.length > ord)
+      this.scannedSteps.record(ord, buf, f.actionFrom, f.actionTo, f.observationFrom, f.observationTo, f.tool ?? null);
+  }
 
   private parsed(value: unknown, line: number): void {
     if (value instanceof BadLine) {
@@ -90,7 +126,7 @@ class SideLoader {
 
   /** Records the values matchQ left in Q_VALUES as `node`'s latest q. */
   private keepQ(node: StepNode): void {
-    node.q = undefined;
+    if (node.q !== undefined) node.q = undefined;
     const at = node.ord * M;
     if (at + M > this.q.length) {
       const grown = new Float64Array(Math.max(this.q.length * 2, at + M)).fill(Number.NaN);
@@ -116,7 +152,7 @@ class SideLoader {
   }
 
   finish(): DiffSide;
-  finish(pack: true): PackedSide | DiffSide;
+  finish(pack: true): PackedSide;
   finish(pack = false): PackedSide | DiffSide {
     const v = this.v;
     const issues: CTFIssue[] = v.finish();
@@ -124,8 +160,8 @@ class SideLoader {
     const lineage = st?.lineage() ?? [];
     let finalStatus: CorridorStatus = v.footer?.final_status ?? "stable";
     if (!v.footer) {
-      const b = this.lastStatusBytes;
-      const raw = b ? b.buf.toString("utf8", b.start, b.end) : this.lastStatus;
+      const b = this.lastStatusBuf;
+      const raw = b ? b.toString("utf8", this.lastStatusStart, this.lastStatusEnd) : this.lastStatus;
       if (raw) finalStatus = (JSON.parse(raw) as StatusEvent).corridor_status;
     }
     const facts: TraceFacts = {
@@ -135,8 +171,8 @@ class SideLoader {
       rewinds: this.rewinds,
       final_status: finalStatus,
     };
-    const q = this.lineageQ(lineage);
-    return (pack && packSide(facts, lineage, issues, q)) || sideFromLineage(facts, lineage, issues, q);
+    const packed = packSide(facts, lineage, issues, this.lineageQ(lineage), this.scannedSteps);
+    return pack ? packed : unpackSide(packed);
   }
 }
 
@@ -159,9 +195,8 @@ export async function loadDiffSides(pathA: string, pathB: string): Promise<[Diff
 function inWorker(path: string): Promise<DiffSide> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL("./diff-worker.js", import.meta.url), { workerData: { path } });
-    w.once("message", (m: { side?: DiffSide; packed?: PackedSide; error?: string }) => {
+    w.once("message", (m: { packed?: PackedSide; error?: string }) => {
       if (m.packed) resolve(unpackSide(m.packed));
-      else if (m.side) resolve(m.side);
       else reject(new Error(m.error));
       void w.terminate();
     });

@@ -1,4 +1,12 @@
 import { at } from "./at.js";
+import {
+  type PackedSide,
+  packedCommonPrefix,
+  packedText,
+  packedTool,
+  samePackedText,
+  withBufferText,
+} from "./packed-side.js";
 import type { StepNode } from "./step-tree.js";
 import type { LoadedTrace } from "./trace.js";
 import { type CorridorStatus, type CTFIssue, Q_METRICS, type QMetricName } from "./types.js";
@@ -53,8 +61,8 @@ const LIST_CAP = 50;
 const EPS = 1e-9;
 
 /**
- * What a diff needs from one trace: facts plus its final lineage in flat arrays. Flat so a worker
- * thread can build it and hand it over cheaply (the q values travel as a transferable buffer).
+ * What a diff needs from one trace: facts plus its final lineage in flat arrays. The loaders build it over a
+ * packed lineage (packed-side.ts), which diffSides compares directly.
  */
 export interface DiffSide {
   facts: TraceFacts;
@@ -95,61 +103,11 @@ export function sideFromLineage(f: TraceFacts, l: StepNode[], issues: CTFIssue[]
 }
 
 /**
- * A side with its lineage text packed for a hop between threads: cloning one string and a few typed arrays costs
- * a copy, cloning 3 strings per lineage step cost half a second at a million events. Field f (0 tool, 1 action,
- * 2 observation) of step i is `text[offs[3i+f], offs[3i+f+1])`; `noTool[i]` is 1 where the tool is null.
- */
-export interface PackedSide {
-  facts: TraceFacts;
-  ids: Float64Array;
-  text: string;
-  offs: Float64Array;
-  noTool: Uint8Array;
-  q: Float64Array;
-  issues: CTFIssue[];
-}
-
-/** Longest lineage text packed into one string (V8's limit is ~2^29 characters); longer sides travel as arrays. */
-export const PACK_MAX_CHARS = 1 << 28;
-
-/** Packs a lineage, or returns null when its text is too long for one string. */
-export function packSide(f: TraceFacts, l: StepNode[], issues: CTFIssue[], q: Float64Array): PackedSide | null {
-  const n = l.length;
-  const ids = new Float64Array(n);
-  const offs = new Float64Array(3 * n + 1);
-  const noTool = new Uint8Array(n);
-  const parts: string[] = new Array(3 * n);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    const e = (l[i] as StepNode).event;
-    ids[i] = e.step_id;
-    const tool = e.tool ?? null;
-    if (tool === null) noTool[i] = 1;
-    const t = tool ?? "";
-    parts[3 * i] = t;
-    parts[3 * i + 1] = e.action;
-    parts[3 * i + 2] = e.observation;
-    offs[3 * i] = o;
-    o += t.length;
-    offs[3 * i + 1] = o;
-    o += e.action.length;
-    offs[3 * i + 2] = o;
-    o += e.observation.length;
-    if (o > PACK_MAX_CHARS) return null;
-  }
-  offs[3 * n] = o;
-  return { facts: f, ids, text: parts.join(""), offs, noTool, q, issues };
-}
-
-const packedField = (p: PackedSide, i: number, f: number): string =>
-  p.text.slice(p.offs[3 * i + f] as number, p.offs[3 * i + f + 1] as number);
-const packedTool = (p: PackedSide, i: number): string | null => (p.noTool[i] ? null : packedField(p, i, 0));
-
-/**
- * A DiffSide over a packed side: diffSides reads the packed text directly; the arrays of the DiffSide interface
+ * A DiffSide over a packed side: diffSides reads the packed bytes directly; the arrays of the DiffSide interface
  * (what other readers such as the server's diff view use) are built on first access.
  */
-export function unpackSide(p: PackedSide): DiffSide {
+export function unpackSide(packed: PackedSide): DiffSide {
+  const p = withBufferText(packed);
   const n = p.ids.length;
   const lazy = <T>(make: () => T) => {
     let v: T | undefined;
@@ -159,39 +117,13 @@ export function unpackSide(p: PackedSide): DiffSide {
   Object.defineProperties(side, {
     ids: lazy(() => Array.from(p.ids)),
     tools: lazy(() => Array.from({ length: n }, (_, i) => packedTool(p, i))),
-    actions: lazy(() => Array.from({ length: n }, (_, i) => packedField(p, i, 1))),
-    observations: lazy(() => Array.from({ length: n }, (_, i) => packedField(p, i, 2))),
+    actions: lazy(() => Array.from({ length: n }, (_, i) => packedText(p, i, 1))),
+    observations: lazy(() => Array.from({ length: n }, (_, i) => packedText(p, i, 2))),
     q: { enumerable: true, value: p.q },
     issues: { enumerable: true, value: p.issues },
     packed: { enumerable: false, value: p },
   });
   return side;
-}
-
-/** Characters [a, a+len) of x equal [b, b+len) of y (two slices share x's and y's storage; === compares them whole). */
-const sameRange = (x: string, a: number, y: string, b: number, len: number): boolean =>
-  x.slice(a, a + len) === y.slice(b, b + len);
-
-/** Field f of step i is the same on both packed sides. */
-function samePackedField(a: PackedSide, b: PackedSide, i: number, f: number): boolean {
-  if (f === 0 && a.noTool[i] !== b.noTool[i]) return false;
-  const as = a.offs[3 * i + f] as number;
-  const bs = b.offs[3 * i + f] as number;
-  const len = (a.offs[3 * i + f + 1] as number) - as;
-  return len === (b.offs[3 * i + f + 1] as number) - bs && sameRange(a.text, as, b.text, bs, len);
-}
-
-/** Step i is the same on both packed sides: tool flags and the three field lengths agree, then one range compare. */
-function samePackedStep(a: PackedSide, b: PackedSide, i: number): boolean {
-  if (a.noTool[i] !== b.noTool[i]) return false;
-  const ao = a.offs;
-  const bo = b.offs;
-  const as = ao[3 * i] as number;
-  const bs = bo[3 * i] as number;
-  for (let f = 1; f <= 3; f++) {
-    if ((ao[3 * i + f] as number) - as !== (bo[3 * i + f] as number) - bs) return false;
-  }
-  return sameRange(a.text, as, b.text, bs, (ao[3 * i + 3] as number) - as);
 }
 
 const packedOf = (s: DiffSide): PackedSide | undefined => (s as { packed?: PackedSide }).packed;
@@ -204,8 +136,8 @@ function ref(s: DiffSide, i: number): StepRef {
     return {
       step_id: p.ids[i] as number,
       tool: packedTool(p, i),
-      action: packedField(p, i, 1),
-      observation: packedField(p, i, 2),
+      action: packedText(p, i, 1),
+      observation: packedText(p, i, 2),
     };
   return { step_id: at(s.ids, i), tool: at(s.tools, i), action: at(s.actions, i), observation: at(s.observations, i) };
 }
@@ -220,9 +152,9 @@ function commonPrefix(a: DiffSide, b: DiffSide): number {
   const n = Math.min(lengthOf(a), lengthOf(b));
   const pa = packedOf(a);
   const pb = packedOf(b);
+  if (pa && pb) return packedCommonPrefix(pa, pb, n);
   let k = 0;
-  if (pa && pb) while (k < n && samePackedStep(pa, pb, k)) k++;
-  else while (k < n && sameStep(a, b, k)) k++;
+  while (k < n && sameStep(a, b, k)) k++;
   return k;
 }
 
@@ -233,9 +165,9 @@ function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
   const pa = packedOf(a);
   const pb = packedOf(b);
   if (pa && pb) {
-    if (!samePackedField(pa, pb, i, 0)) out.push("tool");
-    if (!samePackedField(pa, pb, i, 1)) out.push("action");
-    if (!samePackedField(pa, pb, i, 2)) out.push("observation");
+    if (packedTool(pa, i) !== packedTool(pb, i)) out.push("tool");
+    if (!samePackedText(pa, pb, i, 1)) out.push("action");
+    if (!samePackedText(pa, pb, i, 2)) out.push("observation");
     return out;
   }
   const ra = ref(a, i);
@@ -274,13 +206,17 @@ export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
 
   const metrics = {} as Record<QMetricName, MetricDelta>;
   let metricsDiffer = false;
+  // Read once: a side over a packed lineage has its fields as defined properties, slower to look up in a loop.
+  const qa = a.q;
+  const qb = b.q;
+  const M = Q_METRICS.length;
   Q_METRICS.forEach((m, j) => {
     let max = 0;
     let atIndex: number | null = null;
     let sum = 0;
     let count = 0;
     for (let i = 0; i < k; i++) {
-      const d = qAt(b, i, j) - qAt(a, i, j);
+      const d = (qb[i * M + j] ?? Number.NaN) - (qa[i * M + j] ?? Number.NaN);
       if (Number.isNaN(d)) continue;
       sum += d;
       count++;

@@ -141,18 +141,24 @@ function num(buf: Buffer, end: number): boolean {
 /** A non-negative integer at P (see num). */
 const int = (buf: Buffer, end: number): boolean => num(buf, end) && NUM_INT;
 
-/** The string read last by `str`. */
+/** The tool name read last by `tool`. */
 let STR = "";
+/** Where `strBytes` found the string read last: its content is bytes [STR_FROM, STR_TO), all ASCII or not. */
+let STR_FROM = 0;
+let STR_TO = 0;
+let STR_ASCII = true;
 
-/** A JSON string at P without escapes or control characters (P moves past its closing quote), or false. */
-function str(buf: Buffer, end: number): boolean {
+/** A JSON string at P without escapes or control characters, located but not decoded (P moves past it), or false. */
+function strBytes(buf: Buffer, end: number): boolean {
   if (buf[P] !== 0x22) return false;
   const from = P + 1;
   let ascii = true;
   for (let i = from; i < end; i++) {
     const c = buf[i] as number;
     if (c === 0x22) {
-      STR = ascii ? latin1(buf, from, i) : buf.toString("utf8", from, i);
+      STR_FROM = from;
+      STR_TO = i;
+      STR_ASCII = ascii;
       P = i + 1;
       return true;
     }
@@ -162,22 +168,28 @@ function str(buf: Buffer, end: number): boolean {
   return false;
 }
 
+/** The content of a string located by `strBytes`, as JSON.parse decodes it (without escapes: plain UTF-8). */
+const decode = (buf: Buffer, from: number, to: number, ascii: boolean): string =>
+  ascii ? latin1(buf, from, to) : buf.toString("utf8", from, to);
+
 /** Tool names repeat on every step: the few seen so far are reused instead of a new string per step. */
 const TOOL_CACHE: Array<{ b: Uint8Array; s: string }> = [];
 
-/** A string (see str), reusing the string of an earlier equal tool name. */
+/** A string (see strBytes) into STR, reusing the string of an earlier equal tool name (decoded only when new). */
 function tool(buf: Buffer, end: number): boolean {
-  const from = P + 1;
-  if (!str(buf, end)) return false;
-  const len = P - 1 - from;
-  if (len > 32) return true;
-  next: for (const t of TOOL_CACHE) {
-    if (t.b.length !== len) continue;
-    for (let k = 0; k < len; k++) if (t.b[k] !== buf[from + k]) continue next;
-    STR = t.s;
-    return true;
+  if (!strBytes(buf, end)) return false;
+  const from = STR_FROM;
+  const len = STR_TO - from;
+  if (len <= 32) {
+    next: for (const t of TOOL_CACHE) {
+      if (t.b.length !== len) continue;
+      for (let k = 0; k < len; k++) if (t.b[k] !== buf[from + k]) continue next;
+      STR = t.s;
+      return true;
+    }
   }
-  if (TOOL_CACHE.length < 32) TOOL_CACHE.push({ b: Uint8Array.from(buf.subarray(from, from + len)), s: STR });
+  STR = decode(buf, from, STR_TO, STR_ASCII);
+  if (len <= 32 && TOOL_CACHE.length < 32) TOOL_CACHE.push({ b: Uint8Array.from(buf.subarray(from, STR_TO)), s: STR });
   return true;
 }
 
@@ -195,12 +207,6 @@ const Q_KEYS = [
 
 /** step_id, then the five metrics in Q_METRICS order, of the q line matched last by `matchQ`. */
 export const Q_VALUES = new Float64Array(6);
-
-/** True when the line starts like a q event. */
-export function isQLine(buf: Buffer, s: number): boolean {
-  P = s;
-  return lit(buf, Q_HEAD);
-}
 
 /**
  * Matches RTT's q line `{"type":"q","step_id":N,"semantic_drift":…,…,"retry_ratio":…}` into Q_VALUES, with the
@@ -285,34 +291,78 @@ const STEP_TOOL = bytes(',"tool":');
 const STEP_LAT = bytes(',"latency_ms":');
 
 /**
- * RTT's step line `{"type":"step","step_id":N,"parent_step_id":N|null,"timestamp":T,"action":"…","observation":"…",
- * ["tool":"…"|null,]"latency_ms":L}` (strings without escapes), or null.
+ * The step line matched last by `scanStep`: its numbers and tool, and where its action and observation are in the
+ * line (content bytes [from, to), without escapes; `ascii` when every byte is below 0x80). `tool` is undefined
+ * when the line has no tool member.
  */
-export function matchStep(buf: Buffer, s: number, e: number): StepEvent | null {
+export const STEP_FIELDS = {
+  step_id: 0,
+  parent_step_id: null as number | null,
+  timestamp: 0,
+  actionFrom: 0,
+  actionTo: 0,
+  actionAscii: true,
+  observationFrom: 0,
+  observationTo: 0,
+  observationAscii: true,
+  tool: undefined as string | null | undefined,
+  latency_ms: 0,
+};
+
+/**
+ * Matches RTT's step line `{"type":"step","step_id":N,"parent_step_id":N|null,"timestamp":T,"action":"…",
+ * "observation":"…",["tool":"…"|null,]"latency_ms":L}` (strings without escapes) into STEP_FIELDS, without
+ * decoding its action and observation (a reader that only compares them can compare the bytes). False: not the
+ * template.
+ */
+export function scanStep(buf: Buffer, s: number, e: number): boolean {
+  const f = STEP_FIELDS;
   P = s;
-  if (!lit(buf, STEP_HEAD) || !int(buf, e)) return null;
-  const step_id = NUM;
-  if (!lit(buf, STEP_PARENT)) return null;
-  let parent_step_id: number | null = null;
-  if (!lit(buf, NULL)) {
-    if (!int(buf, e)) return null;
-    parent_step_id = NUM;
-  }
-  if (!lit(buf, STEP_TS) || !num(buf, e)) return null;
-  const timestamp = NUM;
-  if (!lit(buf, STEP_ACTION) || !str(buf, e)) return null;
-  const action = STR;
-  if (!lit(buf, STEP_OBS) || !str(buf, e)) return null;
-  const observation = STR;
+  if (!lit(buf, STEP_HEAD) || !int(buf, e)) return false;
+  f.step_id = NUM;
+  if (!lit(buf, STEP_PARENT)) return false;
+  if (lit(buf, NULL)) f.parent_step_id = null;
+  else if (int(buf, e)) f.parent_step_id = NUM;
+  else return false;
+  if (!lit(buf, STEP_TS) || !num(buf, e)) return false;
+  f.timestamp = NUM;
+  if (!lit(buf, STEP_ACTION) || !strBytes(buf, e)) return false;
+  f.actionFrom = STR_FROM;
+  f.actionTo = STR_TO;
+  f.actionAscii = STR_ASCII;
+  if (!lit(buf, STEP_OBS) || !strBytes(buf, e)) return false;
+  f.observationFrom = STR_FROM;
+  f.observationTo = STR_TO;
+  f.observationAscii = STR_ASCII;
+  f.tool = undefined;
   if (lit(buf, STEP_TOOL)) {
-    let toolName: string | null = null;
-    if (!lit(buf, NULL)) {
-      if (!tool(buf, e)) return null;
-      toolName = STR;
-    }
-    if (!lit(buf, STEP_LAT) || !num(buf, e) || !close(buf, e)) return null;
-    return { type: "step", step_id, parent_step_id, timestamp, action, observation, tool: toolName, latency_ms: NUM };
+    if (lit(buf, NULL)) f.tool = null;
+    else if (tool(buf, e)) f.tool = STR;
+    else return false;
   }
-  if (!lit(buf, STEP_LAT) || !num(buf, e) || !close(buf, e)) return null;
-  return { type: "step", step_id, parent_step_id, timestamp, action, observation, latency_ms: NUM };
+  if (!lit(buf, STEP_LAT) || !num(buf, e) || !close(buf, e)) return false;
+  f.latency_ms = NUM;
+  return true;
+}
+
+/**
+ * The step event of the line matched last by `scanStep`, as JSON.parse would have built it (same keys, same order),
+ * with the given action and observation.
+ */
+export function scannedStep(action: string, observation: string): StepEvent {
+  const f = STEP_FIELDS;
+  const { step_id, parent_step_id, timestamp, tool, latency_ms } = f;
+  return tool === undefined
+    ? { type: "step", step_id, parent_step_id, timestamp, action, observation, latency_ms }
+    : { type: "step", step_id, parent_step_id, timestamp, action, observation, tool, latency_ms };
+}
+
+/** RTT's step line (see scanStep) as the event JSON.parse would build, or null. */
+export function matchStep(buf: Buffer, s: number, e: number): StepEvent | null {
+  if (!scanStep(buf, s, e)) return null;
+  const f = STEP_FIELDS;
+  return scannedStep(
+    decode(buf, f.actionFrom, f.actionTo, f.actionAscii),
+    decode(buf, f.observationFrom, f.observationTo, f.observationAscii),
+  );
 }

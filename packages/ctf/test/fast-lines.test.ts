@@ -14,8 +14,9 @@ import {
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper shared with bench/ctf/run.mjs
 import { generateTrace } from "../../../bench/ctf/gen.mjs";
-import { packSide, unpackSide } from "../src/diff.js";
+import { unpackSide } from "../src/diff.js";
 import { matchQ, matchStatus, matchStep, Q_VALUES, qEvent, readByteLines } from "../src/fast-lines.js";
+import { packSide } from "../src/packed-side.js";
 
 // The byte-level fast paths of validate and diff (fast-lines.ts) against the general paths (JSON.parse, line guards,
 // schema), which stay what validateCTFText and loadTrace run: same reports, same diffs, on the bench's generated
@@ -151,16 +152,79 @@ describe("validate and diff on the fast paths", () => {
     const pack = (s: typeof sa) => {
       const lineage = s.ids.map((id, i) => ({
         id,
+        ord: i,
         event: { step_id: id, tool: s.tools[i], action: s.actions[i], observation: s.observations[i] },
       }));
-      // A lineage of just the fields packSide reads.
-      const p = packSide(s.facts, lineage as unknown as Parameters<typeof packSide>[1], s.issues, s.q);
-      if (!p) throw new Error("not packed");
-      return unpackSide(p);
+      // A lineage of just the fields packSide reads; its text comes from the events (the general path's way).
+      return unpackSide(packSide(s.facts, lineage as unknown as Parameters<typeof packSide>[1], s.issues, s.q));
     };
     const [pa, pb] = [pack(sa), pack(sb)];
     expect(diffSides(pa, pb)).toEqual(full);
     expect(diffSides(pa, sb)).toEqual(full);
     expect(sideJSON(pb)).toBe(sideJSON(sb));
+  });
+
+  it("the diff's byte path equals its string path on hostile traces: escapes, lone surrogates, bad UTF-8, damage", async () => {
+    // Traces as byte strings (one char per byte, written as latin1), so that a line can hold bytes UTF-8 cannot.
+    const asBytes = (file: string) => readFileSync(file).toString("latin1");
+    const utf8 = (x: string) => Buffer.from(x, "utf8").toString("latin1");
+    const [la, lb] = [asBytes(a).split("\n"), asBytes(b).split("\n")];
+    const stepLines = la.flatMap((l, i) => (l.startsWith('{"type":"step"') ? [i] : []));
+    const at = (n: number) => stepLines[n] as number;
+    const edit = (ls: string[], i: number, f: (l: string) => string) => {
+      const before = ls[i] as string;
+      ls[i] = f(before);
+      expect(ls[i], `line ${i}`).not.toBe(before);
+    };
+    const escapeFirst = (l: string) =>
+      l.replace(/"action":"(.)/, (_, c: string) => `"action":"\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    // The same string written two ways: A escaped (the general path), B plain (the byte path).
+    edit(la, at(10), escapeFirst);
+    // A line off the template by one space and one by CRLF: the general path, same values.
+    edit(la, at(12), (l) => l.replace('"step_id":', ' "step_id":'));
+    edit(la, at(13), (l) => `${l}\r`);
+    edit(la, at(13) + 1, (l) =>
+      l.replace(/"tool_entropy":([\d.]+)/, (_, x: string) => `"tool_entropy":${Number(x) * 1000}e-3`),
+    );
+    // Two different invalid UTF-8 bytes decode to the same U+FFFD: the same observation.
+    edit(la, at(20), (l) => l.replace('"observation":"', '"observation":"\xff'));
+    edit(lb, at(20), (l) => l.replace('"observation":"', '"observation":"\xfe'));
+    // Non-ASCII text, the same on both sides; and on B, one more U+FFFD as valid UTF-8 against A's invalid byte.
+    for (const ls of [la, lb])
+      edit(ls, at(30), (l) => l.replace('"observation":"', `"observation":"${utf8("\u00fcber \u{1F600} ")}`));
+    edit(la, at(31), (l) => l.replace('"observation":"', '"observation":"\xc3'));
+    edit(lb, at(31), (l) => l.replace('"observation":"', `"observation":"${utf8("\uFFFD")}`));
+    // The same lone surrogate on both sides, then two different ones: both are EF BF BD in UTF-8, yet they differ.
+    for (const ls of [la, lb]) edit(ls, at(35), (l) => l.replace('"action":"', '"action":"\\ud800'));
+    edit(la, at(40), (l) => l.replace('"action":"', '"action":"\\ud800'));
+    edit(lb, at(40), (l) => l.replace('"action":"', '"action":"\\udbff'));
+    // A's last line cut short: no footer, a truncated line.
+    const lastA = la.findLastIndex((l) => l.length > 0);
+    edit(la, lastA, (l) => l.slice(0, 20));
+    la.length = lastA + 1;
+    const fa = join(dir, "hostile-a.ctf");
+    const fb = join(dir, "hostile-b.ctf");
+    writeFileSync(fa, la.join("\n"), "latin1");
+    writeFileSync(fb, lb.join("\n"), "latin1");
+
+    const bytesA = await loadDiffSide(fa);
+    const bytesB = await loadDiffSide(fb);
+    const textA = loadDiffSideText(readFileSync(fa, "utf8"));
+    const textB = loadDiffSideText(readFileSync(fb, "utf8"));
+    expect(sideJSON(bytesA)).toBe(sideJSON(textA));
+    expect(sideJSON(bytesB)).toBe(sideJSON(textB));
+    expect(bytesA.issues.map((i) => i.code)).toContain("truncated");
+    // The general path's sides, as arrays: what every packed comparison must agree with.
+    const arrays = (s: typeof bytesA) => ({ ...s, q: s.q });
+    const expected = diffSides(arrays(textA), arrays(textB));
+    expect(expected.divergence?.index).toBe(40);
+    expect(expected.divergence?.differs).toEqual(["action"]);
+    for (const [x, y] of [
+      [bytesA, bytesB],
+      [textA, textB],
+      [bytesA, textB],
+      [textA, bytesB],
+    ] as const)
+      expect(diffSides(x, y)).toEqual(expected);
   });
 });
