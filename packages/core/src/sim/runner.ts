@@ -182,29 +182,35 @@ export class SegmentRunner {
       tracker.step();
       scanStepValues(t, Cprev, Dprev, st.t, st.C, st.D, recT, stepCtx, tracker);
       if (network) {
-        for (let j = 0; j < nodeCount; j++) {
-          bias[j] = 0;
-          down[j] = 0;
-        }
+        // Biases and links only while a node_desync is active; otherwise the network's undisturbed step.
+        let desynced = false;
         for (let j = 0; j < desyncs.length; j++) {
           const d = desyncs[j]!;
           if (d.node < 0 || !(t >= d.from && t < d.to)) continue;
+          if (!desynced)
+            for (let k = 0; k < nodeCount; k++) {
+              bias[k] = 0;
+              down[k] = 0;
+            }
+          desynced = true;
           bias[d.node]! += d.bias;
           if (d.linkDown) down[d.node] = 1;
         }
-        const m = network.stepWith(dt, bias, down);
+        const m = desynced ? network.stepWith(dt, bias, down) : network.stepWith(dt);
         const s = severityOf(m, this.snrThresholds);
         if (s) tracker.find("SNR_NODE_DESYNC", recT, m, s);
       }
       if (core) {
-        if (imbalances.length) {
-          for (let k = 0; k <= K; k++) gains[k] = 1;
-          for (let j = 0; j < imbalances.length; j++) {
-            const d = imbalances[j]!;
-            if (d.dim >= 0 && d.dim <= K && t >= d.from && t < d.to) gains[d.dim]! *= d.gain;
-          }
+        // Gains only while a dim_imbalance is active; otherwise the core's undisturbed step (every gain 1).
+        let imbalanced = false;
+        for (let j = 0; j < imbalances.length; j++) {
+          const d = imbalances[j]!;
+          if (!(d.dim >= 0 && d.dim <= K && t >= d.from && t < d.to)) continue;
+          if (!imbalanced) for (let k = 0; k <= K; k++) gains[k] = 1;
+          imbalanced = true;
+          gains[d.dim]! *= d.gain;
         }
-        const m = core.stepWith(st.D, u, gains);
+        const m = core.stepWith(st.D, u, imbalanced ? gains : undefined);
         const s = severityOf(m, this.dimThresholds);
         if (s) tracker.find("DIMCORE_IMBALANCE", recT, m, s);
       }
