@@ -69,7 +69,7 @@ export class SqliteStore implements SessionStore {
         byte_length, ingested_at) VALUES (@session_id, @spec_version, @engine_version, @mode, @operator_id,
         @operator_display, @operator_team, @mastery_level, @timestamp, @ts_ms, @device, @device_type, @scenario,
         @difficulty, @sample_count, @segment_count, @anomaly_count, @has_anomalies, @max_severity, @score_final,
-        @summary, @content_sha256, @byte_length, @ingested_at)`),
+        @summary, @content_sha256, @byte_length, ?)`),
       insertDoc: db.prepare("INSERT INTO session_documents (seq, document) VALUES (?, ?)"),
       doc: db.prepare(
         "SELECT d.document FROM session_documents d JOIN sessions s ON s.seq = d.seq WHERE s.session_id = ?",
@@ -121,7 +121,8 @@ export class SqliteStore implements SessionStore {
       return { status: "exists", stored: stored.document };
     }
     const c = it.columns;
-    const info = this.stmts.insert.run({ ...sessionDbRow(it), ingested_at: new Date().toISOString() });
+    // ingested_at is the one anonymous parameter: the row binds by name as it is, without a copy to add it.
+    const info = this.stmts.insert.run(new Date().toISOString(), sessionDbRow(it));
     this.stmts.insertDoc.run(info.lastInsertRowid, it.document);
     if (!c.operator_id) return { status: "created" };
     const prevRow = this.stmts.operator.get(c.operator_id) as { level: number; xp: number } | undefined;
