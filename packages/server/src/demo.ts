@@ -1,4 +1,4 @@
-import { listScenarios, referenceRunV1, simulateSession } from "@rtt/core";
+import { listScenarios, referenceRunV1, type SessionLog, sessionLogBuffer, simulateSession } from "@rtt/core";
 import type { AppContext } from "./context.js";
 import { prepareSession } from "./ingest/prepare.js";
 
@@ -36,8 +36,8 @@ export async function fillDemo(ctx: AppContext, now = new Date()): Promise<DemoR
   let count = 0;
   const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - DAYS * 86_400_000;
 
-  const add = async (log: unknown) => {
-    const prepared = prepareSession(Buffer.from(JSON.stringify(log)));
+  const add = async (log: SessionLog) => {
+    const prepared = prepareSession(sessionLogBuffer(log));
     if (!prepared.ok) throw new Error(`demo produced an invalid session: ${prepared.error}`);
     const r = await ctx.ingest.ingest(prepared.session);
     if (r.status === "created") count++;

@@ -7,6 +7,7 @@ import {
   type SessionLog,
   type SessionLogV2,
   type SimulateOptions,
+  sessionLogBuffer,
   simulateSession,
 } from "@rtt/core";
 import { HttpError, httpError, q } from "@rtt/http";
@@ -152,7 +153,7 @@ export function runnerRoutes(app: FastifyInstance, ctx: AppContext): void {
               ? referenceRunV1({ session_id: sessionId, timestamp })
               : referenceRunV2({ session_id: sessionId, timestamp });
         }
-        const raw = Buffer.from(JSON.stringify(log));
+        const raw = sessionLogBuffer(log); // a simulated log's bytes straight from its columns
         // The engine's output passes the ingest gate whether it is stored or not (a run is self-validating).
         const prepared = prepareSession(raw);
         if (!prepared.ok) {
