@@ -2,7 +2,8 @@
 // --demo`, which stores the example agent's traces). Flows: the traces list (filters and deep links in the URL), the
 // trace view (lanes, threshold bands, rewind markers, heatmap, branching graph with the abandoned branch greyed) and
 // the step debugger (step / back along the lineage, a breakpoint hit, the inspector, playback). Screenshots:
-// test-artifacts/e2e/ctf-*.png, and the README's docs/img/rtt-ui-ctf-trace.png.
+// test-artifacts/e2e/ctf-*.png; with RTT_UPDATE_DOCS_IMG=1 also the README's docs/img/rtt-ui-ctf-trace.png (a test run
+// does not rewrite tracked files otherwise).
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { artifactPath, chromiumSuite, ROOT } from "./harness.js";
@@ -135,7 +136,9 @@ chromiumSuite("CTF viewer in Chromium", { label: "CTF viewer" }, (ui) => {
     );
     expect(await ui.page.locator('[data-testid="graph-edge"][data-state="abandoned"]').count()).toBe(gone.length);
     // The README's picture: the whole trace, its abandoned branch greyed.
-    await ui.page.screenshot({ path: join(ROOT, "docs/img/rtt-ui-ctf-trace.png"), fullPage: true });
+    await ui.page.screenshot({ path: artifactPath("ctf-trace-graph.png"), fullPage: true });
+    if (process.env.RTT_UPDATE_DOCS_IMG === "1")
+      await ui.page.screenshot({ path: join(ROOT, "docs/img/rtt-ui-ctf-trace.png"), fullPage: true });
     // Before the rewind was written, its branch was still alive: the graph shows the trace as of the cursor.
     const first = gone[0]!;
     await openTrace(flaky.id, first.ord);
