@@ -33,14 +33,14 @@ const M = Q_METRICS.length;
  */
 export async function loadDiffSide(path: string): Promise<DiffSide> {
   const side = new SideLoader();
-  await readByteLines(path, side.onBytes);
+  await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
   return side.finish();
 }
 
 /** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide). */
 export async function loadPackedDiffSide(path: string): Promise<PackedSide> {
   const side = new SideLoader();
-  await readByteLines(path, side.onBytes);
+  await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
   return side.finish(true);
 }
 
@@ -59,6 +59,13 @@ class SideLoader {
   private lastStatusStart = 0;
   private lastStatusEnd = 0;
   private rewinds = 0;
+  /** The last status line keeps its bytes where they were read, until readByteLines reuses that buffer. */
+  readonly beforeReuse = (buf: Buffer): void => {
+    if (buf !== this.lastStatusBuf) return;
+    this.lastStatusBuf = Buffer.from(buf.subarray(this.lastStatusStart, this.lastStatusEnd));
+    this.lastStatusEnd -= this.lastStatusStart;
+    this.lastStatusStart = 0;
+  };
   /** The text and tool of each step read by scanStep (such a step's event carries no text). */
   private readonly scannedSteps = new ScannedSteps();
   /**

@@ -13,15 +13,22 @@ import type { CorridorStatus, QEvent, StatusEvent, StepEvent, Violation } from "
 
 /**
  * One non-empty line as bytes `buf[start, end)` (a trailing '\r' and a BOM opening the file already dropped).
- * `buf` is this chunk's own buffer: it may be kept (it is not reused for the next chunk).
+ * `buf` is reused for a later chunk of the file: a handler that keeps bytes past its return copies them, at the
+ * latest when readByteLines announces the reuse (its `beforeReuse`).
  */
 export type ByteLineHandler = (buf: Buffer, start: number, end: number, line: number, terminated: boolean) => void;
 
 /**
  * Streams a file's non-empty lines as bytes, with the line numbers and blank-line rules of reader.ts's
- * LineSplitter. Resolves with the number of lines read.
+ * LineSplitter. Resolves with the number of lines read. `beforeReuse(buf)` is called before a buffer that lines
+ * were handed out in is filled again.
  */
-export async function readByteLines(path: string, onLine: ByteLineHandler, chunkBytes = 1 << 20): Promise<number> {
+export async function readByteLines(
+  path: string,
+  onLine: ByteLineHandler,
+  chunkBytes = 1 << 20,
+  beforeReuse?: (buf: Buffer) => void,
+): Promise<number> {
   const fh = await open(path, "r");
   let lineNo = 0;
   const emit = (buf: Buffer, from: number, to: number, terminated: boolean): void => {
@@ -34,26 +41,40 @@ export async function readByteLines(path: string, onLine: ByteLineHandler, chunk
     if (buf[from]! <= 32 && buf.toString("utf8", from, to).trim().length === 0) return;
     onLine(buf, from, to, line, terminated);
   };
-  // The next chunk is read while this one is split: the thread does not wait for the disk between chunks.
-  const readChunk = async () => {
-    const buf = Buffer.allocUnsafe(chunkBytes);
+  // Two buffers take turns: one is split while the next chunk is read into the other, so the thread does not wait
+  // for the disk between chunks. (A new buffer per chunk counted as external memory to V8, which collected garbage
+  // for it: a scavenge or a mark-compact every few dozen chunks, the nodes of the whole replay marked each time.)
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  let turn = 0;
+  const readChunk = async (buf: Buffer) => {
     const { bytesRead } = await fh.read(buf, 0, chunkBytes, null);
     return { buf, len: bytesRead };
   };
   /** The unfinished last line of the chunks so far (several chunks long for a very long line). */
   let carry: Buffer | null = null;
+  /** The chunk buffer `carry` is a view of, if it is one (it is copied before that buffer is reused). */
+  let carryIn: Buffer | null = null;
   try {
-    let next = readChunk();
+    let next = readChunk(buffers[0] as Buffer);
     for (;;) {
       const { buf, len } = await next;
       if (len === 0) break;
-      next = readChunk();
+      const other = buffers[++turn & 1] as Buffer;
+      if (turn > 1) {
+        if (carryIn === other) {
+          carry = Buffer.from(carry as Buffer);
+          carryIn = null;
+        }
+        beforeReuse?.(other);
+      }
+      next = readChunk(other);
       let start = 0;
       let nl = buf.indexOf(10);
       if (carry && nl >= 0 && nl < len) {
         const joined: Buffer = Buffer.concat([carry, buf.subarray(0, nl)]);
         emit(joined, 0, joined.length, true);
         carry = null;
+        carryIn = null;
         start = nl + 1;
         nl = buf.indexOf(10, start);
       }
@@ -61,7 +82,15 @@ export async function readByteLines(path: string, onLine: ByteLineHandler, chunk
         emit(buf, start, nl, true);
         start = nl + 1;
       }
-      if (start < len) carry = carry ? Buffer.concat([carry, buf.subarray(0, len)]) : buf.subarray(start, len);
+      if (start < len) {
+        if (carry) {
+          carry = Buffer.concat([carry, buf.subarray(0, len)]);
+          carryIn = null;
+        } else {
+          carry = buf.subarray(start, len);
+          carryIn = buf;
+        }
+      }
     }
     await next.catch(() => {});
     if (carry) emit(carry, 0, carry.length, false);

@@ -116,6 +116,36 @@ describe("fast line templates", () => {
       expect(got).toEqual(["1:one:true", "4:two \u00e9:true", "5:three:false"]);
     }
   });
+
+  it("readByteLines reuses its two buffers: lines across chunks stay whole, kept bytes are announced before reuse", async () => {
+    const want = readFileSync(b, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0);
+    for (const chunk of [4096, 100_003]) {
+      const got: string[] = [];
+      let kept: { buf: Buffer; start: number; end: number } | null = null;
+      let keptText = "";
+      const reused: Buffer[] = [];
+      await readByteLines(
+        b,
+        (x, s, e) => {
+          got.push(x.toString("utf8", s, e));
+          if (kept && kept.buf.toString("utf8", kept.start, kept.end) !== keptText)
+            throw new Error("kept bytes changed");
+          kept = { buf: x, start: s, end: e };
+          keptText = x.toString("utf8", s, e);
+        },
+        chunk,
+        (x) => {
+          reused.push(x);
+          if (kept?.buf === x)
+            kept = { buf: Buffer.from(x.subarray(kept.start, kept.end)), start: 0, end: kept.end - kept.start };
+        },
+      );
+      expect(got).toEqual(want);
+      expect(new Set(reused).size).toBe(2);
+    }
+  });
 });
 
 describe("validate and diff on the fast paths", () => {
@@ -206,6 +236,15 @@ describe("validate and diff on the fast paths", () => {
     const fb = join(dir, "hostile-b.ctf");
     writeFileSync(fa, la.join("\n"), "latin1");
     writeFileSync(fb, lb.join("\n"), "latin1");
+
+    // A trace without footer whose last status line is followed by more than two buffers' worth of blank lines:
+    // its bytes must outlive the buffer they were read into.
+    const fc = join(dir, "hostile-c.ctf");
+    const lastStatus = la.findLastIndex((l) => l.startsWith('{"type":"status"'));
+    writeFileSync(fc, `${la.slice(0, lastStatus + 1).join("\n")}\n${" \n".repeat(1_200_000)}`, "latin1");
+    const sideC = await loadDiffSide(fc);
+    expect(sideJSON(sideC)).toBe(sideJSON(loadDiffSideText(readFileSync(fc, "utf8"))));
+    expect(sideC.facts.final_status).toBe(JSON.parse(la[lastStatus] as string).corridor_status);
 
     const bytesA = await loadDiffSide(fa);
     const bytesB = await loadDiffSide(fb);
