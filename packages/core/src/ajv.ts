@@ -1,15 +1,32 @@
+import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import Ajv2020Module from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type Ajv2020Module from "ajv/dist/2020.js";
+import type addFormatsModule from "ajv-formats";
 
 export type { ErrorObject, ValidateFunction };
 
 // Ajv and ajv-formats ship CommonJS; under NodeNext the constructor and the plugin sit on `.default`.
-const Ajv2020 = Ajv2020Module.default;
-const addFormats = addFormatsModule.default;
+type Ajv2020Class = (typeof Ajv2020Module)["default"];
+type AddFormats = (typeof addFormatsModule)["default"];
 
 /** An Ajv instance as `createAjv` makes it. */
-export type Ajv = InstanceType<typeof Ajv2020>;
+export type Ajv = InstanceType<Ajv2020Class>;
+
+/**
+ * Ajv's modules, loaded on the first createAjv: a process that imports @rtt/core but checks no schema (a diff's
+ * worker thread, which must start fast; `rtt --version`) does not pay the 0.1–0.2 s of loading them.
+ */
+let loaded: { Ajv2020: Ajv2020Class; addFormats: AddFormats } | undefined;
+function ajvModules(): { Ajv2020: Ajv2020Class; addFormats: AddFormats } {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = {
+      Ajv2020: (require("ajv/dist/2020.js") as typeof Ajv2020Module).default,
+      addFormats: (require("ajv-formats") as typeof addFormatsModule).default,
+    };
+  }
+  return loaded;
+}
 
 /**
  * How much a validator reports:
@@ -29,6 +46,7 @@ export type AjvMode = "first-error" | "all-errors";
  * properties defined beside, not inside, the subschema — valid JSON Schema that `strictRequired` rejects.
  */
 export function createAjv(mode: AjvMode): Ajv {
+  const { Ajv2020, addFormats } = ajvModules();
   const allErrors = mode === "all-errors";
   const ajv = new Ajv2020({ allErrors, verbose: allErrors, strict: true, strictRequired: false });
   addFormats(ajv);
