@@ -25,6 +25,8 @@ const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 
 const STATUS_PREFIX = '{"type":"status"';
 const M = Q_METRICS.length;
+/** File bytes per step in RTT's traces (a step, its q and its status line), for sizing arrays up front. */
+const BYTES_PER_STEP = 512;
 
 /**
  * Loads one side of a diff. Status lines are not needed (the footer carries the final status) and
@@ -32,21 +34,21 @@ const M = Q_METRICS.length;
  * last one is kept raw for traces without a footer. Everything else is replayed as usual.
  */
 export async function loadDiffSide(path: string): Promise<DiffSide> {
-  const side = new SideLoader();
+  const side = new SideLoader((await stat(path)).size);
   await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
   return side.finish();
 }
 
 /** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide). */
 export async function loadPackedDiffSide(path: string): Promise<PackedSide> {
-  const side = new SideLoader();
+  const side = new SideLoader((await stat(path)).size);
   await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
   return side.finish(true);
 }
 
 /** loadDiffSide over text in memory (a trace stored in a database rather than a file). */
 export function loadDiffSideText(text: string): DiffSide {
-  const side = new SideLoader();
+  const side = new SideLoader(0);
   parseCTFRawLines(text, side.onRaw);
   return side.finish();
 }
@@ -66,13 +68,24 @@ class SideLoader {
     this.lastStatusEnd -= this.lastStatusStart;
     this.lastStatusStart = 0;
   };
-  /** The text and tool of each step read by scanStep (such a step's event carries no text). */
-  private readonly scannedSteps = new ScannedSteps();
   /**
    * q values of q lines read without an object (fast-lines.ts), five per step by its `ord`; a step whose `q` is set
    * was described last by a parsed q event, one whose `q` is unset by these values (NaN: none).
    */
-  private q = new Float64Array(1024 * M).fill(Number.NaN);
+  private q: Float64Array;
+  /** The text and tool of each step read by scanStep (such a step's event carries no text; see `scanned`). */
+  private readonly scannedSteps: ScannedSteps;
+
+  /**
+   * `fileBytes`: the size of the file, from which what is kept per step is sized up front (RTT's traces hold ~500
+   * bytes per step, a sixth of them action and observation text): arrays grown by doubling allocate twice what they
+   * end up holding, and V8 answers a growth of memory outside its heap with garbage collections.
+   */
+  constructor(fileBytes: number) {
+    const steps = Math.ceil(fileBytes / BYTES_PER_STEP);
+    this.q = new Float64Array(Math.max(1024, steps) * M).fill(Number.NaN);
+    this.scannedSteps = new ScannedSteps(steps, Math.ceil(fileBytes / 6));
+  }
 
   readonly onRaw = (raw: string, line: number, terminated: boolean): void => {
     if (raw.startsWith(STATUS_PREFIX)) {

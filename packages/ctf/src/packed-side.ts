@@ -33,15 +33,21 @@ export interface PackedSide {
 export class ScannedSteps {
   /** Most text bytes the store holds (its offsets are Int32). */
   static readonly MAX_BYTES = 0x7fffffff;
-  private store = new Uint8Array(1 << 20);
+  private store: Uint8Array;
   private used = 0;
   /** Per ord, SLOTS slots: 1 (0: no entry), where its action starts, its observation, where it ends, tool id. */
-  private slots = new Int32Array(SLOTS * 4096);
+  private slots: Int32Array;
   /** Tool id i names toolNames[i]; -1 is no tool. */
   readonly toolNames: string[] = [];
   private readonly toolIds = new Map<string, number>();
   private lastTool: string | null = null;
   private lastToolId = -1;
+
+  /** Room for about `steps` steps and `textBytes` of their text to begin with (both grow as needed). */
+  constructor(steps = 4096, textBytes = 1 << 20) {
+    this.slots = new Int32Array(SLOTS * Math.max(1024, steps));
+    this.store = new Uint8Array(Math.max(1 << 16, Math.min(ScannedSteps.MAX_BYTES, textBytes)));
+  }
 
   /** Room for `bytes` more text (false past MAX_BYTES: such a step is not recorded). */
   fits(bytes: number): boolean {
@@ -127,7 +133,7 @@ export function packSide(
   lineage: StepNode[],
   issues: CTFIssue[],
   q: Float64Array,
-  scanned = new ScannedSteps(),
+  scanned = new ScannedSteps(0, 0),
 ): PackedSide {
   const n = lineage.length;
   const ids = new Float64Array(n);
