@@ -1,4 +1,3 @@
-import { constants } from "node:buffer";
 import type { TraceFacts } from "./diff.js";
 import type { StepNode } from "./step-tree.js";
 import type { CTFIssue } from "./types.js";
@@ -8,9 +7,10 @@ import type { CTFIssue } from "./types.js";
  * typed arrays. A diff compares these bytes without decoding them, a worker thread hands them over without a copy
  * (the arrays are transferred), and the few steps a report lists are decoded when it asks for them.
  *
- * Step i: id `ids[i]`; tool `toolNames[tools[i]]`, null where `tools[i]` is -1; action bytes [offs[2i], offs[2i+1])
- * of `text`, observation [offs[2i+1], offs[2i+2]). A step whose action or observation UTF-8 cannot carry (a lone
- * surrogate, written as an escape) keeps its two strings in `exact`, by i.
+ * Step i: id `ids[i]`; tool `toolNames[tools[i]]`, null where `tools[i]` is -1; action bytes [offs[3i], offs[3i+1])
+ * of `text`, observation [offs[3i+1], offs[3i+2]) (`text` is the loader's store: steps in the order they were read,
+ * rewound ones included). A step whose action or observation UTF-8 cannot carry (a lone surrogate, written as an
+ * escape) keeps its two strings in `exact`, by i.
  */
 export interface PackedSide {
   facts: TraceFacts;
@@ -28,12 +28,12 @@ export interface PackedSide {
  * What packSide needs of the steps a loader read without decoding (fast-lines.ts scanStep), by the step's `ord`:
  * the bytes of its action and observation, copied into one growing store (the file's buffers are not kept: a
  * million events' worth of them would keep GC busy), and its tool. Steps without an entry have their text and
- * tool in their event.
+ * tool in their event. The store becomes the packed side's text as it is.
  */
 export class ScannedSteps {
   /** Most text bytes the store holds (its offsets are Int32). */
   static readonly MAX_BYTES = 0x7fffffff;
-  private store: Uint8Array;
+  private store: Buffer;
   private used = 0;
   /** Per ord, SLOTS slots: 1 (0: no entry), where its action starts, its observation, where it ends, tool id. */
   private slots: Int32Array;
@@ -46,7 +46,7 @@ export class ScannedSteps {
   /** Room for about `steps` steps and `textBytes` of their text to begin with (both grow as needed). */
   constructor(steps = 4096, textBytes = 1 << 20) {
     this.slots = new Int32Array(SLOTS * Math.max(1024, steps));
-    this.store = new Uint8Array(Math.max(1 << 16, Math.min(ScannedSteps.MAX_BYTES, textBytes)));
+    this.store = ScannedSteps.bytes(Math.max(1 << 16, Math.min(ScannedSteps.MAX_BYTES, textBytes)));
   }
 
   /** Room for `bytes` more text (false past MAX_BYTES: such a step is not recorded). */
@@ -64,12 +64,7 @@ export class ScannedSteps {
     oTo: number,
     tool: string | null,
   ): void {
-    const need = this.used + (aTo - aFrom) + (oTo - oFrom);
-    if (need > this.store.length) {
-      const grown = new Uint8Array(Math.min(ScannedSteps.MAX_BYTES, Math.max(2 * this.store.length, need)));
-      grown.set(this.store.subarray(0, this.used));
-      this.store = grown;
-    }
+    this.reserve(aTo - aFrom + (oTo - oFrom));
     const at = SLOTS * ord;
     if (at + SLOTS > this.slots.length) {
       const grown = new Int32Array(Math.max(2 * this.slots.length, at + SLOTS));
@@ -84,6 +79,37 @@ export class ScannedSteps {
     this.used = copyRange(buf, oFrom, oTo, this.store, mid);
     l[at + 3] = this.used;
     l[at + 4] = this.toolId(tool);
+  }
+
+  /**
+   * Appends the text of a step that has no entry (read by JSON.parse) as UTF-8, and writes where its action starts,
+   * its observation starts and it ends to out[k, k+3).
+   */
+  appendText(action: string, observation: string, out: Float64Array, k: number): void {
+    const a = Buffer.byteLength(action, "utf8");
+    const o = Buffer.byteLength(observation, "utf8");
+    if (!this.fits(a + o))
+      throw new Error(`the lineage's text is too long to compare (over ${ScannedSteps.MAX_BYTES} bytes)`);
+    this.reserve(a + o);
+    out[k] = this.used;
+    this.used += this.store.write(action, this.used, "utf8");
+    out[k + 1] = this.used;
+    this.used += this.store.write(observation, this.used, "utf8");
+    out[k + 2] = this.used;
+  }
+
+  /** Room in the store for `bytes` more. */
+  private reserve(bytes: number): void {
+    const need = this.used + bytes;
+    if (need <= this.store.length) return;
+    const grown = ScannedSteps.bytes(Math.min(ScannedSteps.MAX_BYTES, Math.max(2 * this.store.length, need)));
+    this.store.copy(grown, 0, 0, this.used);
+    this.store = grown;
+  }
+
+  /** A Buffer with its own ArrayBuffer (not Node's shared pool), so that it can be transferred to another thread. */
+  private static bytes(n: number): Buffer {
+    return Buffer.from(new ArrayBuffer(n));
   }
 
   /** The id of a tool name (-1: none), the same one for equal names. */
@@ -115,7 +141,7 @@ export class ScannedSteps {
 
   /** The text of the steps recorded: a step's action is [slot 1, slot 2), its observation [slot 2, slot 3). */
   get text(): Uint8Array {
-    return this.store;
+    return this.store.subarray(0, this.used);
   }
 }
 
@@ -125,8 +151,8 @@ const SLOTS = 5;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Packs a lineage. Steps with an entry in `scanned` are copied byte for byte from where they were read; the others'
- * text is encoded from their events as UTF-8.
+ * Packs a lineage. Steps with an entry in `scanned` keep their bytes where the loader copied them; the others' text
+ * is appended to them, encoded from their events as UTF-8.
  */
 export function packSide(
   facts: TraceFacts,
@@ -138,47 +164,25 @@ export function packSide(
   const n = lineage.length;
   const ids = new Float64Array(n);
   const tools = new Int32Array(n);
-  const offs = new Float64Array(2 * n + 1);
+  const offs = new Float64Array(3 * n);
   const exact = new Map<number, [string, string]>();
-  /** Per lineage step, where its entry in `scanned` starts (-1: none); the second pass reads no node. */
-  const entry = new Int32Array(n);
-  // First the sizes (offsets), then the bytes into a buffer of exactly that size.
-  let o = 0;
   for (let i = 0; i < n; i++) {
     const node = lineage[i] as StepNode;
     ids[i] = node.id;
-    offs[2 * i] = o;
     const at = scanned.slotsOf(node.ord);
-    entry[i] = at;
     if (at >= 0) {
       tools[i] = scanned.slot(at, 4);
-      o += scanned.slot(at, 2) - scanned.slot(at, 1);
-      offs[2 * i + 1] = o;
-      o += scanned.slot(at, 3) - scanned.slot(at, 2);
+      offs[3 * i] = scanned.slot(at, 1);
+      offs[3 * i + 1] = scanned.slot(at, 2);
+      offs[3 * i + 2] = scanned.slot(at, 3);
     } else {
       const e = node.event;
       tools[i] = scanned.toolId(e.tool ?? null);
       if (LONE_SURROGATE.test(e.action) || LONE_SURROGATE.test(e.observation)) exact.set(i, [e.action, e.observation]);
-      o += Buffer.byteLength(e.action, "utf8");
-      offs[2 * i + 1] = o;
-      o += Buffer.byteLength(e.observation, "utf8");
+      scanned.appendText(e.action, e.observation, offs, 3 * i);
     }
   }
-  offs[2 * n] = o;
-  if (o > constants.MAX_LENGTH) throw new Error(`the lineage's text is too long to compare (${o} bytes)`);
-  // Its own ArrayBuffer (not Node's shared pool), so that it can be transferred.
-  const text = Buffer.from(new ArrayBuffer(o));
-  const scannedText = scanned.text;
-  for (let i = 0; i < n; i++) {
-    const at = entry[i] as number;
-    if (at >= 0) copyRange(scannedText, scanned.slot(at, 1), scanned.slot(at, 3), text, offs[2 * i] as number);
-    else {
-      const e = (lineage[i] as StepNode).event;
-      text.write(e.action, offs[2 * i] as number, "utf8");
-      text.write(e.observation, offs[2 * i + 1] as number, "utf8");
-    }
-  }
-  return { facts, ids, tools, toolNames: [...scanned.toolNames], text, offs, exact, q, issues };
+  return { facts, ids, tools, toolNames: [...scanned.toolNames], text: scanned.text, offs, exact, q, issues };
 }
 
 /**
@@ -212,8 +216,8 @@ export function packedText(p: PackedSide, i: number, f: 1 | 2): string {
   if (x) return x[f - 1] as string;
   return (withBufferText(p).text as Buffer).toString(
     "utf8",
-    p.offs[2 * i + f - 1] as number,
-    p.offs[2 * i + f] as number,
+    p.offs[3 * i + f - 1] as number,
+    p.offs[3 * i + f] as number,
   );
 }
 
@@ -232,10 +236,10 @@ function sameBytes(x: Uint8Array, x0: number, y: Uint8Array, y0: number, len: nu
  */
 export function samePackedText(a: PackedSide, b: PackedSide, i: number, f: 1 | 2): boolean {
   if (bytesOnly(a, i) && bytesOnly(b, i)) {
-    const as = a.offs[2 * i + f - 1] as number;
-    const bs = b.offs[2 * i + f - 1] as number;
-    const len = (a.offs[2 * i + f] as number) - as;
-    if (len === (b.offs[2 * i + f] as number) - bs && sameBytes(a.text, as, b.text, bs, len)) return true;
+    const as = a.offs[3 * i + f - 1] as number;
+    const bs = b.offs[3 * i + f - 1] as number;
+    const len = (a.offs[3 * i + f] as number) - as;
+    if (len === (b.offs[3 * i + f] as number) - bs && sameBytes(a.text, as, b.text, bs, len)) return true;
   }
   return packedText(a, i, f) === packedText(b, i, f);
 }
@@ -255,12 +259,12 @@ export function packedCommonPrefix(a: PackedSide, b: PackedSide, n: number): num
   for (let i = 0; i < n; i++) {
     const tb = b.tools[i] as number;
     if ((tb < 0 ? -1 : bToA[tb]) !== a.tools[i]) return i;
-    const as = ao[2 * i] as number;
-    const bs = bo[2 * i] as number;
-    const len = (ao[2 * i + 2] as number) - as;
+    const as = ao[3 * i] as number;
+    const bs = bo[3 * i] as number;
+    const len = (ao[3 * i + 2] as number) - as;
     // The common case, the whole step's bytes at once; anything else field by field.
     const sameShape =
-      len === (bo[2 * i + 2] as number) - bs && (ao[2 * i + 1] as number) - as === (bo[2 * i + 1] as number) - bs;
+      len === (bo[3 * i + 2] as number) - bs && (ao[3 * i + 1] as number) - as === (bo[3 * i + 1] as number) - bs;
     if (sameShape && bytesOnly(a, i) && bytesOnly(b, i) && sameBytes(a.text, as, b.text, bs, len)) continue;
     if (!samePackedText(a, b, i, 1) || !samePackedText(a, b, i, 2)) return i;
   }
