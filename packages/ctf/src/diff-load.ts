@@ -27,6 +27,8 @@ const STATUS_PREFIX = '{"type":"status"';
 const M = Q_METRICS.length;
 /** File bytes per step in RTT's traces (a step, its q and its status line), for sizing arrays up front. */
 const BYTES_PER_STEP = 512;
+/** Most steps a side is sized for up front (~250 MB of q values and text slots); beyond, its arrays grow. */
+const PRESIZE_MAX_STEPS = 1 << 22;
 
 /**
  * Loads one side of a diff. Status lines are not needed (the footer carries the final status) and
@@ -82,9 +84,10 @@ class SideLoader {
    * end up holding, and V8 answers a growth of memory outside its heap with garbage collections.
    */
   constructor(fileBytes: number) {
-    const steps = Math.ceil(fileBytes / BYTES_PER_STEP);
+    // Capped: a big file of few, long steps must not reserve room for millions.
+    const steps = Math.min(PRESIZE_MAX_STEPS, Math.ceil(fileBytes / BYTES_PER_STEP));
     this.q = new Float64Array(Math.max(1024, steps) * M).fill(Number.NaN);
-    this.scannedSteps = new ScannedSteps(steps, Math.ceil(fileBytes / 6));
+    this.scannedSteps = new ScannedSteps(steps, Math.min(PRESIZE_MAX_STEPS * 128, Math.ceil(fileBytes / 6)));
   }
 
   readonly onRaw = (raw: string, line: number, terminated: boolean): void => {
