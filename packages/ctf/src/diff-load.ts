@@ -136,7 +136,16 @@ class SideLoader {
     }
     this.v.push(scannedStep("", ""), line, true);
     if (st && st.nodes.length > ord)
-      this.scannedSteps.record(ord, buf, f.actionFrom, f.actionTo, f.observationFrom, f.observationTo, f.tool ?? null);
+      this.scannedSteps.record(
+        ord,
+        buf,
+        f.actionFrom,
+        f.actionTo,
+        f.observationFrom,
+        f.observationTo,
+        f.tool ?? null,
+        f.actionAscii && f.observationAscii,
+      );
   }
 
   private parsed(value: unknown, line: number): void {

@@ -116,14 +116,21 @@ export function unpackSide(packed: PackedSide): DiffSide {
   const side = { facts: p.facts } as DiffSide;
   Object.defineProperties(side, {
     ids: lazy(() => Array.from(p.ids)),
-    tools: lazy(() => Array.from({ length: n }, (_, i) => packedTool(p, i))),
-    actions: lazy(() => Array.from({ length: n }, (_, i) => packedText(p, i, 1))),
-    observations: lazy(() => Array.from({ length: n }, (_, i) => packedText(p, i, 2))),
+    tools: lazy(() => fill(n, (i) => packedTool(p, i))),
+    actions: lazy(() => fill(n, (i) => packedText(p, i, 1))),
+    observations: lazy(() => fill(n, (i) => packedText(p, i, 2))),
     q: { enumerable: true, value: p.q },
     issues: { enumerable: true, value: p.issues },
     packed: { enumerable: false, value: p },
   });
   return side;
+}
+
+/** [f(0), …, f(n − 1)] (a loop: Array.from with a map function is several times slower on 300k steps). */
+function fill<T>(n: number, f: (i: number) => T): T[] {
+  const out: T[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = f(i);
+  return out;
 }
 
 const packedOf = (s: DiffSide): PackedSide | undefined => (s as { packed?: PackedSide }).packed;

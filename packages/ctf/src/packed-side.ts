@@ -20,6 +20,8 @@ export interface PackedSide {
   text: Uint8Array;
   offs: Float64Array;
   exact: Map<number, [string, string]>;
+  /** Every byte of `text` is below 0x80: a byte offset is a character offset. */
+  ascii: boolean;
   q: Float64Array;
   issues: CTFIssue[];
 }
@@ -35,6 +37,7 @@ export class ScannedSteps {
   static readonly MAX_BYTES = 0x7fffffff;
   private store: Buffer;
   private used = 0;
+  private ascii = true;
   /** Per ord, SLOTS slots: 1 (0: no entry), where its action starts, its observation, where it ends, tool id. */
   private slots: Int32Array;
   /** Tool id i names toolNames[i]; -1 is no tool. */
@@ -63,7 +66,9 @@ export class ScannedSteps {
     oFrom: number,
     oTo: number,
     tool: string | null,
+    ascii: boolean,
   ): void {
+    if (!ascii) this.ascii = false;
     this.reserve(aTo - aFrom + (oTo - oFrom));
     const at = SLOTS * ord;
     if (at + SLOTS > this.slots.length) {
@@ -91,6 +96,7 @@ export class ScannedSteps {
     if (!this.fits(a + o))
       throw new Error(`the lineage's text is too long to compare (over ${ScannedSteps.MAX_BYTES} bytes)`);
     this.reserve(a + o);
+    if (a !== action.length || o !== observation.length) this.ascii = false;
     out[k] = this.used;
     this.used += this.store.write(action, this.used, "utf8");
     out[k + 1] = this.used;
@@ -139,6 +145,11 @@ export class ScannedSteps {
     return this.slots[at + k] as number;
   }
 
+  /** Every byte of the text so far is below 0x80. */
+  get allAscii(): boolean {
+    return this.ascii;
+  }
+
   /** The text of the steps recorded: a step's action is [slot 1, slot 2), its observation [slot 2, slot 3). */
   get text(): Uint8Array {
     return this.store.subarray(0, this.used);
@@ -182,7 +193,18 @@ export function packSide(
       scanned.appendText(e.action, e.observation, offs, 3 * i);
     }
   }
-  return { facts, ids, tools, toolNames: [...scanned.toolNames], text: scanned.text, offs, exact, q, issues };
+  return {
+    facts,
+    ids,
+    tools,
+    toolNames: [...scanned.toolNames],
+    text: scanned.text,
+    offs,
+    exact,
+    ascii: scanned.allAscii,
+    q,
+    issues,
+  };
 }
 
 /**
@@ -210,15 +232,23 @@ export function withBufferText(p: PackedSide): PackedSide {
   return p;
 }
 
+/** An ASCII side's whole text as one string, decoded once: its fields are then slices of it, not decodes each. */
+const asciiText = new WeakMap<PackedSide, string>();
+
 /** Field f (1 action, 2 observation) of step i, as the string the trace holds. */
 export function packedText(p: PackedSide, i: number, f: 1 | 2): string {
   const x = p.exact.size === 0 ? undefined : p.exact.get(i);
   if (x) return x[f - 1] as string;
-  return (withBufferText(p).text as Buffer).toString(
-    "utf8",
-    p.offs[3 * i + f - 1] as number,
-    p.offs[3 * i + f] as number,
-  );
+  const from = p.offs[3 * i + f - 1] as number;
+  const to = p.offs[3 * i + f] as number;
+  const text = withBufferText(p).text as Buffer;
+  if (!p.ascii) return text.toString("utf8", from, to);
+  let whole = asciiText.get(p);
+  if (whole === undefined) {
+    whole = text.toString("latin1");
+    asciiText.set(p, whole);
+  }
+  return whole.slice(from, to);
 }
 
 /** Step i's text is its bytes (it has no exact strings; nearly always none has). */
