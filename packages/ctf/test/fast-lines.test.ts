@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  diffSide,
   diffSides,
   diffTraces,
   loadDiffSide,
@@ -178,6 +179,8 @@ describe("validate and diff on the fast paths", () => {
     expect(full.same).toBe(false);
     expect(full.common_prefix).toBeGreaterThan(100);
     expect(sideJSON(await loadDiffSide(a))).toBe(sideJSON(loadDiffSideText(readFileSync(a, "utf8"))));
+    // The byte path's lineage, decoded, is the full loader's (events built by JSON.parse).
+    expect(sideJSON(await loadDiffSide(b))).toBe(sideJSON(diffSide(await loadTrace(b))));
     // What a worker sends back: the packed form, read by diffSides directly and by others through the arrays.
     const pack = (s: typeof sa) => {
       const lineage = s.ids.map((id, i) => ({
