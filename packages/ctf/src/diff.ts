@@ -134,10 +134,14 @@ function fill<T>(n: number, f: (i: number) => T): T[] {
 }
 
 const packedOf = (s: DiffSide): PackedSide | undefined => (s as { packed?: PackedSide }).packed;
-const lengthOf = (s: DiffSide): number => packedOf(s)?.ids.length ?? s.ids.length;
+/** A side's lineage length, without building a packed side's arrays. */
+export const lineageLength = (s: DiffSide): number => packedOf(s)?.ids.length ?? s.ids.length;
 
-/** The i-th lineage step of a side; `i` is within its lineage. */
-function ref(s: DiffSide, i: number): StepRef {
+/**
+ * The i-th lineage step of a side; `i` is within its lineage. Readers of a few steps (the server's diff view) use
+ * this instead of the side's arrays, which a packed side builds whole on first access.
+ */
+export function stepRef(s: DiffSide, i: number): StepRef {
   const p = packedOf(s);
   if (p)
     return {
@@ -156,7 +160,7 @@ const sameStep = (a: DiffSide, b: DiffSide, i: number) =>
 
 /** Length of the common prefix of two lineages: the first index where the steps differ. */
 function commonPrefix(a: DiffSide, b: DiffSide): number {
-  const n = Math.min(lengthOf(a), lengthOf(b));
+  const n = Math.min(lineageLength(a), lineageLength(b));
   const pa = packedOf(a);
   const pb = packedOf(b);
   if (pa && pb) return packedCommonPrefix(pa, pb, n);
@@ -166,8 +170,8 @@ function commonPrefix(a: DiffSide, b: DiffSide): number {
 }
 
 /** The fields that differ at lineage index i when both lineages reach it (none when one has ended). */
-function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
-  if (i >= lengthOf(a) || i >= lengthOf(b)) return [];
+export function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
+  if (i >= lineageLength(a) || i >= lineageLength(b)) return [];
   const out: DiffField[] = [];
   const pa = packedOf(a);
   const pb = packedOf(b);
@@ -177,8 +181,8 @@ function differsAt(a: DiffSide, b: DiffSide, i: number): DiffField[] {
     if (!samePackedText(pa, pb, i, 2)) out.push("observation");
     return out;
   }
-  const ra = ref(a, i);
-  const rb = ref(b, i);
+  const ra = stepRef(a, i);
+  const rb = stepRef(b, i);
   if (ra.tool !== rb.tool) out.push("tool");
   if (ra.action !== rb.action) out.push("action");
   if (ra.observation !== rb.observation) out.push("observation");
@@ -203,12 +207,12 @@ export function diffTraces(a: LoadedTrace, b: LoadedTrace): CTFDiff {
  * prefix and at the two ends.
  */
 export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
-  const la = lengthOf(a);
-  const lb = lengthOf(b);
+  const la = lineageLength(a);
+  const lb = lineageLength(b);
   const k = commonPrefix(a, b);
   const divergence =
     k < la || k < lb
-      ? { index: k, a: k < la ? ref(a, k) : null, b: k < lb ? ref(b, k) : null, differs: differsAt(a, b, k) }
+      ? { index: k, a: k < la ? stepRef(a, k) : null, b: k < lb ? stepRef(b, k) : null, differs: differsAt(a, b, k) }
       : null;
 
   const metrics = {} as Record<QMetricName, MetricDelta>;
@@ -249,8 +253,8 @@ export function diffSides(a: DiffSide, b: DiffSide): CTFDiff {
   });
   const only = (s: DiffSide) => {
     const steps: StepRef[] = [];
-    const len = lengthOf(s);
-    for (let i = k; i < Math.min(len, k + LIST_CAP); i++) steps.push(ref(s, i));
+    const len = lineageLength(s);
+    for (let i = k; i < Math.min(len, k + LIST_CAP); i++) steps.push(stepRef(s, i));
     return { count: len - k, steps };
   };
   return {

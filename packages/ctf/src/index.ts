@@ -2,13 +2,16 @@ export {
   type CTFDiff,
   type DiffField,
   type DiffSide,
+  differsAt,
   diffSide,
   diffSides,
   diffTraces,
   formatDiff,
+  lineageLength,
   type MetricDelta,
   observationSnippets,
   type StepRef,
+  stepRef,
   type TraceFacts,
 } from "./diff.js";
 export { DIFF_LOAD_OPTIONS, loadDiffSide, loadDiffSides, loadDiffSideText } from "./diff-load.js";

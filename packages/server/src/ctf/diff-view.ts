@@ -3,9 +3,12 @@ import {
   type CTFIssue,
   type DiffField,
   type DiffSide,
+  differsAt,
   diffSides,
+  lineageLength,
   Q_METRICS,
   type QMetricName,
+  stepRef,
   type TraceFacts,
 } from "@rtt/ctf";
 import { httpError, invalid, q } from "@rtt/http";
@@ -69,29 +72,16 @@ export interface TraceDiffView {
 const M = Q_METRICS.length;
 const cut = (s: string) => (s.length > TEXT_LIMIT ? `${s.slice(0, TEXT_LIMIT)}…` : s);
 
+/** The row of side s at aligned index i: read step by step (a packed side would build its whole arrays otherwise). */
 function row(s: DiffSide, i: number): DiffStepRow | null {
-  if (i >= s.ids.length) return null;
+  if (i >= lineageLength(s)) return null;
   let qv: Record<QMetricName, number> | null = null;
   if (!Number.isNaN(s.q[i * M] ?? Number.NaN)) {
     qv = {} as Record<QMetricName, number>;
     for (const [j, m] of Q_METRICS.entries()) qv[m] = s.q[i * M + j] as number;
   }
-  return {
-    step_id: s.ids[i] as number,
-    tool: s.tools[i] ?? null,
-    action: cut(s.actions[i] as string),
-    observation: cut(s.observations[i] as string),
-    q: qv,
-  };
-}
-
-function differs(a: DiffStepRow | null, b: DiffStepRow | null, sa: DiffSide, sb: DiffSide, i: number): DiffField[] {
-  if (!a || !b) return [];
-  const out: DiffField[] = [];
-  if (sa.tools[i] !== sb.tools[i]) out.push("tool");
-  if (sa.actions[i] !== sb.actions[i]) out.push("action");
-  if (sa.observations[i] !== sb.observations[i]) out.push("observation");
-  return out;
+  const step = stepRef(s, i);
+  return { ...step, action: cut(step.action), observation: cut(step.observation), q: qv };
 }
 
 /** B − A of metric j at aligned index i, NaN where either is missing. */
@@ -142,14 +132,14 @@ export function diffView(
   opts: { from?: number; to?: number; maxPoints?: number } = {},
 ): TraceDiffView {
   const d = diffSides(sa, sb);
-  const length = Math.max(sa.ids.length, sb.ids.length);
+  const length = Math.max(lineageLength(sa), lineageLength(sb));
   const from = Math.min(length, opts.from ?? Math.max(0, d.common_prefix - ROWS_BEFORE_DIVERGENCE));
   const to = Math.min(length, opts.to ?? from + ROWS_DEFAULT, from + ROWS_MAX);
   const rows: DiffAlignedRow[] = [];
   for (let i = from; i < to; i++) {
     const ra = row(sa, i);
     const rb = row(sb, i);
-    rows.push({ index: i, a: ra, b: rb, differs: differs(ra, rb, sa, sb, i) });
+    rows.push({ index: i, a: ra, b: rb, differs: differsAt(sa, sb, i) });
   }
   const maxPoints = opts.maxPoints ?? DELTA_POINTS_DEFAULT;
   const index = deltaIndices(sa, sb, length, maxPoints);
