@@ -7,6 +7,9 @@ import { fromWire, type PreparedWire, type PrepareResult, prepareSession } from 
 /** Bodies smaller than this (in total) are prepared on the calling thread: messaging would cost more. */
 export const INLINE_BYTES = 4096;
 
+/** Messages a worker may have queued or in work: one being prepared and the next one waiting, so it never idles. */
+const IN_FLIGHT_PER_WORKER = 2;
+
 interface Call {
   bodies: Buffer[];
   resolve: (r: PrepareResult[]) => void;
@@ -75,9 +78,10 @@ export class PreparePool {
   }
 
   /**
-   * Prepares each body (in order); same results as `prepareSession` on each. Calls wait for an idle worker and
-   * travel to it together in one message, so under load a message carries many bodies: every message costs
-   * both threads a wake-up (~20 us each way), and one a session doubled the request thread's messaging.
+   * Prepares each body (in order); same results as `prepareSession` on each. Calls wait while every worker has
+   * IN_FLIGHT_PER_WORKER messages and then travel together in one message, so under load a message carries many
+   * bodies: every message costs both threads a wake-up (~20 us each way), and one a session doubled the request
+   * thread's messaging.
    */
   prepare(bodies: Buffer[]): Promise<PrepareResult[]> {
     if (this.slots.length === 0) return Promise.resolve(bodies.map(prepareSession));
@@ -87,14 +91,14 @@ export class PreparePool {
     });
   }
 
-  /** Sends the waiting calls to the idle workers, one message each; with none idle, a worker's answer sends them. */
+  /** Sends the waiting calls to the workers with room, one message each; with none, a worker's answer sends them. */
   private flush(): void {
     if (this.queue.length === 0) return;
     if (this.slots.length === 0) {
       for (const c of this.queue.splice(0)) settle(c, () => c.bodies.map(prepareSession));
       return;
     }
-    const idle = this.slots.filter((s) => s.pending.size === 0);
+    const idle = this.slots.filter((s) => s.pending.size < IN_FLIGHT_PER_WORKER);
     if (idle.length === 0) return;
     const calls = this.queue.splice(0);
     const n = Math.min(idle.length, calls.length);

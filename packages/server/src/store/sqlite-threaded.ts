@@ -25,6 +25,9 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** Ingest groups posted to the worker at once (see `ingest`). */
+const GROUPS_IN_FLIGHT = 2;
+
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /** The worker's error as the type callers branch on (the HTTP layer maps these to 503). */
@@ -54,6 +57,9 @@ export class ThreadedSqliteStore implements SessionStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Ingest groups posted and not settled, and the `sequenced` callbacks waiting for one of them to settle. */
+  private groupsInFlight = 0;
+  private readonly sequenceWaiters: Array<() => void> = [];
   private failure: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
@@ -110,16 +116,25 @@ export class ThreadedSqliteStore implements SessionStore {
   }
 
   /**
-   * One group in flight: the next is handed over when this one settles (`sequenced` is not called early), so the
-   * sessions that arrive during a commit cross in one message. The worker would merge them into one transaction
-   * all the same, but every message costs both threads a wake-up (~20 us each way), and under load the groups
-   * were of about one session.
+   * The worker writes groups in the order they are posted, so a group is sequenced once it is posted — but at
+   * most GROUPS_IN_FLIGHT are: one committing and the next waiting, so the worker never idles, while the
+   * sessions that arrive meanwhile cross in one message. (The worker merged queued groups into one transaction
+   * anyway; every message costs both threads a wake-up, ~20 us each way, and under load the groups had been of
+   * about one session.)
    */
-  async ingest(items: IngestItem[], _opts: IngestOptions = {}): Promise<IngestOutcome[]> {
+  async ingest(items: IngestItem[], opts: IngestOptions = {}): Promise<IngestOutcome[]> {
     const packed = packItems(items);
-    const out = await this.post<IngestOutcome[]>({ method: "ingest", args: [packed] }, [packed.documents]);
-    for (const o of out) if (o.status === "exists") o.stored = asBuffer(o.stored);
-    return out;
+    const result = this.post<IngestOutcome[]>({ method: "ingest", args: [packed] }, [packed.documents]);
+    if (++this.groupsInFlight < GROUPS_IN_FLIGHT) opts.sequenced?.();
+    else if (opts.sequenced) this.sequenceWaiters.push(opts.sequenced);
+    try {
+      const out = await result;
+      for (const o of out) if (o.status === "exists") o.stored = asBuffer(o.stored);
+      return out;
+    } finally {
+      this.groupsInFlight--;
+      this.sequenceWaiters.shift()?.();
+    }
   }
   getSession(id: string) {
     return this.call<SessionRecord | undefined>("getSession", id);
