@@ -101,7 +101,8 @@ class PolicyController implements Controller {
   private head = 0;
   private count = 0;
   private integral = 0;
-  private held: number;
+  /** Initialised with a number so V8 stores it as an unboxed double updated in place (see `Mulberry32.a`). */
+  private held = 0;
   private nextDecision = Number.NEGATIVE_INFINITY;
   private u = 0;
   private tremor = 0;

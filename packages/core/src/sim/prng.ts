@@ -31,10 +31,15 @@ export function mulberry32(seed: number): Rng {
  * simulator draws millions: bench/engine). Same arithmetic, same sequence.
  */
 class Mulberry32 implements Rng {
-  private a: number;
-  /** The second Box–Muller value of the last pair, when `hasSpare`. */
-  private spare = 0;
-  private hasSpare = false;
+  /**
+   * Initialised with a number, not assigned in the constructor only: a field declared without a value starts as
+   * undefined, and V8 then keeps it as a generic tagged field in which every state above 2^30 is a fresh heap number.
+   */
+  private a = 0;
+  /** The last Box–Muller pair, handed out from the end: pair[1] (the cosine value) first, then pair[0]. */
+  private readonly pair = new Float64Array(2);
+  /** How many values of `pair` are still to hand out. */
+  private left = 0;
 
   constructor(seed: number) {
     this.a = seed >>> 0;
@@ -48,18 +53,25 @@ class Mulberry32 implements Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /**
+   * Tiny on purpose (under V8's size for functions it always inlines), so the simulator's step loop draws without a
+   * call: a double returned across a call that is not inlined is boxed in a fresh heap number, one a step. The pair is
+   * drawn by `drawPair`, which returns nothing.
+   */
   gauss(): number {
-    if (this.hasSpare) {
-      this.hasSpare = false;
-      return this.spare;
-    }
+    if (this.left === 0) this.drawPair();
+    return this.pair[--this.left]!; // 0 <= left - 1 < 2
+  }
+
+  /** Box–Muller: two standard normal values from two uniform draws. */
+  private drawPair(): void {
     let u1 = this.next();
     while (u1 <= Number.MIN_VALUE) u1 = this.next();
     const r = Math.sqrt(-2 * Math.log(u1));
     const phi = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(phi);
-    this.hasSpare = true;
-    return r * Math.cos(phi);
+    this.pair[0] = r * Math.sin(phi);
+    this.pair[1] = r * Math.cos(phi);
+    this.left = 2;
   }
 }
 

@@ -2,7 +2,7 @@ import { advanceInPlace, type CorridorState } from "../engine.js";
 import type { Anomaly } from "../types.js";
 import { SampleColumns } from "./columns.js";
 import { clusterFindings, EpisodeTracker, type PointFinding } from "./detectors/episodes.js";
-import { type StepContext, scanStepValues } from "./detectors/step.js";
+import { type StepContext, type StepEnd, scanStepBetween } from "./detectors/step.js";
 import { type Environment, endsNear, FIELD_NAMES } from "./environment.js";
 import type { InputReplayer } from "./inputs.js";
 import type { Controller } from "./policies.js";
@@ -120,6 +120,8 @@ export class SegmentRunner {
     const { bias, down, gains } = this;
     const K = core ? core.K : -1;
     const nodeCount = p.nodeCount;
+    // The true state before each step, for the step detectors (updated in place: no object per step).
+    const before: StepEnd = { t: st.t, C: st.C, D: st.D };
     let clockOffset = this.clockOffset;
     let uPrev = this.uPrev;
 
@@ -174,13 +176,14 @@ export class SegmentRunner {
         else if (d.slot === 3) wR += d.amount;
       }
 
-      const Cprev = st.C;
-      const Dprev = st.D;
+      before.t = t;
+      before.C = st.C;
+      before.D = st.D;
       advanceInPlace(st, dt, u, du, wC, wD, wQ, wR);
 
       // Step detectors on the true state; findings are reported at the recorded clock.
       tracker.step();
-      scanStepValues(t, Cprev, Dprev, st.t, st.C, st.D, recT, stepCtx, tracker);
+      scanStepBetween(before, st, recT, stepCtx, tracker);
       if (network) {
         // Biases and links only while a node_desync is active; otherwise the network's undisturbed step.
         let desynced = false;
@@ -196,7 +199,7 @@ export class SegmentRunner {
           bias[d.node]! += d.bias;
           if (d.linkDown) down[d.node] = 1;
         }
-        const m = desynced ? network.stepWith(dt, bias, down) : network.stepWith(dt);
+        const m = desynced ? network.stepWith(dt, bias, down) : network.stepUndisturbed(dt);
         const s = severityOf(m, this.snrThresholds);
         if (s) tracker.find("SNR_NODE_DESYNC", recT, m, s);
       }

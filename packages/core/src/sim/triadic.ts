@@ -53,6 +53,18 @@ export interface SetSums {
 export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): SetColumns {
   const n = cols.length;
   const out: SetColumns = { S: new Float64Array(n), E: new Float64Array(n), T: new Float64Array(n) };
+  // In blocks: one call over millions of samples runs on-stack-replacement code, compiled anew on every long run
+  // (and left at the loop's exit); a call per block is ordinary optimised code after the first few blocks.
+  for (let from = 0; from < n; from += SET_BLOCK) setBlock(cols, from, Math.min(n, from + SET_BLOCK), c, out, sums);
+  sums.n += n;
+  return out;
+}
+
+/** Samples per `setBlock` call: a few hundred KB of columns, so a block's reads stay in cache. */
+const SET_BLOCK = 16384;
+
+/** `setColumns` over samples from..to-1 (0 <= from < to <= cols.length), adding to sums.S/E/T. */
+function setBlock(cols: SampleColumns, from: number, to: number, c: SetContext, out: SetColumns, sums: SetSums): void {
   const { t, C, D, Q } = cols;
   const target = c.C_target;
   const h = c.h;
@@ -63,10 +75,10 @@ export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): S
   let sumS = sums.S;
   let sumE = sums.E;
   let sumT = sums.T;
-  // i < n = cols.length: every column read is in range. tPrev/cPrev hold sample i - 1 (unused at i = 0).
-  let tPrev = 0;
-  let cPrev = 0;
-  for (let i = 0; i < n; i++) {
+  // Every index read is in [from - 1, to) within the columns. tPrev/cPrev hold sample i - 1 (unused at i = 0).
+  let tPrev = from > 0 ? t[from - 1]! : 0;
+  let cPrev = from > 0 ? C[from - 1]! : 0;
+  for (let i = from; i < to; i++) {
     const ti = t[i]!;
     const ci = C[i]!;
     const rate = i > 0 && ti > tPrev ? (ci - cPrev) / (ti - tPrev) : 0;
@@ -87,8 +99,6 @@ export function setColumns(cols: SampleColumns, c: SetContext, sums: SetSums): S
   sums.S = sumS;
   sums.E = sumE;
   sums.T = sumT;
-  sums.n += n;
-  return out;
 }
 
 /** `meanSET` from running sums. */
@@ -179,6 +189,24 @@ export class NodeNetwork {
   stepWith(dt: number, bias?: Float64Array, down?: Uint8Array): number {
     const undisturbed = !bias && !down;
     if (undisturbed && dt === this.settledDt) return this.settledWorst;
+    return this.advance(dt, undisturbed, bias, down);
+  }
+
+  /**
+   * `stepWith(dt)` (no node_desync active), tiny so that the step loop inlines it: once the network has settled (most
+   * of a long run) an undisturbed step is then a comparison and a field read, with no call.
+   */
+  stepUndisturbed(dt: number): number {
+    return dt === this.settledDt ? this.settledWorst : this.advance(dt, true, undefined, undefined);
+  }
+
+  /** The step itself (see `stepWith`), when the network has not settled or a disturbance is active. */
+  private advance(
+    dt: number,
+    undisturbed: boolean,
+    bias: Float64Array | undefined,
+    down: Uint8Array | undefined,
+  ): number {
     // Hot (once per simulated step): fields in locals, neighbour lists flattened, no builtin calls. Same sums in the
     // same order as the per-node neighbour mean it replaced (s / count; o itself without neighbours): the same numbers.
     const n = this.nodes.length;
@@ -201,7 +229,7 @@ export class NodeNetwork {
       if (to > from) {
         let s = 0;
         for (let x = from; x < to; x++) s += prev[nbIndex[x]!]!;
-        mean = s / (to - from);
+        mean = meanOf(s, to - from);
       }
       offsets[i] = o + ((bias ? bias[i]! : 0) - k * (o - mean)) * dt;
     }
@@ -218,7 +246,7 @@ export class NodeNetwork {
       if (to > from) {
         let s = 0;
         for (let x = from; x < to; x++) s += offsets[nbIndex[x]!]!;
-        mean = s / (to - from);
+        mean = meanOf(s, to - from);
       }
       const m = Math.abs(o - mean) / this.h;
       if (m > peaks[i]!) peaks[i] = m;
@@ -246,6 +274,17 @@ export class NodeNetwork {
       desync_peak: round6(this.peaks[i]!),
     }));
   }
+}
+
+/**
+ * sum / count, exactly: by one or two neighbours (the usual node) without a division — s / 1 is s and s / 2 is
+ * s * 0.5 (the same exact quotient, rounded once: identical bits, subnormals and NaN included). Divisions were the
+ * network's hottest instructions while it settles (offsets decaying through subnormals, ~1000 s in a long run).
+ */
+function meanOf(sum: number, count: number): number {
+  if (count === 1) return sum;
+  if (count === 2) return sum * 0.5;
+  return sum / count;
 }
 
 export const DIMCORE_MODELS = { "RTT-9": 9, "RTT-12": 12, "RTT-24": 24 } as const;

@@ -33,34 +33,19 @@ export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorCo
   const { t, C } = cols;
   const n = cols.length;
   const out: Anomaly[] = [];
+  // The run in progress: samples start..i-1 on one side (start < 0: none). Plain locals, read by `driftRun` as
+  // arguments: a closure over them would keep `sum` in a context slot, a fresh heap number on every sample.
   let start = -1;
   let side = 0;
   let sum = 0;
-  const close = (end: number) => {
-    if (start < 0) return;
-    const t0 = t[start]!; // 0 <= start <= end < n
-    const t1 = t[end]!;
-    const dur = t1 - t0;
-    const measure = sum / (end - start + 1);
-    const sev = severityOf(measure, cfg.thresholds);
-    if (dur >= min_duration_s && sev)
-      out.push(
-        anomalyOf("CORRIDOR_C_DRIFT", t0, sev, {
-          measure,
-          direction: side > 0 ? "above" : "below",
-          t_end: t1,
-          duration: dur,
-        }),
-      );
-    start = -1;
-    side = 0;
-    sum = 0;
-  };
   for (let i = 0; i < n; i++) {
     const e = (C[i]! - c.C_target) / c.h;
     const s = Math.abs(e) >= level ? Math.sign(e) : 0;
     if (s !== side) {
-      close(i - 1);
+      if (start >= 0) driftRun(t, start, i - 1, side, sum, min_duration_s, cfg, out);
+      start = -1;
+      side = 0;
+      sum = 0;
       if (s !== 0) {
         start = i;
         side = s;
@@ -68,8 +53,35 @@ export function driftOf(cols: SampleColumns, c: CorridorContext, cfg: DetectorCo
     }
     if (s !== 0) sum += Math.abs(e);
   }
-  close(n - 1);
+  if (start >= 0) driftRun(t, start, n - 1, side, sum, min_duration_s, cfg, out);
   return out;
+}
+
+/** Reports the drift run start..end (0 <= start <= end < t.length) when it lasted long enough and is severe. */
+function driftRun(
+  t: Float64Array,
+  start: number,
+  end: number,
+  side: number,
+  sum: number,
+  min_duration_s: number,
+  cfg: DetectorConfig,
+  out: Anomaly[],
+): void {
+  const t0 = t[start]!;
+  const t1 = t[end]!;
+  const dur = t1 - t0;
+  const measure = sum / (end - start + 1);
+  const sev = severityOf(measure, cfg.thresholds);
+  if (dur >= min_duration_s && sev)
+    out.push(
+      anomalyOf("CORRIDOR_C_DRIFT", t0, sev, {
+        measure,
+        direction: side > 0 ? "above" : "below",
+        t_end: t1,
+        duration: dur,
+      }),
+    );
 }
 
 /**

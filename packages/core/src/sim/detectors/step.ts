@@ -24,30 +24,41 @@ export interface FindingTarget {
   find(type: AnomalyType, t: number, measure: number, severity: Severity): void;
 }
 
+/** What the per-step detectors compare of a corridor state: its time, C and D. */
+export interface StepEnd {
+  t: number;
+  C: number;
+  D: number;
+}
+
 /**
  * The per-step detectors of the taxonomy (scope "step"), comparing two successive states (seed §2's
  * detectAnomalies(s_prev, s_next)). Measures are defined in spec/taxonomy/anomalies.json; severity = how many of the
  * type's thresholds the measure reaches. Allocation-free: findings go to `sink`.
  */
 export function scanStep(prev: CorridorState, next: CorridorState, ctx: StepContext, sink: FindingSink): void {
-  scanStepValues(prev.t, prev.C, prev.D, next.t, next.C, next.D, next.t, ctx, { find: sink });
+  scanStepBetween(prev, next, next.t, ctx, { find: sink });
 }
 
 /**
- * `scanStep` on plain numbers, reporting findings at time `at` (the simulator reports at the recorded clock).
- * The simulator keeps its state in scalars and calls this once per step; the common case is three comparisons.
+ * `scanStep` reporting findings at time `at` (the simulator reports at the recorded clock), into a `FindingTarget`.
+ * The simulator calls this once per step; the common case is three comparisons. The states come as objects, not as
+ * six numbers: a double passed to a call the compiler does not inline is boxed in a fresh heap number, and this call
+ * is not inlined into the step loop.
  */
-export function scanStepValues(
-  tPrev: number,
-  Cprev: number,
-  Dprev: number,
-  tNext: number,
-  Cnext: number,
-  Dnext: number,
+export function scanStepBetween(
+  prev: StepEnd,
+  next: StepEnd,
   at: number,
   ctx: StepContext,
   target: FindingTarget,
 ): void {
+  const tPrev = prev.t;
+  const Cprev = prev.C;
+  const Dprev = prev.D;
+  const tNext = next.t;
+  const Cnext = next.C;
+  const Dnext = next.D;
   const dt = tNext - tPrev;
   if (!(dt > 0)) return;
   const cfg = ctx.configs;
