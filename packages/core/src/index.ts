@@ -17,7 +17,6 @@ export {
 } from "./engine.js";
 export {
   canonicalJson,
-  countMembers,
   describeParseError,
   duplicateKeyMessage,
   escapePointer,

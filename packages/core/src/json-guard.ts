@@ -31,7 +31,7 @@ export interface JsonScan {
    */
   mayOverflow: boolean;
   /**
-   * Colons outside strings: the number of key/value pairs written. More than `countMembers` of the parsed value
+   * Colons outside strings: the number of key/value pairs written. More than `inspectParsed(value).members`
    * means a key was repeated in some object (JSON.parse kept only its last value). Counted up to `deepAt`.
    */
   pairs: number;
@@ -147,40 +147,6 @@ export function describeParseError(e: unknown, textLength: number): string {
   if (/Unexpected end of JSON input/.test(msg) || (pos && Number(pos[1]) >= textLength))
     return "invalid JSON: unexpected end of input (truncated?)";
   return pos ? `invalid JSON at character ${pos[1]}` : "invalid JSON";
-}
-
-/**
- * Members (key/value pairs) of every object in a parsed value, or -1 when it nests deeper than `max` (the value
- * itself is level 1, as in `scanJson`). The recursion is bounded by `max`, so it is safe on any parsed value.
- */
-export function countMembers(v: unknown, max = MAX_JSON_DEPTH): number {
-  return v !== null && typeof v === "object" ? members(v, max) : 0;
-}
-
-function members(v: object, levels: number): number {
-  if (levels <= 0) return -1;
-  let n = 0;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (x !== null && typeof x === "object") {
-        const m = members(x, levels - 1);
-        if (m < 0) return -1;
-        n += m;
-      }
-    }
-    return n;
-  }
-  for (const k in v) {
-    n++;
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== null && typeof x === "object") {
-      const m = members(x, levels - 1);
-      if (m < 0) return -1;
-      n += m;
-    }
-  }
-  return n;
 }
 
 /** What one walk of a parsed value tells about it and the text it was parsed from (see `inspectParsed`). */

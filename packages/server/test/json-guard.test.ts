@@ -1,5 +1,4 @@
 import {
-  countMembers,
   findDuplicateKey,
   findNonFinite,
   inspectParsed,
@@ -126,10 +125,9 @@ describe("duplicate keys", () => {
         expect(problem?.path, text).toBe(expected);
         if (expected !== undefined) expect(problem?.code).toBe("duplicate_key");
         // The byte scan agrees: more pairs written than members parsed iff a key repeated.
-        expect(scan(text).pairs > countMembers(value), text).toBe(expected !== undefined);
-        // So does the walk of the parsed value, which may only say "maybe" where a colon was written escaped.
         const shape = inspectParsed(value);
-        expect(shape.members).toBe(countMembers(value));
+        expect(scan(text).pairs > shape.members, text).toBe(expected !== undefined);
+        // So does the walk of the parsed value, which may only say "maybe" where a colon was written escaped.
         if (expected !== undefined || !escaped) expect(mayRepeatKey(text, shape), text).toBe(expected !== undefined);
       }),
       { numRuns: 3000 },
