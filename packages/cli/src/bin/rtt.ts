@@ -13,7 +13,7 @@ const program = new Command("rtt")
 
 exitQuietlyWhenStdoutCloses();
 try {
-  await registerAll(program);
+  await registerAll(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
