@@ -12,6 +12,7 @@ import {
   normaliseInputs,
   solveAdmission,
 } from "../../packages/fabric/dist/index.js";
+import { prng } from "../lib/prng.mjs";
 
 const { values: o } = parseArgs({
   options: {
@@ -25,20 +26,9 @@ const { values: o } = parseArgs({
   },
 });
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** R routes among R/4 symbols in 16 domains on N nodes over 2 NUMA nodes; CPU demand ≈ 1.2 × capacity (admission). */
 export function instance(R, N, seed) {
-  const r = rng(seed);
+  const r = prng(seed);
   const S = Math.max(8, Math.ceil(R / 4));
   const decls = Array.from({ length: S }, (_, i) => ({
     symbol: `rtt://d${i % 16}/svc/s${i}`,

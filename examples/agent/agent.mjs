@@ -1,6 +1,7 @@
 // A deterministic example agent: no network, no model. It answers a small question with simulated
 // tools (search, browser, calculator), gets distracted, retries flaky tools, notices the drift through
 // the corridor runtime's own status and rewinds — producing a realistic Corridor Trace File.
+import { seededRandom } from "@rtt/core";
 import { createCorridor } from "@rtt/ctf";
 
 export const TASK = "find the boiling point of water at 2000 m altitude and give it in fahrenheit";
@@ -25,17 +26,6 @@ const SEARCH = [
   { words: ["boiling", "water", "altitude"], url: "https://physics.example/boiling-point-altitude" },
   { words: ["sickness", "symptoms"], url: "https://health.example/altitude-sickness" },
 ];
-
-/** Seeded PRNG (mulberry32) so latencies look organic yet are identical on every run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Arithmetic for the calculator tool: numbers, + - * / and parentheses (no eval). */
 export function calculate(expr) {
@@ -87,7 +77,7 @@ export const SCENARIOS = {
 export function runAgent({ writer, scenario = "steady", start = 1736280000 }) {
   const cfg = SCENARIOS[scenario];
   if (!cfg) throw new Error(`unknown scenario ${scenario}: ${Object.keys(SCENARIOS).join(", ")}`);
-  const rnd = prng(cfg.seed);
+  const rnd = seededRandom(cfg.seed); // latencies look organic yet are identical on every run
   let clock = start;
   const now = () => Math.round(clock * 1000) / 1000;
   const corridor = createCorridor({ taskId: `boiling-point-${scenario}`, spec: SPEC, task: TASK, writer, now });

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@rtt/core";
 import {
   type CorridorSpec,
   type CTFEvent,
@@ -83,17 +84,6 @@ interface Expected {
   lineage: number[];
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Words that stress the tokenizer: stop words, 1-char tokens, capitals, digits, accents, final sigma, Turkish İ
 // (lower-cases to i + U+0307), CJK, an astral letter (two UTF-16 units), emoji, numbers that are not digits.
 const WORDS = [
@@ -136,7 +126,7 @@ const SEPARATORS = [" ", " ", " ", ", ", "  ", "\t", "\u00a0", "/", "\n", " — 
 const TOOLS: Array<string | null> = ["search", "search", "browser", "calc", "llm", null, ""];
 
 function generate(seed: number): { scenario: Scenario; expected: Expected } {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const sentence = (n: number) => {
@@ -355,7 +345,7 @@ describe.skipIf(pythonMissing !== undefined)("Python CTF (rtt_sdk) against @rtt/
       flaky: readFileSync(join(ROOT, "examples/agent/traces/boiling-point-flaky.ctf"), "utf8"),
       steady: readFileSync(join(ROOT, "examples/agent/traces/boiling-point-steady.ctf"), "utf8"),
     };
-    const rnd = mulberry32(7);
+    const rnd = seededRandom(7);
     const numbers = randomDoubles(rnd, 5000);
     const strings = randomStrings(rnd, 2000);
     const job = { scenarios: all.map((g) => g.scenario), traces, numbers, strings };

@@ -82,6 +82,7 @@ export {
   promotionDelta,
 } from "./sim/mastery.js";
 export { POLICY_NAMES } from "./sim/policies.js";
+export { fnv1a, mulberry32, type Rng, rngStream, seededRandom } from "./sim/prng.js";
 
 export {
   type DifficultyTier,

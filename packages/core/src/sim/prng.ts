@@ -25,6 +25,12 @@ export function mulberry32(seed: number): Rng {
   return new Mulberry32(seed);
 }
 
+/** The mulberry32 sequence of `seed` as a plain function returning floats in [0, 1): for jitter, shuffles, test data. */
+export function seededRandom(seed: number): () => number {
+  const r = new Mulberry32(seed);
+  return () => r.next();
+}
+
 /**
  * mulberry32 as a class rather than a closure: its state lives in object fields, which V8 updates in place, where a
  * closure's captured `a` and `spare` were context slots that boxed a fresh heap number on every draw above 2^31 (the

@@ -1,3 +1,5 @@
+import { seededRandom } from "@rtt/core";
+
 /**
  * A deterministic hill-climb over a small grid (spec/fabric/autotune.md, "Search"). Each dimension is an ordered list
  * of values; a point is one index per dimension. From the start it evaluates every unvisited neighbour (each
@@ -23,17 +25,6 @@ export interface ClimbResult {
   evaluations: ClimbStep[];
   /** Why it stopped: a local optimum (no neighbour better), or the evaluation budget. */
   stopped: "optimum" | "budget";
-}
-
-/** mulberry32: floats in [0, 1), the same sequence for the same seed (bench/lib/prng.mjs). */
-export function prng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Neighbours of `p` in their fixed order: dimension by dimension, index − 1 then index + 1, inside the grid. */
@@ -63,7 +54,7 @@ export async function hillClimb(opts: {
   maxEvaluations: number;
   seed: number;
 }): Promise<ClimbResult> {
-  const rand = prng(opts.seed);
+  const rand = seededRandom(opts.seed);
   const seen = new Map<string, number>();
   const evaluations: ClimbStep[] = [];
   let round = 0;

@@ -10,7 +10,7 @@ export {
   SWEEP,
   startPoint,
 } from "./engine.js";
-export { type ClimbResult, type ClimbStep, type Dimension, hillClimb, neighbours, prng } from "./hill-climb.js";
+export { type ClimbResult, type ClimbStep, type Dimension, hillClimb, neighbours } from "./hill-climb.js";
 export { LOAD_LIMITS, type LoadSpec, loadFromFlight, syntheticLoad } from "./load.js";
 export {
   allowedCpus,

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { seededRandom } from "@rtt/core";
 import { FRAME_HEADER } from "../lanes/frame.js";
 import { ShmRing } from "../lanes/shm-ring.js";
-import { prng } from "./hill-climb.js";
 import type { LoadSpec } from "./load.js";
 
 /** One point of the sweep (spec/fabric/autotune.md, "What is swept"). */
@@ -75,7 +75,7 @@ export class TrialRig {
   ) {
     this.worker = new Worker(workerFile(), { workerData: { sab: this.shared.buffer } });
     const n = load.frames;
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     this.arrivals = new Float64Array(n);
     this.routeOf = new Uint32Array(n);
     const byRoute = load.routes.map((r) => {

@@ -1,3 +1,5 @@
+import { seededRandom } from "@rtt/core";
+
 /**
  * Restart delays: exponential, capped, with deterministic jitter. Attempt n (1-based) waits
  * `min(maxMs, initialMs · factor^(n-1))`, scaled down by up to `jitter` (0…1) with a seeded PRNG — so drivers that
@@ -11,25 +13,6 @@ export interface BackoffOptions {
   jitter?: number;
   /** PRNG seed (default: from the driver's name). */
   seed?: number;
-}
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; plenty for jitter, and reproducible from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FNV-1a of a string: a stable seed from a driver's name. */
-export function seedOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 export class Backoff {
@@ -48,7 +31,7 @@ export class Backoff {
       !(this.initialMs > 0 && this.maxMs >= this.initialMs && this.factor >= 1 && this.jitter >= 0 && this.jitter <= 1)
     )
       throw new RangeError("backoff: need 0 < initialMs ≤ maxMs, factor ≥ 1, 0 ≤ jitter ≤ 1");
-    this.random = mulberry32(opts.seed ?? 1);
+    this.random = seededRandom(opts.seed ?? 1);
   }
 
   /** The un-jittered delay before restart attempt `n` (1-based). */

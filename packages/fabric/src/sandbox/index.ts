@@ -1,5 +1,5 @@
 /** Sandboxed, supervised drivers (seed 004, "Driver Sandboxing"; spec/fabric/sandbox.md). */
-export { Backoff, type BackoffOptions, mulberry32, seedOf } from "./backoff.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
 export {
   bwrapArgs,
   DEFAULT_PATH,

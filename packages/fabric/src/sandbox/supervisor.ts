@@ -1,7 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { rmSync } from "node:fs";
-import { Backoff, type BackoffOptions, seedOf } from "./backoff.js";
+import { fnv1a } from "@rtt/core";
+import { Backoff, type BackoffOptions } from "./backoff.js";
 import {
   type DriverProcessSpec,
   makeDriverTmp,
@@ -91,7 +92,7 @@ export class DriverSupervisor extends EventEmitter {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.since = this.now();
-    this.backoff = new Backoff({ seed: seedOf(spec.name), ...opts.backoff });
+    this.backoff = new Backoff({ seed: fnv1a(spec.name), ...opts.backoff });
   }
 
   /** The driver's private writable directory (made on first start, removed by stop()). */

@@ -1,6 +1,7 @@
+import { seededRandom } from "@rtt/core";
 import { describe, expect, it } from "vitest";
 import { paramsAt, SWEEP, startPoint } from "../../src/autotune/engine.js";
-import { type Dimension, hillClimb, neighbours, prng } from "../../src/autotune/hill-climb.js";
+import { type Dimension, hillClimb, neighbours } from "../../src/autotune/hill-climb.js";
 import { ringBytesFor } from "../../src/autotune/trial.js";
 
 const dims: Dimension<number>[] = [
@@ -11,7 +12,7 @@ const dims: Dimension<number>[] = [
 
 /** A fake objective: a bowl with its minimum at (2, 1, 3), plus seeded noise so runs can be compared. */
 const bowl = (noiseSeed?: number) => {
-  const r = noiseSeed === undefined ? () => 0 : prng(noiseSeed);
+  const r = noiseSeed === undefined ? () => 0 : seededRandom(noiseSeed);
   return (p: number[]) => (p[0]! - 2) ** 2 + 2 * (p[1]! - 1) ** 2 + 0.5 * (p[2]! - 3) ** 2 + r() * 0.1;
 };
 

@@ -1,3 +1,4 @@
+import { seededRandom } from "@rtt/core";
 import {
   hashInputs,
   type ManifestDoc,
@@ -35,17 +36,8 @@ export function inputs(raw: Raw): PlannerInputs {
 export const plan = (raw: Raw, base: Plan | null = null): Promise<BuildResult> =>
   buildPlan(inputs(raw), { base, paths: WHERE });
 
-/** mulberry32: a seeded PRNG so property runs repeat. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (core's mulberry32) so property runs repeat. */
+export const rng = seededRandom;
 
 export function shuffle<T>(xs: T[], r: () => number): T[] {
   const a = [...xs];

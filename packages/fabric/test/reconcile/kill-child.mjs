@@ -6,6 +6,7 @@
 //     choice; some applies get a failing SLO verifier, so VERIFY rolls them back) → print "ack <records> <current>"
 //     once the transition is durable.
 import { readFileSync } from "node:fs";
+import { seededRandom } from "@rtt/core";
 import { reconcilePaths } from "../../dist/reconcile/paths.js";
 import { Reconciler } from "../../dist/reconcile/reconciler.js";
 
@@ -14,15 +15,7 @@ if (mode !== "loop") throw new Error(`unknown mode ${mode}`);
 const chain = JSON.parse(readFileSync(chainFile, "utf8"));
 const index = new Map(chain.map((p, i) => [p.plan_id, i]));
 const paths = reconcilePaths(root);
-let seed = Number(seedText) >>> 0;
-const rand = () => {
-  // mulberry32
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = seededRandom(Number(seedText));
 const failing = { name: "slo", check: () => "injected: p99 over budget" };
 
 process.stdout.write("ready\n");

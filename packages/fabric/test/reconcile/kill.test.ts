@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@rtt/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTable, sameTable } from "../../src/reconcile/participant.js";
 import { reconcilePaths } from "../../src/reconcile/paths.js";
@@ -29,17 +30,6 @@ const LANES = 2;
 
 const dir = mkdtempSync(join(tmpdir(), "rtt-reconcile-kill-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function mulberry32(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Starts the child, resolves once it printed "ready"; `out()` is everything it printed so far. */
 function start(args: string[]): Promise<{ child: ChildProcess; out: () => string; exited: Promise<unknown> }> {
@@ -89,7 +79,7 @@ interface Seen {
 /** One lane: its own fabric root, its own seeded delays; `kills` kill-restart-check rounds. */
 async function lane(l: number, kills: number, chainFile: string, seen: Seen): Promise<string> {
   const paths = reconcilePaths(join(dir, `lane${l}`, ".rtt"));
-  const rand = mulberry32(0x2bc15 + l);
+  const rand = seededRandom(0x2bc15 + l);
   for (let k = 0; k < kills; k++) {
     const { child, out, exited } = await start(["loop", paths.root, chainFile, String(l * 100_000 + k + 1)]);
     await new Promise((r) => setTimeout(r, rand() * MAX_DELAY_MS));
