@@ -151,6 +151,23 @@ describe("MCP through the fabric (server-memory, official SDK)", () => {
     expect(h.last_error).toMatch(/no initialize/);
   }, 60_000);
 
+  /** `rtt mcp serve <args>` over stdio with the SDK's client, closed after `use`. */
+  async function withServeClient(args: string[], use: (client: Client) => Promise<void>): Promise<void> {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [RTT, "mcp", "serve", ...args, "--root", p.root, "--key", keyFile],
+      cwd: p.dir,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      await use(client);
+    } finally {
+      await client.close();
+    }
+  }
+
   it("rtt mcp serve --view: a view's MCP symbols, with the manifest's descriptions", async () => {
     const agents = join(p.dir, "view-agents");
     const { mkdirSync, writeFileSync } = await import("node:fs");
@@ -159,35 +176,17 @@ describe("MCP through the fabric (server-memory, official SDK)", () => {
       join(agents, "helper.agent.json"),
       JSON.stringify({ id: "helper", symbols: [{ symbol: "rtt://mcp/memory/read_graph", version: "^0.0.0" }] }),
     );
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [RTT, "mcp", "serve", "--view", agents, "--root", p.root, "--key", keyFile],
-      cwd: p.dir,
-      stderr: "pipe",
-    });
-    const client = new Client({ name: "test", version: "1.0.0" });
-    await client.connect(transport);
-    try {
+    await withServeClient(["--view", agents], async (client) => {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toEqual(["memory__read_graph"]);
       expect(tools[0]?.description).toBe(manifest.symbols.find((x) => x.symbol.endsWith("/read_graph"))?.description);
       const g = await client.callTool({ name: "memory__read_graph", arguments: {} });
       expect(JSON.stringify(g.content)).toContain("routes calls");
-    } finally {
-      await client.close();
-    }
+    });
   }, 60_000);
 
   it("rtt mcp serve --manifest: the SDK's client sees one server; its calls go through the daemon", async () => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [RTT, "mcp", "serve", "--manifest", manifestFile, "--root", p.root, "--key", keyFile],
-      cwd: p.dir,
-      stderr: "pipe",
-    });
-    const client = new Client({ name: "test", version: "1.0.0" });
-    await client.connect(transport);
-    try {
+    await withServeClient(["--manifest", manifestFile], async (client) => {
       const { tools } = await client.listTools();
       const names = tools.map((t) => t.name);
       expect(names).toContain("memory__read_graph");
@@ -202,9 +201,7 @@ describe("MCP through the fabric (server-memory, official SDK)", () => {
       expect(JSON.stringify(g.content)).toContain("over stdio");
       const bad = await client.callTool({ name: "memory__nope", arguments: {} });
       expect(bad.isError).toBe(true);
-    } finally {
-      await client.close();
-    }
+    });
     const s = await status();
     const read = s.routes.find((r: any) => r.to === "rtt://mcp/memory/read_graph");
     expect(read.calls).toBeGreaterThanOrEqual(3);
