@@ -172,8 +172,8 @@ export interface RouteInfo {
   lane: string;
 }
 
-/** One route in a snapshot: cumulative counters and buckets, gauges as of now. */
-export interface RouteSnapshot extends RouteInfo {
+/** A route's call counters and queue gauges: in a snapshot cumulative, in a flight line over its interval. */
+export interface RouteCounts {
   calls: number;
   ok: number;
   errors: number;
@@ -182,6 +182,10 @@ export interface RouteSnapshot extends RouteInfo {
   inflight: number;
   queued: number;
   queued_max: number;
+}
+
+/** One route in a snapshot: cumulative counters and buckets, gauges as of now. */
+export interface RouteSnapshot extends RouteInfo, RouteCounts {
   breaker: BreakerView | null;
   latency: Buckets;
 }
@@ -369,19 +373,11 @@ export interface FlightHeader {
   routes: RouteInfo[];
 }
 
-export interface FlightRouteLine extends RouteInfo {
+export interface FlightRouteLine extends RouteInfo, RouteCounts {
   type: "route";
   seq: number;
   t: string;
   interval_ms: number;
-  calls: number;
-  ok: number;
-  errors: number;
-  errors_by_code: Record<string, number>;
-  drops: Record<string, number>;
-  inflight: number;
-  queued: number;
-  queued_max: number;
   breaker: Pick<BreakerView, "state" | "caps_open" | "ejections" | "consecutive_errors"> | null;
   latency_us: Percentiles | null;
   hdr: string;
