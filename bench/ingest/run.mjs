@@ -5,7 +5,7 @@
 // ratio is taken within a round (same conditions) and the median over rounds is reported, because the bench
 // machine is shared and its speed drifts between minutes.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,11 +73,23 @@ async function stopChild(child) {
   await exited;
 }
 
-/** CPU time (user + system, all threads) a process has used, in ms; null where /proc is not there (not Linux). */
+/**
+ * CPU time (user + system) a process has used, in ms: in all (`total`) and per thread (`threads`, by thread id);
+ * null where /proc is not there (not Linux).
+ */
 function cpuMs(pid) {
+  const ms = (stat) => {
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks; USER_HZ is 100 on Linux
+  };
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks; USER_HZ is 100 on Linux
+    const threads = new Map();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(tid, ms(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")));
+      } catch {} // the thread ended
+    }
+    return { total: ms(readFileSync(`/proc/${pid}/stat`, "utf8")), threads };
   } catch {
     return null;
   }
@@ -108,8 +120,13 @@ async function measure(label, url, body, run, pid) {
     label,
     // What the server spent per session, and how many of the cores it kept busy: a server short of both is
     // waiting on something (the disk, a hand-off between its threads), not on CPU.
-    server_cpu_ms: cpu0 === null || cpu === null || ok === 0 ? null : (cpu - cpu0) / ok,
-    server_cores: cpu0 === null || cpu === null ? null : (cpu - cpu0) / 1000 / seconds,
+    server_cpu_ms: cpu0 === null || cpu === null || ok === 0 ? null : (cpu.total - cpu0.total) / ok,
+    server_cores: cpu0 === null || cpu === null ? null : (cpu.total - cpu0.total) / 1000 / seconds,
+    // The busiest thread's share of a core: near 1, that thread is the bound; well below, no thread is.
+    busiest_thread_cores:
+      cpu0 === null || cpu === null
+        ? null
+        : Math.max(...[...cpu.threads].map(([tid, ms]) => ms - (cpu0.threads.get(tid) ?? 0))) / 1000 / seconds,
     sessions_per_s: Math.round(ok / (result.duration || DURATION)),
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
@@ -182,12 +199,14 @@ const rows = targets.map(([mode, label]) => {
   const mid = [...mine].sort((a, b) => a.sessions_per_s - b.sessions_per_s)[Math.floor((mine.length - 1) / 2)];
   const cpu = mine.map((r) => r.server_cpu_ms).filter((x) => x !== null);
   const cores = mine.map((r) => r.server_cores).filter((x) => x !== null);
+  const busiest = mine.map((r) => r.busiest_thread_cores).filter((x) => x !== null);
   return {
     mode,
     label,
     sessions_per_s: Math.round(median(mine.map((r) => r.sessions_per_s))),
     server_cpu_ms: cpu.length ? median(cpu) : null,
     server_cores: cores.length ? median(cores) : null,
+    busiest_thread_cores: busiest.length ? median(busiest) : null,
     p50_ms: mid.p50_ms,
     p99_ms: mid.p99_ms,
     failed: mine.reduce((n, r) => n + r.non2xx + r.errors, 0),
@@ -198,11 +217,11 @@ const rows = targets.map(([mode, label]) => {
 const table = [
   `body: ${body.length} bytes (200 samples, 2 segments, 2 anomalies); ${CONNECTIONS} connections, ${DURATION} s each; ${ROUNDS} rounds; ${cpus().length} cores`,
   "",
-  "| what | sessions/s (median) | p50 ms | p99 ms | non-2xx | server CPU ms/session | server cores busy | ratio to bare parse (median of rounds) | per round |",
+  "| what | sessions/s (median) | p50 ms | p99 ms | non-2xx | server CPU ms/session | server cores busy (busiest thread) | ratio to bare parse (median of rounds) | per round |",
   "|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map(
     (r) =>
-      `| ${r.label} | ${r.sessions_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} | ${r.server_cpu_ms?.toFixed(3) ?? "n/a"} | ${r.server_cores?.toFixed(2) ?? "n/a"} | ${r.ratio.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(2)).join(", ")} |`,
+      `| ${r.label} | ${r.sessions_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} | ${r.server_cpu_ms?.toFixed(3) ?? "n/a"} | ${r.server_cores?.toFixed(2) ?? "n/a"} (${r.busiest_thread_cores?.toFixed(2) ?? "n/a"}) | ${r.ratio.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(2)).join(", ")} |`,
   ),
 ].join("\n");
 console.log(`\n${table}\n`);
