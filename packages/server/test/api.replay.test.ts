@@ -96,7 +96,7 @@ describe("replay API", () => {
 
     it("sorts, and pages with X-Next-Cursor and Link", async () => {
       expect(await ids("?sort=score_final&spec_version=v2&has_anomalies=false")).toEqual(["R-3", "R-1", "R-4"]);
-      expect(await ids("?sort=-mastery_level&operator=" + encodeURIComponent(ALICE))).toEqual(["R-2", "R-1"]);
+      expect(await ids(`?sort=-mastery_level&operator=${encodeURIComponent(ALICE)}`)).toEqual(["R-2", "R-1"]);
       const seen: string[] = [];
       let url = "/replay/sessions?limit=2&sort=timestamp";
       for (let i = 0; i < 5; i++) {
