@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // CTF benchmark: read + validate + recompute Q-metrics of a 1,000,000-event trace, measured against
 // the limit of splitting the same file into lines and JSON.parse-ing each one, in the same process and
-// interleaved (so machine load hits both alike); then `rtt ctf diff` of two 1M-event traces.
+// interleaved (so machine load hits both alike); then `rtt ctf diff` of two 1M-event traces, in this process and as
+// the command (wall clock, process start-up included).
 //
 //   npm run build (or: npx tsc -p packages/ctf)   then   node bench/ctf/run.mjs [--events N] [--runs R]
 //
 // Not part of `npm test`; bench/ctf/smoke.test.ts runs it on a tiny trace.
+import { spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +96,25 @@ for (let r = 0; r < RUNS; r++) {
   console.error(`run ${r + 1}: diff ${d.ms.toFixed(0)} ms`);
 }
 
+// The command itself, as a user runs it: process start-up, loading the command, both sides, the diff and its output.
+const cli = join(root, "packages/cli/bin/rtt.js");
+const cliRuns = [];
+if (existsSync(join(root, "packages/cli/dist/bin/rtt.js"))) {
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    const out = spawnSync(process.execPath, [cli, "ctf", "diff", fileA, fileB, "--format", "json"], {
+      encoding: "utf8",
+      maxBuffer: 64 * 2 ** 20,
+    });
+    const ms = performance.now() - t0;
+    // diff(1)'s codes: 0 same, 1 different; 2 is trouble.
+    if (out.status !== 0 && out.status !== 1) throw new Error(`rtt ctf diff exited ${out.status}: ${out.stderr}`);
+    if (JSON.parse(out.stdout).common_prefix !== diffResult.common_prefix) throw new Error("the CLI's diff differs");
+    cliRuns.push(ms);
+    console.error(`run ${r + 1}: rtt ctf diff (CLI, wall) ${ms.toFixed(0)} ms`);
+  }
+} else console.error("rtt ctf diff (CLI) not measured: the CLI is not built (npm run build)");
+
 const min = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const result = {
@@ -106,6 +127,7 @@ const result = {
   ratio_of_parse_limit: Number((min(parse) / min(full)).toFixed(3)),
   events_per_s: Math.round(EVENTS / (min(full) / 1000)),
   diff_two_traces_ms: { min: Math.round(min(diffs)), median: Math.round(median(diffs)) },
+  cli_diff_wall_ms: cliRuns.length ? { min: Math.round(min(cliRuns)), median: Math.round(median(cliRuns)) } : null,
   diff: {
     same: diffResult.same,
     divergence_index: diffResult.divergence?.index ?? null,
