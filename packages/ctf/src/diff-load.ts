@@ -36,16 +36,19 @@ const PRESIZE_MAX_STEPS = 1 << 22;
  * last one is kept raw for traces without a footer. Everything else is replayed as usual.
  */
 export async function loadDiffSide(path: string): Promise<DiffSide> {
-  const side = new SideLoader((await stat(path)).size);
-  await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
-  return side.finish();
+  return (await readSide(path)).finish();
 }
 
 /** loadDiffSide for a worker thread: the side packed for the hop back (see PackedSide). */
 export async function loadPackedDiffSide(path: string): Promise<PackedSide> {
+  return (await readSide(path)).finish(true);
+}
+
+/** Every line of the file at `path` through a SideLoader sized for it. */
+async function readSide(path: string): Promise<SideLoader> {
   const side = new SideLoader((await stat(path)).size);
   await readByteLines(path, side.onBytes, undefined, side.beforeReuse);
-  return side.finish(true);
+  return side;
 }
 
 /** loadDiffSide over text in memory (a trace stored in a database rather than a file). */

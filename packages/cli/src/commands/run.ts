@@ -47,18 +47,13 @@ export function register(program: Command): void {
       const log = runLog(opts);
       // Streamed in chunks, a simulated log straight from its columns: JSON.stringify's bytes without building the
       // sample objects or one string of the whole log (an hour at 1 ms is ~530 M characters, about V8's limit).
-      const space = opts.compact ? undefined : 2;
-      if (opts.out) {
-        const fd = openSync(opts.out, "w");
-        try {
-          writeSessionLog(log, (chunk) => writeSync(fd, chunk), space);
-          writeSync(fd, "\n");
-        } finally {
-          closeSync(fd);
-        }
-      } else {
-        writeSessionLog(log, (chunk) => process.stdout.write(chunk), space);
-        process.stdout.write("\n");
+      const fd = opts.out ? openSync(opts.out, "w") : undefined;
+      const write = (chunk: string) => (fd === undefined ? process.stdout.write(chunk) : writeSync(fd, chunk));
+      try {
+        writeSessionLog(log, write, opts.compact ? undefined : 2);
+        write("\n");
+      } finally {
+        if (fd !== undefined) closeSync(fd);
       }
     });
 }
