@@ -1,7 +1,7 @@
 // bench/ingest: durable session ingest (POST /sessions) vs a bare Fastify route that only parses the same body.
 // Run after `npm run build`:  node bench/ingest/run.mjs
 // (env: BENCH_DURATION=10 BENCH_CONNECTIONS=100 BENCH_ROUNDS=3 BENCH_PG_URL=…)
-// Each round measures bare, SQLite and PostgreSQL back to back, each on a fresh server and fresh storage; the
+// Each round measures bare, the append reference, SQLite and PostgreSQL back to back, each on a fresh server and fresh storage; the
 // ratio is taken within a round (same conditions) and the median over rounds is reported, because the bench
 // machine is shared and its speed drifts between minutes.
 import { spawn } from "node:child_process";
@@ -74,22 +74,34 @@ async function stopChild(child) {
 }
 
 /**
- * CPU time (user + system) a process has used, in ms: in all (`total`) and per thread (`threads`, by thread id);
- * null where /proc is not there (not Linux).
+ * CPU time a process has used, in ms: in all (`total`), of it in the kernel (`sys`: writes to the page cache,
+ * sockets, wake-ups), and per thread (`threads`, by thread id); null where /proc is not there (not Linux).
  */
 function cpuMs(pid) {
-  const ms = (stat) => {
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks; USER_HZ is 100 on Linux
-  };
+  const fields = (stat) => stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // clock ticks; USER_HZ is 100 on Linux
+  const ms = (f) => ((Number(f[11]) + Number(f[12])) * 1000) / 100;
   try {
     const threads = new Map();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        threads.set(tid, ms(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")));
+        threads.set(tid, ms(fields(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"))));
       } catch {} // the thread ended
     }
-    return { total: ms(readFileSync(`/proc/${pid}/stat`, "utf8")), threads };
+    const f = fields(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return { total: ms(f), sys: (Number(f[12]) * 1000) / 100, threads, written: bytesWritten(pid) };
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes the process handed to write calls (files, sockets, pipes) so far; null if /proc/PID/io is not readable. */
+function bytesWritten(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/io`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("wchar:"));
+    return line ? Number(line.slice(6)) : null;
   } catch {
     return null;
   }
@@ -121,6 +133,10 @@ async function measure(label, url, body, run, pid) {
     // What the server spent per session, and how many of the cores it kept busy: a server short of both is
     // waiting on something (the disk, a hand-off between its threads), not on CPU.
     server_cpu_ms: cpu0 === null || cpu === null || ok === 0 ? null : (cpu.total - cpu0.total) / ok,
+    // The kernel's part of it: writing to files and sockets and waking threads is work the bare route mostly skips.
+    server_sys_ms: cpu0 === null || cpu === null || ok === 0 ? null : (cpu.sys - cpu0.sys) / ok,
+    server_kib_written:
+      cpu0?.written == null || cpu?.written == null || ok === 0 ? null : (cpu.written - cpu0.written) / 1024 / ok,
     server_cores: cpu0 === null || cpu === null ? null : (cpu.total - cpu0.total) / 1000 / seconds,
     // The busiest thread's share of a core: near 1, that thread is the bound; well below, no thread is.
     busiest_thread_cores:
@@ -158,6 +174,7 @@ const median = (xs) => {
 };
 const targets = [
   ["bare", "bare JSON parse (baseline)"],
+  ["append", "bare JSON parse + append to a file, fsync'ed (reference)"],
   ["sqlite", "rtt ingest, SQLite (WAL, synchronous=FULL)"],
 ];
 if (await pgAvailable()) targets.push(["postgres", "rtt ingest, PostgreSQL"]);
@@ -198,6 +215,8 @@ const rows = targets.map(([mode, label]) => {
   // The round whose throughput is the median one gives the latencies shown.
   const mid = [...mine].sort((a, b) => a.sessions_per_s - b.sessions_per_s)[Math.floor((mine.length - 1) / 2)];
   const cpu = mine.map((r) => r.server_cpu_ms).filter((x) => x !== null);
+  const sys = mine.map((r) => r.server_sys_ms).filter((x) => x !== null);
+  const written = mine.map((r) => r.server_kib_written).filter((x) => x !== null);
   const cores = mine.map((r) => r.server_cores).filter((x) => x !== null);
   const busiest = mine.map((r) => r.busiest_thread_cores).filter((x) => x !== null);
   return {
@@ -205,6 +224,8 @@ const rows = targets.map(([mode, label]) => {
     label,
     sessions_per_s: Math.round(median(mine.map((r) => r.sessions_per_s))),
     server_cpu_ms: cpu.length ? median(cpu) : null,
+    server_sys_ms: sys.length ? median(sys) : null,
+    server_kib_written: written.length ? median(written) : null,
     server_cores: cores.length ? median(cores) : null,
     busiest_thread_cores: busiest.length ? median(busiest) : null,
     p50_ms: mid.p50_ms,
@@ -217,11 +238,11 @@ const rows = targets.map(([mode, label]) => {
 const table = [
   `body: ${body.length} bytes (200 samples, 2 segments, 2 anomalies); ${CONNECTIONS} connections, ${DURATION} s each; ${ROUNDS} rounds; ${cpus().length} cores`,
   "",
-  "| what | sessions/s (median) | p50 ms | p99 ms | non-2xx | server CPU ms/session | server cores busy (busiest thread) | ratio to bare parse (median of rounds) | per round |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| what | sessions/s (median) | p50 ms | p99 ms | non-2xx | server CPU ms/session (in the kernel) | KiB written/session (files, sockets) | server cores busy (busiest thread) | ratio to bare parse (median of rounds) | per round |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map(
     (r) =>
-      `| ${r.label} | ${r.sessions_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} | ${r.server_cpu_ms?.toFixed(3) ?? "n/a"} | ${r.server_cores?.toFixed(2) ?? "n/a"} (${r.busiest_thread_cores?.toFixed(2) ?? "n/a"}) | ${r.ratio.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(2)).join(", ")} |`,
+      `| ${r.label} | ${r.sessions_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} | ${r.server_cpu_ms?.toFixed(3) ?? "n/a"} (${r.server_sys_ms?.toFixed(3) ?? "n/a"}) | ${r.server_kib_written?.toFixed(1) ?? "n/a"} | ${r.server_cores?.toFixed(2) ?? "n/a"} (${r.busiest_thread_cores?.toFixed(2) ?? "n/a"}) | ${r.ratio.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(2)).join(", ")} |`,
   ),
 ].join("\n");
 console.log(`\n${table}\n`);
