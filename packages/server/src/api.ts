@@ -120,7 +120,10 @@ export type CtfUploadResult =
     }
   | { id: string; created: false };
 
-/** `POST /ctf/{id}/events` (a rejected event is a 400 ErrorBody with `accepted`, `body_line` and `issues`). */
+/**
+ * `POST /ctf/{id}/events`. A rejected event is a 400 ErrorBody with `accepted`, `body_line` and `issues`, and with
+ * `events` and `complete` as here: the accepted prefix is stored, and may have held the footer.
+ */
 export interface CtfAppendResult {
   accepted: number;
   events: number;

@@ -214,7 +214,7 @@ describe("a producer on the live WebSocket (the seed's stream_trace_update)", ()
     expect(await send(JSON.stringify(run[4]))).toMatchObject({ type: "ack", accepted: 1 });
     // A message of several NDJSON lines is taken like a POST body: the valid prefix, then the first bad line.
     const both = `${JSON.stringify(run[5])}\n${JSON.stringify({ ...run[6], step_id: 9 })}`;
-    expect(await send(both)).toMatchObject({ type: "error", accepted: 1, body_line: 2 });
+    expect(await send(both)).toMatchObject({ type: "error", accepted: 1, body_line: 2, next_seq: 6, complete: false });
     expect(p.ws.readyState).toBe(WebSocket.OPEN);
     p.ws.close();
   });

@@ -109,12 +109,25 @@ describe("CTF HTTP API", () => {
     // events[4] is step 1 (valid), events[5] its q (valid), then the bad step.
     expect(res.status).toBe(400);
     const body = await readJson<ErrorBody>(res);
-    expect(body).toMatchObject({ accepted: 2, body_line: 3 });
+    expect(body).toMatchObject({ accepted: 2, body_line: 3, events: 6, complete: false });
     expect(body.issues?.[0]).toMatchObject({ line: 7, field: "/step_id", code: "duplicate_step_id" });
     // The stored file is the valid prefix; appending resumes from it.
     expect((await fetch(url, { method: "POST", body: ndjson(events.slice(6)) })).status).toBe(200);
     expect(readFileSync(join(dataDir, "ctf", "live-1.ctf"), "utf8")).toBe(ndjson(events));
     expect((await fetch(url, { method: "POST", body: ndjson([events[1]]) })).status).toBe(409); // after the footer
+  });
+
+  it("a refused append whose accepted prefix held the footer says the trace is complete", async () => {
+    await start();
+    const events = trace(2);
+    const url = `${base}/ctf/live-footer/events`;
+    // The footer, then one more line: the footer is stored, the line after it refused.
+    const res = await fetch(url, { method: "POST", body: ndjson([...events, events[1]]) });
+    expect(res.status).toBe(400);
+    const body = await readJson<ErrorBody>(res);
+    expect(body).toMatchObject({ accepted: events.length, events: events.length, complete: true });
+    expect(body.body_line).toBe(events.length + 1);
+    expect((await fetch(url, { method: "POST", body: ndjson([events[1]]) })).status).toBe(409);
   });
 
   it("seeds the example agent's traces for the demo", async () => {

@@ -362,9 +362,11 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     const trace = await live.open(id);
     return trace.exclusive(async () => {
       const r = await appendLive(trace, textCandidates(text, true));
+      // A refusal says where the trace stands too: its accepted prefix may have held the footer, and a client
+      // that is not told keeps appending into a 409.
       if (r.rejected)
         throw httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
-          extra: { accepted: r.accepted, ...r.rejected },
+          extra: { accepted: r.accepted, events: trace.seq, complete: trace.complete, ...r.rejected },
         });
       return { accepted: r.accepted, events: trace.seq, complete: trace.complete };
     });
@@ -428,7 +430,7 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
                 refuse(
                   msg,
                   httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
-                    extra: { accepted: r.accepted, ...r.rejected },
+                    extra: { accepted: r.accepted, next_seq: t.seq, complete: t.complete, ...r.rejected },
                   }),
                 );
               else answer({ type: "ack", msg, accepted: r.accepted, next_seq: t.seq, complete: t.complete });

@@ -19,6 +19,9 @@ export interface ErrorBody {
   issues?: CTFIssue[];
   accepted?: number;
   body_line?: number;
+  /** A refused CTF append: events stored and whether the footer is among them. */
+  events?: number;
+  complete?: boolean;
 }
 
 /** `GET /ctf`. */
