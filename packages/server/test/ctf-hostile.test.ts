@@ -272,7 +272,7 @@ describe("limits", () => {
 });
 
 describe("error bodies", () => {
-  it("keep their shape: {error, code} plus the CTF fields (issues, accepted, body_line)", async () => {
+  it("keep their shape: {error, code} plus the CTF fields (issues, accepted, events, complete, body_line)", async () => {
     await start();
     const events = trace(2);
     const body = async (res: Response) => ({ status: res.status, body: await readJson<ErrorBody>(res) });
@@ -313,7 +313,21 @@ describe("error bodies", () => {
     });
     const rejected = await body(await post("/ctf/r/events", ndjson([events[0], events[0]])));
     expect(rejected.status).toBe(400);
-    expect(Object.keys(rejected.body)).toEqual(["error", "code", "accepted", "body_line", "issues"]);
-    expect(rejected.body).toMatchObject({ error: "event rejected", accepted: 1, body_line: 2 });
+    expect(Object.keys(rejected.body)).toEqual([
+      "error",
+      "code",
+      "accepted",
+      "events",
+      "complete",
+      "body_line",
+      "issues",
+    ]);
+    expect(rejected.body).toMatchObject({
+      error: "event rejected",
+      accepted: 1,
+      events: 1,
+      complete: false,
+      body_line: 2,
+    });
   });
 });
