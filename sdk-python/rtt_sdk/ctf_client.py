@@ -35,6 +35,7 @@ class CTFError(RTTError):
     code:      the server's error code (RTT_ERR_INVALID_INPUT, RTT_ERR_CONFLICT, RTT_ERR_FORBIDDEN, ...)
     body:      the whole error answer (HTTP body or the live socket's error frame)
     accepted:  events stored before the refused line (appends)
+    complete:  whether the trace has its footer now (appends: the stored lines may have held it; resending is a 409)
     body_line: the refused line in the request body or frame
     issues:    [{line, field, code, message, severity}]: what was wrong, ``field`` a JSON pointer
     msg:       the live socket's frame number the error answers (None for HTTP)
@@ -45,6 +46,7 @@ class CTFError(RTTError):
         self.body = dict(body)
         self.code = body.get("code")
         self.accepted = body.get("accepted")
+        self.complete = body.get("complete")
         self.body_line = body.get("body_line")
         self.issues: List[Dict[str, Any]] = list(body.get("issues") or [])
         self.msg = msg
@@ -82,7 +84,7 @@ def _ndjson(events: Events) -> bytes:
 
 
 def _ctf_error(method: str, path: str, status: int, text: str, attempt: int) -> CTFError:
-    """The CTF routes' error answer ``{code, error, issues, accepted, body_line}`` as a CTFError."""
+    """The CTF routes' error answer ``{code, error, issues, accepted, complete, body_line}`` as a CTFError."""
     try:
         parsed = json.loads(text)
     except ValueError:
@@ -134,7 +136,7 @@ class CTFClient(HttpTransport):
     def append(self, trace_id: str, events: Events) -> Dict[str, Any]:
         """POST /ctf/{id}/events: appends events (or seed updates) to a live trace; the first append to a new id
         starts with its header. Returns ``{accepted, events, complete}``. A refused line raises CTFError with
-        ``accepted`` (stored before it), ``body_line`` and ``issues``: resend from that line once fixed."""
+        ``accepted`` (stored before it), ``complete``, ``body_line`` and ``issues``: resend from that line once fixed."""
         return self._request("POST", f"/ctf/{_quote_id(trace_id)}/events", _ndjson(events), retry=False)
 
     def traces(self) -> List[Dict[str, Any]]:

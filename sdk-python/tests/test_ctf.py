@@ -377,7 +377,7 @@ class ServerTests(unittest.TestCase):
         with self.assertRaises(CTFError) as cm:
             client.append(f"py-append-2-{RUN}", [mem.events[0], mem.events[1], dict(mem.events[1], step_id=-1)])
         e = cm.exception
-        self.assertEqual((e.status, e.accepted, e.body_line), (400, 2, 3))
+        self.assertEqual((e.status, e.accepted, e.complete, e.body_line), (400, 2, False, 3))
         self.assertEqual(e.issues[0]["field"], "/step_id")
 
     def test_live_producer_events_and_updates(self):
