@@ -21,6 +21,7 @@ if (mode === "bare") {
     try {
       done(null, { raw, value: JSON.parse(raw.toString("utf8")) });
     } catch (e) {
+      e.statusCode = 400; // a malformed body is the client's fault, as with Fastify's own parser
       done(e);
     }
   });
