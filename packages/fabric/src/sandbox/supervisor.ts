@@ -239,7 +239,8 @@ export class DriverSupervisor extends EventEmitter {
     this.failures++;
     const delay = this.backoff.delay(this.failures);
     this.nextStartAt = now + delay;
-    this.setState("backing_off", this.killReason ?? why);
+    // The same instant as nextStartAt's: a second clock read may fall in the next millisecond.
+    this.setState("backing_off", this.killReason ?? why, now);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.restarts++;
@@ -252,9 +253,9 @@ export class DriverSupervisor extends EventEmitter {
     }, delay);
   }
 
-  private setState(state: DriverState, reason: string | undefined): void {
+  private setState(state: DriverState, reason: string | undefined, at = this.now()): void {
     const changed = state !== this.state || reason !== this.reason;
-    if (state !== this.state) this.since = this.now();
+    if (state !== this.state) this.since = at;
     this.state = state;
     this.reason = reason;
     if (changed) this.emit("health", this.health());
