@@ -1,9 +1,9 @@
 // bench/ingest: durable session ingest (POST /sessions) vs a bare Fastify route that only parses the same body.
 // Run after `npm run build`:  node bench/ingest/run.mjs
 // (env: BENCH_DURATION=10 BENCH_CONNECTIONS=100 BENCH_ROUNDS=3 BENCH_PG_URL=…)
-// Each round measures bare, the append reference, SQLite and PostgreSQL back to back, each on a fresh server and fresh storage; the
-// ratio is taken within a round (same conditions) and the median over rounds is reported, because the bench
-// machine is shared and its speed drifts between minutes.
+// Each round measures bare, the append reference, SQLite and PostgreSQL back to back, each on a fresh server and
+// fresh storage; the ratio is taken within a round (same conditions) and the median over rounds is reported,
+// because the bench machine is shared and its speed drifts between minutes.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
