@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, ROOT, RTT_BIN } from "./run-cli.js";
 
 let dir: string;
@@ -13,6 +13,7 @@ const FIXED = ["--session-id", "RTT-CLI", "--timestamp", "2026-01-06T00:00:00Z"]
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rtt-cli-"));
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("rtt-validate (the seed's gate)", () => {
   it("accepts the reference v1 and v2 runs with the seed's message", () => {

@@ -1,10 +1,17 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { badgeCommand, conformanceCommand } from "../src/commands/conformance.js";
 import { checkCaseFile, loadCases, runConformanceKit } from "../src/conformance-kit/index.js";
+
+/** A temporary folder removed when the test that made it ends. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const fixtures = fileURLToPath(new URL("./fixtures/conformance/", import.meta.url));
 const impl = (mode: string) => [process.execPath, join(fixtures, "impl.mjs"), mode];
@@ -118,7 +125,7 @@ describe("rtt conformance harness", () => {
   });
 
   it("writes JUnit XML and a JSON report", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rtt-conf-"));
+    const dir = tempDir("rtt-conf-");
     const c = capture();
     const code = await conformanceCommand(
       impl("off-by-1e-6"),
@@ -136,7 +143,7 @@ describe("rtt conformance harness", () => {
   });
 
   it("rejects a bad case file and a missing command as usage errors", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rtt-conf-"));
+    const dir = tempDir("rtt-conf-");
     writeFileSync(join(dir, "bad.json"), JSON.stringify({ cases: [{ id: "x", spec_version: "v1", session: {} }] }));
     const c = capture();
     expect(await conformanceCommand(impl("right"), { cases: join(dir, "bad.json") }, c.io)).toBe(1);
@@ -147,7 +154,7 @@ describe("rtt conformance harness", () => {
 
 describe("rtt badge", () => {
   it("prints the badge for a passing log and refuses a failing one", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rtt-badge-"));
+    const dir = tempDir("rtt-badge-");
     const samples = [
       { t: 0, C: 0.1, D: 1, Q: 0.5, R: 0 },
       { t: 0.1, C: 0.101, D: 0.9999, Q: 0.5, R: 0 },

@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CTFIssue, createCorridor, MemorySink, validateCTFFile, validateCTFText } from "@rtt/ctf";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { fakeClock, lines, SPEC } from "./helpers.js";
 
 const header = { type: "header", task_id: "task-9af3", timestamp: 100, corridor_spec: SPEC };
@@ -160,6 +160,7 @@ describe("CTF validator rules (each with a positive and a negative trace)", () =
 
   it("a truncated last line is reported as truncated; earlier events stay readable", async () => {
     const path = join(tmpdir(), `ctf-trunc-${process.pid}.ctf`);
+    onTestFinished(() => rmSync(path, { force: true }));
     const whole = lines(...good.slice(0, -1));
     writeFileSync(path, `${whole}{"type":"step","step_id":2,"par`);
     const events: string[] = [];

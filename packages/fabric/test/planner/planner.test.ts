@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import semver from "semver";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { canonicalText, fabricPaths, prettyJson } from "../../src/index.js";
 import { diffPlans, diffSize } from "../../src/planner/diff.js";
 import { loadInputs } from "../../src/planner/inputs.js";
@@ -316,7 +316,8 @@ describe("bad input", () => {
 
   it("a route listed twice; files that are not JSON or break their schema; strict refuses unsigned manifests", () => {
     const dir = mkdtempSync(join(tmpdir(), "rtt-plan-"));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // A hook registered inside a test never runs: the folder used to stay behind.
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const paths = fabricPaths(join(dir, ".rtt"));
     mkdirSync(paths.manifests, { recursive: true });
     const raw = base();
