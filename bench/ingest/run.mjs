@@ -4,7 +4,6 @@
 // Each round measures bare, the append reference, SQLite and PostgreSQL back to back, each on a fresh server and
 // fresh storage; the ratio is taken within a round (same conditions) and the median over rounds is reported,
 // because the bench machine is shared and its speed drifts between minutes.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import pg from "pg";
 import { buildSessionV2, runSimulation } from "../../packages/core/dist/index.js";
+import { startChild, stopChild } from "./child.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -55,32 +55,14 @@ function template() {
   );
 }
 
-function startChild(args) {
-  const proc = spawn(process.execPath, [join(here, "server.mjs"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (c) => {
-      out += c;
-      if (out.includes("\n")) resolve({ proc, url: JSON.parse(out.split("\n")[0]).url });
-    });
-    proc.on("exit", (code) => reject(new Error(`bench server exited ${code}`)));
-  });
-}
-
-async function stopChild(child) {
-  const exited = new Promise((r) => child.proc.once("exit", r));
-  child.proc.kill("SIGTERM");
-  await exited;
-}
-
 /**
  * CPU time a process has used, in ms: in all (`total`), of it in the kernel (`sys`: writes to the page cache,
  * sockets, wake-ups), and per thread (`threads`, by thread id); null where /proc is not there (not Linux).
  */
 function cpuMs(pid) {
   const fields = (stat) => stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // clock ticks; USER_HZ is 100 on Linux
-  const ms = (f) => ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  const ticks = (n) => (Number(n) * 1000) / 100; // clock ticks to ms; USER_HZ is 100 on Linux
+  const ms = (f) => ticks(f[11]) + ticks(f[12]);
   try {
     const threads = new Map();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -89,7 +71,7 @@ function cpuMs(pid) {
       } catch {} // the thread ended
     }
     const f = fields(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    return { total: ms(f), sys: (Number(f[12]) * 1000) / 100, threads, written: bytesWritten(pid) };
+    return { total: ms(f), sys: ticks(f[12]), threads, written: bytesWritten(pid) };
   } catch {
     return null;
   }

@@ -1,31 +1,23 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM helper shared with bench/ingest/run.mjs
+import { startChild, stopChild } from "./child.mjs";
 
 // bench/ingest's reference rows must be what run.mjs says they are: `bare` answers after parsing, `append` only once
 // the body is in its file (the file is read back here as soon as the 201 arrives).
-const server = fileURLToPath(new URL("./server.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "rtt-ingest-bench-"));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) c.kill("SIGTERM");
+const children: Array<{ proc: unknown; url: string }> = [];
+afterAll(async () => {
+  await Promise.all(children.map(stopChild));
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(mode: string): Promise<string> {
-  const proc = spawn(process.execPath, [server, mode, dir], { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout?.on("data", (c) => {
-      out += c;
-      if (out.includes("\n")) resolve((JSON.parse(out.split("\n")[0] ?? "") as { url: string }).url);
-    });
-    proc.on("exit", (code) => reject(new Error(`bench server (${mode}) exited ${code}`)));
-  });
+async function start(mode: string): Promise<string> {
+  const child = (await startChild([mode, dir])) as { proc: unknown; url: string };
+  children.push(child);
+  return child.url;
 }
 
 const post = (url: string, body: string) =>
