@@ -2,6 +2,7 @@ import websocket from "@fastify/websocket";
 import { type CTFEvent, type CTFIssue, loadEventsText, loadTraceText, parseCTFText, validateCTFText } from "@rtt/ctf";
 import { HttpError, httpError, installErrorHandler, installValidation, q } from "@rtt/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { CtfAppendResult } from "../api.js";
 import { ctfDiffRoutes } from "./diff-view.js";
 import { type LiveSocket, LiveTrace, LiveTraceCache, Subscriber } from "./live.js";
 import { type Candidate, expandUpdate, textCandidates } from "./producer.js";
@@ -362,13 +363,12 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
     const trace = await live.open(id);
     return trace.exclusive(async () => {
       const r = await appendLive(trace, textCandidates(text, true));
+      const result: CtfAppendResult = { accepted: r.accepted, events: trace.seq, complete: trace.complete };
       // A refusal says where the trace stands too: its accepted prefix may have held the footer, and a client
       // that is not told keeps appending into a 409.
       if (r.rejected)
-        throw httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
-          extra: { accepted: r.accepted, events: trace.seq, complete: trace.complete, ...r.rejected },
-        });
-      return { accepted: r.accepted, events: trace.seq, complete: trace.complete };
+        throw httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, { extra: { ...result, ...r.rejected } });
+      return result;
     });
   });
 
@@ -426,14 +426,13 @@ export async function ctfPlugin(app: FastifyInstance, opts: CtfPluginOptions): P
           .then((t) =>
             t.exclusive(async () => {
               const r = await appendLive(t, candidates);
+              const at = { accepted: r.accepted, next_seq: t.seq, complete: t.complete };
               if (r.rejected)
                 refuse(
                   msg,
-                  httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, {
-                    extra: { accepted: r.accepted, next_seq: t.seq, complete: t.complete, ...r.rejected },
-                  }),
+                  httpError("RTT_ERR_INVALID_INPUT", "event rejected", undefined, { extra: { ...at, ...r.rejected } }),
                 );
-              else answer({ type: "ack", msg, accepted: r.accepted, next_seq: t.seq, complete: t.complete });
+              else answer({ type: "ack", msg, ...at });
             }),
           )
           .catch((err: unknown) => {
